@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config'
 const sourceCondition = '@k8s-attest/source'
 
 export default defineConfig({
-  resolve: { conditions: [sourceCondition, 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: [sourceCondition, 'node', 'import', 'default'] } },
+  resolve: { conditions: [sourceCondition, 'node'] },
+  ssr: { resolve: { conditions: [sourceCondition, 'node'] } },
   test: {
     reporters: ['default', './scripts/vitest-count-reporter.ts'],
     projects: [

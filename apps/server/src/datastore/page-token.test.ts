@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'vitest'
+import { type AgentFilter, decodePageToken, encodePageToken } from './page-token.ts'
+
+const filter: AgentFilter = {
+  cluster: 'prod',
+  attestor: 'k8s_psat',
+  selectors: [{ type: 'k8s_psat', value: 'agent_ns:spire' }],
+  banned: false,
+}
+const after = 'spiffe://example.org/spire/agent/k8s_psat/prod/node-1'
+
+describe('page tokens', () => {
+  test('resume after the SPIFFE ID they were issued for, with the same filters', () => {
+    const token = encodePageToken(after, filter)
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/)
+    expect(decodePageToken(token, { ...filter, selectors: [...filter.selectors] })).toBe(after)
+  })
+
+  test.each<[string, AgentFilter]>([
+    ['another cluster', { ...filter, cluster: 'dev' }],
+    ['no cluster', { selectors: filter.selectors, attestor: 'k8s_psat', banned: false }],
+    ['another selector', { ...filter, selectors: [{ type: 'k8s_psat', value: 'agent_ns:other' }] }],
+    ['banned instead of not', { ...filter, banned: true }],
+  ])('are refused with %s', (_name, other) => {
+    expect(() => decodePageToken(encodePageToken(after, filter), other)).toThrow(
+      expect.objectContaining({
+        code: 'ATT_ERR_DATASTORE_PAGE_TOKEN_INVALID',
+        details: expect.objectContaining({ check: 'page_token_filters' }),
+      }),
+    )
+  })
+
+  test.each([
+    ['empty', ''],
+    ['not base64url', 'a token!'],
+    ['not JSON', Buffer.from('spiffe://x').toString('base64url')],
+    ['JSON null', Buffer.from('null').toString('base64url')],
+    ['another version', Buffer.from(JSON.stringify({ v: 2, after, filter: 'x' })).toString('base64url')],
+    ['too long', 'A'.repeat(5000)],
+  ])('are refused when %s', (_name, token) => {
+    expect(() => decodePageToken(token, filter)).toThrow(
+      expect.objectContaining({
+        code: 'ATT_ERR_DATASTORE_PAGE_TOKEN_INVALID',
+        details: expect.objectContaining({ check: 'page_token' }),
+      }),
+    )
+  })
+})

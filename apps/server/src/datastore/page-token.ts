@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto'
+import type { Attestor, Selector } from './agent-store.ts'
+import { DatastoreError } from './datastore-error.ts'
+
+/*
+ * `listAgents` pages by key (the last SPIFFE ID of a page), not by offset, so a
+ * page costs the same at any depth and concurrent writes never shift rows
+ * between pages. The token carries that key and a digest of the filters it was
+ * issued for: a token replayed with other filters would silently skip agents,
+ * so it is refused instead. The token is opaque to callers (base64url JSON)
+ * but not secret: all it lets one do is start a listing at some SPIFFE ID.
+ */
+
+/** The filters of one listing, normalized (selectors sorted and unique). */
+export interface AgentFilter {
+  readonly cluster?: string
+  readonly attestor?: Attestor
+  readonly selectors: readonly Selector[]
+  readonly banned?: boolean
+}
+
+const TOKEN_VERSION = 1
+const MAX_TOKEN_LENGTH = 4096
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+
+interface PageTokenBody {
+  /** Format version. */
+  readonly v: number
+  /** The last SPIFFE ID of the page before. */
+  readonly after: string
+  /** {@link filterDigest} of the listing. */
+  readonly filter: string
+}
+
+/** A token that resumes the listing with `filter` after `afterSpiffeId`. */
+export function encodePageToken(afterSpiffeId: string, filter: AgentFilter): string {
+  const body: PageTokenBody = { v: TOKEN_VERSION, after: afterSpiffeId, filter: filterDigest(filter) }
+  return Buffer.from(JSON.stringify(body)).toString('base64url')
+}
+
+/**
+ * The SPIFFE ID to resume after.
+ * @throws {DatastoreError} `ATT_ERR_DATASTORE_PAGE_TOKEN_INVALID` when the token is malformed or was issued for other filters.
+ */
+export function decodePageToken(token: string, filter: AgentFilter): string {
+  const body = parseToken(token)
+  if (body === undefined) {
+    throw new DatastoreError(
+      'ATT_ERR_DATASTORE_PAGE_TOKEN_INVALID',
+      'pageToken is not a token issued by listAgents; pass nextPageToken of the previous page unchanged',
+      { check: 'page_token', expected: 'nextPageToken of the previous page' },
+    )
+  }
+  if (body.filter !== filterDigest(filter)) {
+    throw new DatastoreError(
+      'ATT_ERR_DATASTORE_PAGE_TOKEN_INVALID',
+      'pageToken was issued for different filters; repeat the filters of the first page, or start again without a token',
+      { check: 'page_token_filters', expected: 'the filters of the first page' },
+    )
+  }
+  return body.after
+}
+
+function parseToken(token: string): PageTokenBody | undefined {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !BASE64URL.test(token)) return undefined
+  let body: unknown
+  try {
+    body = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
+  } catch (error) {
+    // Only JSON.parse throws here, and a SyntaxError just means "not one of ours".
+    if (error instanceof SyntaxError) return undefined
+    throw error
+  }
+  const { v, after, filter } = (body ?? {}) as Partial<Record<keyof PageTokenBody, unknown>>
+  if (v !== TOKEN_VERSION || typeof after !== 'string' || typeof filter !== 'string') return undefined
+  return { v, after, filter }
+}
+
+/** A short digest of the filters; equal filters give equal digests. */
+function filterDigest(filter: AgentFilter): string {
+  const canonical = JSON.stringify([
+    filter.cluster ?? null,
+    filter.attestor ?? null,
+    filter.selectors.map(({ type, value }) => [type, value]),
+    filter.banned ?? null,
+  ])
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22)
+}

@@ -1,0 +1,345 @@
+import {
+  AGENT_COLUMNS,
+  AGENT_COLUMNS_UNQUALIFIED,
+  AGENT_WITH_SELECTOR_COLUMNS,
+  decodeAgentRow,
+  decodeAgentsWithSelectors,
+} from './agent-rows.ts'
+import type {
+  AgentCounts,
+  AgentPage,
+  AgentRecord,
+  AgentStore,
+  AttestationInput,
+  ListAgentsQuery,
+  RecordAttestationOptions,
+  RecordAttestationResult,
+  Selector,
+  SvidUpdate,
+  SvidUpdateResult,
+} from './agent-store.ts'
+import { DatastoreError } from './datastore-error.ts'
+import {
+  checkAttestor,
+  checkDate,
+  checkFingerprint,
+  checkNonEmptyString,
+  checkPageSize,
+  checkSpiffeId,
+  normalizeAttestationInput,
+  normalizeSelectors,
+  normalizeSerial,
+} from './input-checks.ts'
+import { type AgentFilter, decodePageToken, encodePageToken } from './page-token.ts'
+import type { SqlDatabase, SqlSession } from './sql-database.ts'
+import { StatementParameters } from './sql-dialect.ts'
+
+/** Options of {@link SqlAgentStore}. */
+export interface SqlAgentStoreOptions {
+  /**
+   * The clock for attestation times, claim times and "expired". Injected in
+   * tests; each server process uses its own clock, so keep them in sync (NTP).
+   * @default () => new Date()
+   */
+  readonly now?: () => Date
+}
+
+/** Selectors per multi-row INSERT: far below both engines' limits on parameters per statement. */
+const SELECTOR_INSERT_BATCH = 200
+
+/**
+ * The {@link AgentStore} on a {@link SqlDatabase}: one implementation, and one
+ * text per statement, for SQLite and PostgreSQL alike. Expects the schema to be
+ * migrated (`openAgentStore` does that first).
+ *
+ * Concurrency rests on the database, never on this process: every decision
+ * that must not race (banned? already attested? still the current serial?
+ * first claim?) is made inside the statement that writes, or under a row lock
+ * taken by the transaction that writes.
+ */
+export class SqlAgentStore implements AgentStore {
+  readonly #database: SqlDatabase
+  readonly #now: () => Date
+  #closed = false
+
+  constructor(database: SqlDatabase, options: SqlAgentStoreOptions = {}) {
+    this.#database = database
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  async recordAttestation(
+    input: AttestationInput,
+    options: RecordAttestationOptions = {},
+  ): Promise<RecordAttestationResult> {
+    const agent = normalizeAttestationInput(input)
+    const allowReattestation = options.allowReattestation ?? true
+    if (typeof allowReattestation !== 'boolean') {
+      throw new TypeError(`"options.allowReattestation" must be a boolean, got ${typeof allowReattestation}`)
+    }
+    const attestedAt = checkDate(this.#now(), 'now()')
+    return this.#open().transaction(async (session) => {
+      const p = new StatementParameters(this.#database.dialect)
+      // One statement decides and writes: the conflict branch updates only a record that is not
+      // banned (and only when re-attestation is allowed), and it locks the row either way, so the
+      // rest of this transaction sees the record as it decided on it.
+      const { rows } = await session.query(
+        p.statement(`
+          INSERT INTO agents AS a (spiffe_id, attestor, cluster, svid_serial, svid_expires_at,
+                                   first_attested_at, last_attested_at, banned)
+          VALUES (${p.add(agent.spiffeId)}, ${p.add(agent.attestor)}, ${p.add(agent.cluster)},
+                  ${p.add(agent.svidSerial)}, ${p.addTimestamp(agent.svidExpiresAt)},
+                  ${p.addTimestamp(attestedAt)}, ${p.addTimestamp(attestedAt)}, ${p.addBoolean(false)})
+          ON CONFLICT (spiffe_id) DO UPDATE SET
+            attestor = excluded.attestor,
+            cluster = excluded.cluster,
+            svid_serial = excluded.svid_serial,
+            svid_expires_at = excluded.svid_expires_at,
+            last_attested_at = excluded.last_attested_at
+          WHERE a.banned = FALSE AND ${allowReattestation ? 'TRUE' : 'FALSE'}
+          RETURNING ${AGENT_COLUMNS_UNQUALIFIED}`),
+      )
+      const written = rows[0]
+      if (written === undefined) {
+        const existing = await this.#readAgent(session, agent.spiffeId)
+        if (existing === undefined) {
+          // The conflict branch only runs for an existing row, which the statement locked.
+          throw new DatastoreError(
+            'ATT_ERR_DATASTORE_QUERY_FAILED',
+            `database ${this.#database.target}: the record of "${agent.spiffeId}" vanished while locked`,
+            { target: this.#database.target },
+          )
+        }
+        return existing.banned
+          ? { outcome: 'banned', agent: existing }
+          : { outcome: 'already_attested', agent: existing }
+      }
+      await this.#replaceSelectors(session, agent.spiffeId, agent.selectors)
+      return {
+        outcome: 'recorded',
+        agent: decodeAgentRow(written, agent.selectors, this.#database.dialect, this.#database.target),
+      }
+    })
+  }
+
+  async updateSvid(spiffeId: string, update: SvidUpdate): Promise<SvidUpdateResult> {
+    checkSpiffeId(spiffeId)
+    if (typeof update !== 'object' || update === null) throw new TypeError('"update" must be an object')
+    const serial = normalizeSerial(update.serial, 'update.serial')
+    const expiresAt = checkDate(update.expiresAt, 'update.expiresAt')
+    const replacesSerial =
+      update.replacesSerial === undefined
+        ? undefined
+        : normalizeSerial(update.replacesSerial, 'update.replacesSerial')
+    return this.#open().transaction(async (session) => {
+      const current = await this.#readAgent(session, spiffeId, { lock: true })
+      if (current === undefined) return { outcome: 'not_found' }
+      if (current.banned) return { outcome: 'banned', agent: current }
+      if (replacesSerial !== undefined && replacesSerial !== current.svidSerial) {
+        return { outcome: 'serial_mismatch', agent: current }
+      }
+      const p = new StatementParameters(this.#database.dialect)
+      await session.query(
+        p.statement(`
+          UPDATE agents SET svid_serial = ${p.add(serial)}, svid_expires_at = ${p.addTimestamp(expiresAt)}
+          WHERE spiffe_id = ${p.add(spiffeId)}`),
+      )
+      return { outcome: 'updated', agent: { ...current, svidSerial: serial, svidExpiresAt: expiresAt } }
+    })
+  }
+
+  async getAgent(spiffeId: string): Promise<AgentRecord | undefined> {
+    checkSpiffeId(spiffeId)
+    return this.#readAgent(this.#open(), spiffeId)
+  }
+
+  async listAgents(query: ListAgentsQuery = {}): Promise<AgentPage> {
+    if (typeof query !== 'object' || query === null) throw new TypeError('"query" must be an object')
+    const filter: AgentFilter = {
+      ...(query.cluster !== undefined && { cluster: checkNonEmptyString(query.cluster, 'query.cluster') }),
+      ...(query.attestor !== undefined && { attestor: checkAttestor(query.attestor, 'query.attestor') }),
+      selectors: normalizeSelectors(query.selectors ?? [], 'query.selectors'),
+      ...(query.banned !== undefined && { banned: checkBoolean(query.banned, 'query.banned') }),
+    }
+    const pageSize = checkPageSize(query.pageSize)
+    if (query.pageToken !== undefined && typeof query.pageToken !== 'string') {
+      throw new TypeError('"query.pageToken" must be a string')
+    }
+    const after = query.pageToken === undefined ? undefined : decodePageToken(query.pageToken, filter)
+
+    const p = new StatementParameters(this.#database.dialect)
+    const conditions: string[] = []
+    if (after !== undefined) conditions.push(`a.spiffe_id > ${p.add(after)}`)
+    if (filter.cluster !== undefined) conditions.push(`a.cluster = ${p.add(filter.cluster)}`)
+    if (filter.attestor !== undefined) conditions.push(`a.attestor = ${p.add(filter.attestor)}`)
+    if (filter.banned !== undefined) conditions.push(`a.banned = ${p.addBoolean(filter.banned)}`)
+    for (const { type, value } of filter.selectors) {
+      conditions.push(
+        'EXISTS (SELECT 1 FROM agent_selectors f ' +
+          `WHERE f.spiffe_id = a.spiffe_id AND f.type = ${p.add(type)} AND f.value = ${p.add(value)})`,
+      )
+    }
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`
+    // One statement reads the page and its selectors, so both come from the same snapshot. One row
+    // more than the page tells whether another page follows, so the last page never has a token.
+    const { rows } = await this.#open().query(
+      p.statement(`
+        SELECT ${AGENT_WITH_SELECTOR_COLUMNS}
+        FROM (SELECT ${AGENT_COLUMNS} FROM agents a ${where} ORDER BY a.spiffe_id LIMIT ${p.add(pageSize + 1)}) a
+        LEFT JOIN agent_selectors s ON s.spiffe_id = a.spiffe_id
+        ORDER BY a.spiffe_id`),
+    )
+    const agents = decodeAgentsWithSelectors(rows, this.#database.dialect, this.#database.target)
+    const last = agents[pageSize - 1]
+    if (agents.length <= pageSize || last === undefined) return { agents }
+    return { agents: agents.slice(0, pageSize), nextPageToken: encodePageToken(last.spiffeId, filter) }
+  }
+
+  async evictAgent(spiffeId: string): Promise<boolean> {
+    checkSpiffeId(spiffeId)
+    const p = new StatementParameters(this.#database.dialect)
+    // Selectors go with the agent: ON DELETE CASCADE.
+    const { rowCount } = await this.#open().query(
+      p.statement(`DELETE FROM agents WHERE spiffe_id = ${p.add(spiffeId)}`),
+    )
+    return rowCount > 0
+  }
+
+  async banAgent(spiffeId: string): Promise<boolean> {
+    checkSpiffeId(spiffeId)
+    const p = new StatementParameters(this.#database.dialect)
+    const { rowCount } = await this.#open().query(
+      p.statement(`UPDATE agents SET banned = ${p.addBoolean(true)} WHERE spiffe_id = ${p.add(spiffeId)}`),
+    )
+    return rowCount > 0
+  }
+
+  async countAgents(): Promise<AgentCounts> {
+    const now = checkDate(this.#now(), 'now()')
+    const p = new StatementParameters(this.#database.dialect)
+    const { rows } = await this.#open().query(
+      p.statement(`
+        SELECT COUNT(*) FILTER (WHERE banned = FALSE AND svid_expires_at > ${p.addTimestamp(now)}) AS active,
+               COUNT(*) FILTER (WHERE banned = FALSE AND svid_expires_at <= ${p.addTimestamp(now)}) AS expired,
+               COUNT(*) FILTER (WHERE banned = TRUE) AS banned
+        FROM agents`),
+    )
+    const row = rows[0] ?? {}
+    return {
+      active: this.#count(row.active),
+      expired: this.#count(row.expired),
+      banned: this.#count(row.banned),
+    }
+  }
+
+  async claimSatToken(fingerprint: string, expiresAt?: Date): Promise<boolean> {
+    checkFingerprint(fingerprint)
+    if (expiresAt !== undefined) checkDate(expiresAt, 'expiresAt')
+    const claimedAt = checkDate(this.#now(), 'now()')
+    const p = new StatementParameters(this.#database.dialect)
+    // Insert-if-absent in one statement: of concurrent claims, the database lets exactly one insert.
+    const { rowCount } = await this.#open().query(
+      p.statement(`
+        INSERT INTO sat_token_claims (fingerprint, claimed_at, expires_at)
+        VALUES (${p.add(fingerprint)}, ${p.addTimestamp(claimedAt)}, ${p.addOptionalTimestamp(expiresAt)})
+        ON CONFLICT (fingerprint) DO NOTHING`),
+    )
+    return rowCount === 1
+  }
+
+  async pruneSatTokenClaims(): Promise<number> {
+    const now = checkDate(this.#now(), 'now()')
+    const p = new StatementParameters(this.#database.dialect)
+    const { rowCount } = await this.#open().query(
+      p.statement(`DELETE FROM sat_token_claims WHERE expires_at <= ${p.addTimestamp(now)}`),
+    )
+    return rowCount
+  }
+
+  async ping(): Promise<void> {
+    await this.#open().query({ text: 'SELECT 1 AS ok', values: [] })
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#database.close()
+  }
+
+  /** The database, or `ATT_ERR_DATASTORE_CLOSED` after {@link close}. */
+  #open(): SqlDatabase {
+    if (this.#closed) {
+      throw new DatastoreError(
+        'ATT_ERR_DATASTORE_CLOSED',
+        `the agent store on ${this.#database.target} is closed`,
+        {
+          databaseType: this.#database.dialect.databaseType,
+          target: this.#database.target,
+        },
+      )
+    }
+    return this.#database
+  }
+
+  /** One agent with its selectors; with `lock`, its row stays locked until the transaction ends. */
+  async #readAgent(
+    session: SqlSession,
+    spiffeId: string,
+    { lock = false }: { lock?: boolean } = {},
+  ): Promise<AgentRecord | undefined> {
+    const { dialect, target } = this.#database
+    // SQLite needs no row lock (lockRows is empty): its write transaction already excludes every other writer.
+    if (lock && dialect.lockRows !== '') {
+      const l = new StatementParameters(dialect)
+      await session.query(
+        l.statement(`SELECT spiffe_id FROM agents WHERE spiffe_id = ${l.add(spiffeId)}${dialect.lockRows}`),
+      )
+    }
+    const p = new StatementParameters(dialect)
+    const { rows } = await session.query(
+      p.statement(`
+        SELECT ${AGENT_WITH_SELECTOR_COLUMNS}
+        FROM agents a LEFT JOIN agent_selectors s ON s.spiffe_id = a.spiffe_id
+        WHERE a.spiffe_id = ${p.add(spiffeId)}`),
+    )
+    return decodeAgentsWithSelectors(rows, dialect, target)[0]
+  }
+
+  /** Replaces the agent's selectors with `selectors` (already sorted and unique). */
+  async #replaceSelectors(
+    session: SqlSession,
+    spiffeId: string,
+    selectors: readonly Selector[],
+  ): Promise<void> {
+    const { dialect } = this.#database
+    const remove = new StatementParameters(dialect)
+    await session.query(
+      remove.statement(`DELETE FROM agent_selectors WHERE spiffe_id = ${remove.add(spiffeId)}`),
+    )
+    for (let start = 0; start < selectors.length; start += SELECTOR_INSERT_BATCH) {
+      const p = new StatementParameters(dialect)
+      const rows = selectors
+        .slice(start, start + SELECTOR_INSERT_BATCH)
+        .map(({ type, value }) => `(${p.add(spiffeId)}, ${p.add(type)}, ${p.add(value)})`)
+      await session.query(
+        p.statement(`INSERT INTO agent_selectors (spiffe_id, type, value) VALUES ${rows.join(', ')}`),
+      )
+    }
+  }
+
+  #count(value: unknown): number {
+    const count = this.#database.dialect.decodeCount(value)
+    if (count === undefined) {
+      throw new DatastoreError(
+        'ATT_ERR_DATASTORE_ROW_INVALID',
+        `database ${this.#database.target} returned a count that is not a number`,
+        { target: this.#database.target, check: 'count', expected: 'a non-negative integer' },
+      )
+    }
+    return count
+  }
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`"${name}" must be a boolean, got ${typeof value}`)
+  return value
+}
