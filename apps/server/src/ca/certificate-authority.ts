@@ -1,0 +1,381 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
+import { trustDomainOf, trustDomainProblem, workloadSpiffeIdProblem } from '../config/spiffe-names.ts'
+import { CA_KEY_ALGORITHM, caCertificateProblem, createCaCertificate } from './ca-certificate.ts'
+import { CaStoreError } from './ca-errors.ts'
+import { CaStore } from './ca-store.ts'
+import { type IssuedCertificate, issueLeafCertificate, type SigningCa } from './leaf-certificate.ts'
+import { planRotation, type RotationPlan } from './rotation-schedule.ts'
+import { buildTrustBundle, type TrustBundle } from './spiffe-bundle.ts'
+import { verifyCsr } from './verify-csr.ts'
+import { x509 } from './x509.ts'
+
+/** Options of {@link CertificateAuthority.open}. */
+export interface CertificateAuthorityOptions {
+  /** `data_dir`; the CA lives in its `ca/` subdirectory, created if needed. */
+  readonly dataDir: string
+  /** The trust domain, e.g. `"example.org"`. Must match any CA already in `dataDir`. */
+  readonly trustDomain: string
+  /** Lifetime of each CA certificate (`ca_ttl`). */
+  readonly caTtlMs: number
+  /** Lifetime of agent SVIDs (`agent_ttl`), cut at the signing CA's expiry. */
+  readonly agentTtlMs: number
+  /** The clock. Default `() => new Date()`; tests inject one. */
+  readonly now?: () => Date
+}
+
+/** What a call to {@link CertificateAuthority.rotateIfDue} changed. */
+export interface RotationOutcome {
+  /** Another CA signs from now on: reissue the serving certificate. */
+  readonly signingCaChanged: boolean
+  /** The set of trusted CA certificates changed: agents should fetch the bundle again. */
+  readonly bundleChanged: boolean
+}
+
+/** The server's own TLS certificate and its key. */
+export interface ServingCertificate extends IssuedCertificate {
+  /** The private key, PKCS#8 PEM, for `https.createServer({ key })`. Never log it. */
+  readonly privateKeyPem: string
+}
+
+/** Options of {@link CertificateAuthority.issueServingCertificate}. */
+export interface ServingCertificateOptions {
+  /** DNS SANs (`server.dns_names`). */
+  readonly dnsNames: readonly string[]
+  /** IP address SANs. Default `["127.0.0.1"]`. */
+  readonly ipAddresses?: readonly string[]
+}
+
+interface LoadedCa {
+  readonly id: string
+  readonly certificate: x509.X509Certificate
+  /** Absent for superseded CAs, which stay only to be trusted. */
+  readonly privateKey: CryptoKey | undefined
+}
+
+/** Bundle consumers should look again at most every 5 minutes (SPIRE's bundle endpoint default). */
+const MAX_REFRESH_HINT_SECONDS = 300
+/**
+ * A prepared CA is published 1/3 of a lifetime before it signs; a hint of 1/12 of the lifetime
+ * gives consumers four chances to see it in that window, even with a very short `ca_ttl`.
+ */
+const REFRESH_HINT_DIVISOR = 12
+/** Plan, apply, plan again: creating one CA settles the plan, so two rounds suffice; three is a safety margin. */
+const MAX_RECONCILE_ROUNDS = 3
+
+/**
+ * The server's certificate authority: an EC P-256 key and self-signed certificate per CA,
+ * persisted under `<data_dir>/ca/` (see {@link CaStore}) and rotated on SPIRE's schedule (see
+ * `rotation-schedule.ts`): a successor is prepared and published in the bundle at half of the
+ * signing CA's lifetime and takes over when 1/6 is left; a superseded CA loses its key at once
+ * and leaves the bundle when it expires.
+ *
+ * Rotation runs when the CA is opened, whenever {@link rotateIfDue} is called, and before each
+ * signature, so a signature never uses a CA past its takeover time even if nobody calls
+ * `rotateIfDue`. Call it on a timer anyway (e.g. every minute, or at
+ * {@link nextRotationCheckAt}): its outcome says when to reissue the serving certificate
+ * ({@link issueServingCertificate}), whose lifetime is the signing CA's remaining lifetime.
+ *
+ * One server process per `data_dir` is the intended deployment. Several processes sharing one
+ * stay safe (files are published without overwriting, and all agree on which CA signs), but each
+ * rereads the directory only at its own schedule points, and racing processes may each prepare
+ * a successor: harmless, one extra CA in the bundle.
+ *
+ * @example
+ * ```ts
+ * const ca = await CertificateAuthority.open({ dataDir, trustDomain, caTtlMs, agentTtlMs })
+ * const serving = await ca.issueServingCertificate({ dnsNames: config.dnsNames })
+ * const svid = await ca.signAgentCsr(csrPem, 'spiffe://example.org/spire/agent/k8s_psat/demo/1234')
+ * ```
+ */
+export class CertificateAuthority {
+  readonly trustDomain: string
+  readonly #store: CaStore
+  readonly #caTtlMs: number
+  readonly #agentTtlMs: number
+  readonly #now: () => Date
+  #cas: readonly LoadedCa[] = []
+  #signing: SigningCa | undefined
+  #plan: RotationPlan | undefined
+  #bundle: TrustBundle | undefined
+  #pendingRotation: Promise<RotationOutcome> | undefined
+
+  private constructor(options: CertificateAuthorityOptions) {
+    this.trustDomain = options.trustDomain
+    this.#store = new CaStore(options.dataDir)
+    this.#caTtlMs = options.caTtlMs
+    this.#agentTtlMs = options.agentTtlMs
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  /**
+   * Loads the CA from `dataDir`, creating it on first start, and applies any rotation that is
+   * due. The same CA comes back across restarts.
+   *
+   * @throws {CaStoreError} `ATT_ERR_CA_STORE_INVALID` when a CA file cannot be read, a key does
+   *   not match its certificate, or a CA belongs to another trust domain.
+   * @throws {TypeError} for invalid options.
+   */
+  static async open(options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
+    const problem = trustDomainProblem(options.trustDomain)
+    if (problem !== undefined) throw new TypeError(`trustDomain ${problem}`)
+    for (const name of ['caTtlMs', 'agentTtlMs'] as const) {
+      if (!Number.isFinite(options[name]) || options[name] <= 0) {
+        throw new TypeError(`${name} must be a positive number of milliseconds; got ${options[name]}`)
+      }
+    }
+    const authority = new CertificateAuthority(options)
+    await authority.#store.prepare()
+    await authority.#reconcile(authority.#now())
+    return authority
+  }
+
+  /** The certificate of the CA that signs now, PEM. */
+  get signingCertificatePem(): string {
+    return this.#requireSigning().certificate.toString('pem')
+  }
+
+  /** When {@link rotateIfDue} will next have something to do. */
+  get nextRotationCheckAt(): Date {
+    return this.#plan?.nextReviewAt ?? this.#now()
+  }
+
+  /** The CA certificates agents must trust (the signing CA, its prepared successor, superseded CAs until they expire). */
+  bundle(): TrustBundle {
+    if (this.#bundle === undefined) throw new Error('CertificateAuthority used before open() completed')
+    return this.#bundle
+  }
+
+  /**
+   * Prepares a successor, hands signing over, retires and drops CAs as the schedule says. Cheap
+   * when nothing is due (no disk access). Concurrent calls share one run.
+   */
+  async rotateIfDue(): Promise<RotationOutcome> {
+    const now = this.#now()
+    const next = this.#plan?.nextReviewAt
+    if (next !== undefined && now < next) return { signingCaChanged: false, bundleChanged: false }
+    this.#pendingRotation ??= this.#reconcile(now).finally(() => {
+      this.#pendingRotation = undefined
+    })
+    return this.#pendingRotation
+  }
+
+  /**
+   * Issues an agent X.509 SVID for the key in `csr` (PKCS#10, PEM text or DER bytes).
+   *
+   * The CSR's signature is verified and only its public key is used: whatever subject, SANs or
+   * extensions it asks for, the certificate names `spiffeId` alone. It is valid from 10 seconds
+   * ago until `agent_ttl` from now or the signing CA's expiry, whichever is first, with
+   * keyUsage digitalSignature + keyEncipherment (critical) and extKeyUsage serverAuth +
+   * clientAuth, as SPIRE's agent SVIDs.
+   *
+   * @throws {CsrError} `ATT_ERR_CSR_INVALID` when the CSR is refused (see `verifyCsr`).
+   * @throws {TypeError} when `spiffeId` is not a SPIFFE ID of this trust domain (a caller bug:
+   *   the ID comes from the server, never from the agent).
+   */
+  async signAgentCsr(csr: string | Uint8Array, spiffeId: string): Promise<IssuedCertificate> {
+    this.#checkOwnSpiffeId(spiffeId)
+    const { publicKey } = await verifyCsr(csr)
+    await this.rotateIfDue()
+    return issueLeafCertificate(this.#requireSigning(), {
+      publicKey,
+      spiffeId,
+      keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+      ttlMs: this.#agentTtlMs,
+      now: this.#now(),
+    })
+  }
+
+  /**
+   * Issues a new key and certificate for the server's own TLS listener: URI SAN
+   * `spiffe://<td>/spire/server` (SPIRE's server ID, which agents check), the given DNS names
+   * and IP addresses, extKeyUsage serverAuth. It is valid until the signing CA expires, and
+   * must be reissued when {@link rotateIfDue} reports `signingCaChanged` (the new CA takes over
+   * while the old one still has 1/6 of its lifetime, so the old certificate never lapses in
+   * between). Issue one on every start.
+   */
+  async issueServingCertificate(options: ServingCertificateOptions): Promise<ServingCertificate> {
+    await this.rotateIfDue()
+    const signing = this.#requireSigning()
+    const keys = await crypto.subtle.generateKey(CA_KEY_ALGORITHM, true, ['sign', 'verify'])
+    const issued = await issueLeafCertificate(signing, {
+      publicKey: keys.publicKey,
+      spiffeId: `spiffe://${this.trustDomain}/spire/server`,
+      dnsNames: options.dnsNames,
+      ipAddresses: options.ipAddresses ?? ['127.0.0.1'],
+      keyUsages: x509.KeyUsageFlags.digitalSignature,
+      extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth],
+      ttlMs: signing.certificate.notAfter.getTime() - this.#now().getTime(),
+      now: this.#now(),
+    })
+    const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey)
+    return { ...issued, privateKeyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') }
+  }
+
+  #checkOwnSpiffeId(spiffeId: string): void {
+    const problem = workloadSpiffeIdProblem(spiffeId)
+    if (problem !== undefined) throw new TypeError(`spiffeId ${problem}`)
+    if (trustDomainOf(spiffeId) !== this.trustDomain) {
+      throw new TypeError(
+        `spiffeId ${JSON.stringify(spiffeId)} is not in this CA's trust domain ${JSON.stringify(this.trustDomain)}`,
+      )
+    }
+  }
+
+  #requireSigning(): SigningCa {
+    if (this.#signing === undefined) throw new Error('CertificateAuthority used before open() completed')
+    return this.#signing
+  }
+
+  /** Brings the files on disk and the in-memory state in line with the schedule at `now`. */
+  async #reconcile(now: Date): Promise<RotationOutcome> {
+    const previousSigning = this.#plan?.signingId
+    const previousBundle = this.#plan?.bundleIds.join(',')
+    for (let round = 0; round < MAX_RECONCILE_ROUNDS; round++) {
+      const cas = await this.#load(now)
+      const plan = planRotation(
+        cas.map((ca) => ({
+          id: ca.id,
+          notBefore: ca.certificate.notBefore,
+          notAfter: ca.certificate.notAfter,
+          hasKey: ca.privateKey !== undefined,
+        })),
+        now,
+      )
+      for (const id of plan.removeIds) await this.#store.deleteCa(id)
+      for (const id of plan.retireKeyIds) await this.#store.deleteKey(id)
+      if (plan.create !== 'none') {
+        await this.#createCa(now)
+        continue
+      }
+      const signing = cas.find((ca) => ca.id === plan.signingId)
+      if (signing?.privateKey === undefined)
+        throw new Error(`planned signing CA ${plan.signingId} has no key`)
+      const bundleChanged = plan.bundleIds.join(',') !== previousBundle
+      this.#cas = cas.filter((ca) => plan.bundleIds.includes(ca.id))
+      this.#signing = { certificate: signing.certificate, privateKey: signing.privateKey }
+      this.#plan = plan
+      if (bundleChanged) {
+        this.#bundle = buildTrustBundle(
+          this.#cas.map((ca) => ca.certificate),
+          this.#refreshHintSeconds(),
+        )
+        await this.#store.writeBundle(this.#bundle.pem)
+      }
+      return { signingCaChanged: plan.signingId !== previousSigning, bundleChanged }
+    }
+    throw new Error(`CA rotation did not settle after ${MAX_RECONCILE_ROUNDS} rounds`)
+  }
+
+  #refreshHintSeconds(): number {
+    return Math.max(
+      1,
+      Math.min(MAX_REFRESH_HINT_SECONDS, Math.floor(this.#caTtlMs / 1000 / REFRESH_HINT_DIVISOR)),
+    )
+  }
+
+  /**
+   * Reads every CA on disk. A key found without its certificate (creation interrupted between
+   * the two files) gets its certificate now.
+   */
+  async #load(now: Date): Promise<LoadedCa[]> {
+    const loaded: LoadedCa[] = []
+    for (const [id, files] of await this.#store.readAll()) {
+      const privateKey = files.keyPem === undefined ? undefined : this.#parseKey(id, files.keyPem)
+      let certificate: x509.X509Certificate
+      if (files.certificatePem !== undefined) {
+        certificate = this.#parseCertificate(id, files.certificatePem)
+      } else if (privateKey !== undefined) {
+        certificate = await this.#certify(id, privateKey, now)
+      } else {
+        continue
+      }
+      if (privateKey !== undefined) this.#checkPair(id, privateKey, certificate)
+      loaded.push({
+        id,
+        certificate,
+        privateKey: privateKey === undefined ? undefined : await signingKeyOf(privateKey),
+      })
+    }
+    return loaded
+  }
+
+  /** Creates a CA: key first, then certificate, so a crash in between leaves a recoverable key. */
+  async #createCa(now: Date): Promise<void> {
+    const keys = await crypto.subtle.generateKey(CA_KEY_ALGORITHM, true, ['sign', 'verify'])
+    const id = this.#store.newId(now)
+    const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey)
+    if (!(await this.#store.publishKey(id, x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')))) {
+      throw new Error(`CA id ${id} already exists`)
+    }
+    await this.#certify(id, createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }), now)
+  }
+
+  /**
+   * Issues and publishes the self-signed certificate of key `id`. If another process sharing
+   * `data_dir` published one first, that one is used, so both processes trust the same CA.
+   */
+  async #certify(id: string, privateKey: KeyObject, now: Date): Promise<x509.X509Certificate> {
+    const certificate = await createCaCertificate({
+      publicKey: new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' })),
+      privateKey: await signingKeyOf(privateKey),
+      trustDomain: this.trustDomain,
+      now,
+      ttlMs: this.#caTtlMs,
+    })
+    if (await this.#store.publishCertificate(id, certificate.toString('pem'))) return certificate
+    const files = (await this.#store.readAll()).get(id)
+    if (files?.certificatePem === undefined)
+      throw new Error(`certificate of CA ${id} vanished while being created`)
+    return this.#parseCertificate(id, files.certificatePem)
+  }
+
+  #parseKey(id: string, pem: string): KeyObject {
+    const path = this.#store.keyPath(id)
+    let key: KeyObject
+    try {
+      key = createPrivateKey(pem)
+    } catch (error) {
+      throw new CaStoreError(path, 'is not a PEM private key', { cause: error })
+    }
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new CaStoreError(
+        path,
+        `holds a ${key.asymmetricKeyType ?? 'unknown'} key; expected an EC P-256 key`,
+      )
+    }
+    return key
+  }
+
+  #parseCertificate(id: string, pem: string): x509.X509Certificate {
+    const path = this.#store.certificatePath(id)
+    let certificate: x509.X509Certificate
+    try {
+      certificate = new x509.X509Certificate(pem)
+    } catch (error) {
+      throw new CaStoreError(path, 'is not a PEM certificate', { cause: error })
+    }
+    const problem = caCertificateProblem(certificate, this.trustDomain)
+    if (problem !== undefined) throw new CaStoreError(path, problem)
+    return certificate
+  }
+
+  #checkPair(id: string, privateKey: KeyObject, certificate: x509.X509Certificate): void {
+    const fromKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' })
+    if (!fromKey.equals(Buffer.from(certificate.publicKey.rawData))) {
+      throw new CaStoreError(
+        this.#store.keyPath(id),
+        `does not match the public key of ${this.#store.certificatePath(id)}`,
+      )
+    }
+  }
+}
+
+/**
+ * The WebCrypto form of a CA key that @peculiar/x509 signs with, not extractable: once loaded,
+ * the key material never leaves the crypto layer again.
+ */
+async function signingKeyOf(privateKey: KeyObject): Promise<CryptoKey> {
+  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' })
+  return crypto.subtle.importKey('pkcs8', new Uint8Array(pkcs8), CA_KEY_ALGORITHM, false, ['sign'])
+}

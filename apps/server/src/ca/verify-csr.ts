@@ -1,0 +1,153 @@
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { CsrError } from './ca-errors.ts'
+import { x509 } from './x509.ts'
+
+/**
+ * A CSR is a few hundred bytes (RSA 4096: about 1.2 KB DER); anything far larger is not one,
+ * and is refused before any ASN.1 parsing spends time on it.
+ */
+export const MAX_CSR_DER_BYTES = 16 * 1024
+const MAX_CSR_PEM_CHARACTERS = 2 * MAX_CSR_DER_BYTES
+
+/** Bounds for parsing untrusted DER (asn1js defaults allow 10,000 nodes and 16 MB). */
+const UNTRUSTED_PARSE_OPTIONS: x509.ParseOptions = {
+  berOptions: { maxDepth: 16, maxNodes: 512, maxContentLength: MAX_CSR_DER_BYTES },
+}
+
+const EXPECTED_KEYS = 'an EC P-256 or P-384 key, or an RSA key of 2048 to 8192 bits'
+const ACCEPTED_CURVES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384' }
+const MIN_RSA_BITS = 2048
+/** Larger RSA keys bring no security an agent needs, and cost every verifier time. */
+const MAX_RSA_BITS = 8192
+const WEAK_HASHES = new Set(['SHA-1', 'MD5'])
+const EXPECTED_SIGNATURES = 'an ECDSA or RSA signature with SHA-256 or stronger'
+
+/** The public key of a CSR that passed {@link verifyCsr}, and what kind it is. */
+export interface VerifiedCsrKey {
+  readonly publicKey: x509.PublicKey
+  /** For logs: `"EC P-256"`, `"RSA 2048"`. */
+  readonly description: string
+}
+
+/**
+ * Parses a PKCS#10 certificate signing request (PEM text, or DER bytes), checks that its key
+ * is one the CA signs for, and verifies its self-signature, which proves the requester holds
+ * the private key. Only the public key is returned: the subject, the SANs and any extension
+ * the CSR asks for are deliberately ignored, since the caller decides the identity.
+ *
+ * Checks run in this order, each with its own {@link CsrError.check}: `size`, `encoding`,
+ * `public-key`, `signature`.
+ *
+ * @throws {CsrError} `ATT_ERR_CSR_INVALID`, naming the check that failed.
+ */
+export async function verifyCsr(csr: string | Uint8Array): Promise<VerifiedCsrKey> {
+  if (typeof csr !== 'string') checkDerSize(csr.byteLength)
+  // A copy with an ArrayBuffer of its own: Buffers share pools, and the parser reads the whole
+  // underlying buffer of what it is given.
+  const der = typeof csr === 'string' ? derFromPem(csr) : new Uint8Array(csr)
+  checkDerSize(der.byteLength)
+
+  let request: x509.Pkcs10CertificateRequest
+  try {
+    request = new x509.Pkcs10CertificateRequest(der, UNTRUSTED_PARSE_OPTIONS)
+  } catch (error) {
+    throw new CsrError(
+      'encoding',
+      'CSR is not a DER-encoded PKCS#10 certification request',
+      'a PKCS#10 CSR',
+      {
+        cause: error,
+      },
+    )
+  }
+
+  const description = describeAcceptedKey(request)
+
+  let valid: boolean
+  try {
+    const hash = request.signatureAlgorithm.hash?.name
+    if (hash !== undefined && WEAK_HASHES.has(hash)) {
+      throw new CsrError('signature', `CSR is signed with ${hash}, which is too weak`, EXPECTED_SIGNATURES)
+    }
+    valid = await request.verify()
+  } catch (error) {
+    if (error instanceof CsrError) throw error
+    throw new CsrError('signature', 'CSR signature algorithm is not supported', EXPECTED_SIGNATURES, {
+      cause: error,
+    })
+  }
+  if (!valid) {
+    throw new CsrError(
+      'signature',
+      "CSR signature does not verify with the CSR's own public key: the requester has not proven it holds the private key",
+      "a signature made with the CSR's private key",
+    )
+  }
+  return { publicKey: request.publicKey, description }
+}
+
+function checkDerSize(byteLength: number): void {
+  if (byteLength > MAX_CSR_DER_BYTES) {
+    throw new CsrError(
+      'size',
+      `CSR is ${byteLength} bytes, more than the ${MAX_CSR_DER_BYTES} bytes allowed`,
+      `at most ${MAX_CSR_DER_BYTES} bytes`,
+    )
+  }
+}
+
+/** The DER inside the single `CERTIFICATE REQUEST` PEM block of `text`. */
+function derFromPem(text: string): Uint8Array<ArrayBuffer> {
+  if (text.length > MAX_CSR_PEM_CHARACTERS) {
+    throw new CsrError(
+      'size',
+      `CSR PEM is ${text.length} characters, more than the ${MAX_CSR_PEM_CHARACTERS} allowed`,
+      `at most ${MAX_CSR_PEM_CHARACTERS} characters`,
+    )
+  }
+  // "NEW CERTIFICATE REQUEST" is what older OpenSSL versions write; both hold the same DER.
+  const blocks = [
+    ...text.matchAll(
+      /-----BEGIN (NEW )?CERTIFICATE REQUEST-----([\s\S]*?)-----END \1CERTIFICATE REQUEST-----/g,
+    ),
+  ]
+  const base64 = blocks[0]?.[2]?.replace(/\s+/g, '')
+  if (blocks.length !== 1 || base64 === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) {
+    throw new CsrError(
+      'encoding',
+      `CSR PEM must hold exactly one "CERTIFICATE REQUEST" block of base64; found ${blocks.length} such blocks`,
+      'one PEM block "-----BEGIN CERTIFICATE REQUEST-----"',
+    )
+  }
+  return new Uint8Array(Buffer.from(base64, 'base64'))
+}
+
+/** `"EC P-256"`-style description of the CSR's key, or a CsrError when the CA does not sign for it. */
+function describeAcceptedKey(request: x509.Pkcs10CertificateRequest): string {
+  let key: KeyObject
+  try {
+    key = createPublicKey({ key: Buffer.from(request.publicKey.rawData), format: 'der', type: 'spki' })
+  } catch (error) {
+    throw new CsrError('public-key', 'CSR public key cannot be decoded', EXPECTED_KEYS, { cause: error })
+  }
+  const details = key.asymmetricKeyDetails
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = ACCEPTED_CURVES[details?.namedCurve ?? '']
+    if (curve !== undefined) return `EC ${curve}`
+    throw new CsrError(
+      'public-key',
+      `CSR public key is on curve ${details?.namedCurve ?? 'unknown'}`,
+      EXPECTED_KEYS,
+    )
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = details?.modulusLength ?? 0
+    if (bits >= MIN_RSA_BITS && bits <= MAX_RSA_BITS) return `RSA ${bits}`
+    throw new CsrError('public-key', `CSR public key is RSA with ${bits} bits`, EXPECTED_KEYS)
+  }
+  throw new CsrError(
+    'public-key',
+    `CSR public key is of type ${key.asymmetricKeyType ?? 'unknown'}`,
+    EXPECTED_KEYS,
+  )
+}

@@ -1,0 +1,11 @@
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata
+// API before the library is evaluated: this import must stay first. Every CA module imports
+// the library through this file so the order cannot be got wrong elsewhere.
+import 'reflect-metadata'
+import * as x509 from '@peculiar/x509'
+
+// Node's WebCrypto (globalThis.crypto), set explicitly rather than left to the library's
+// environment detection. The CA modules use the same global, so key types always agree.
+x509.cryptoProvider.set(crypto)
+
+export { x509 }

@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import {
+  ATT_ERR_CONFIG_INVALID,
+  ATT_ERR_CONFIG_UNREADABLE,
+  ConfigError,
+  type ConfigIssue,
+} from './config-error.ts'
+import { readDataStoreSection } from './datastore-section.ts'
+import { expandEnv } from './expand-env.ts'
+import { HclBodyReader } from './hcl-body-reader.ts'
+import { parseHclDocument } from './hcl-document.ts'
+import { readNodeAttestors } from './node-attestor-section.ts'
+import type { ServerConfig } from './server-config.ts'
+import { readServerSection } from './server-section.ts'
+import { describeFsError } from './service-account-keys.ts'
+
+/** Options of {@link loadServerConfig}. */
+export interface LoadServerConfigOptions {
+  /**
+   * Substitute `$VAR` and `${VAR}` in the file text before parsing, with Go's `os.ExpandEnv`
+   * rules (unset variables become empty), like `spire-server run -expandEnv`. Default `false`.
+   */
+  readonly expandEnv?: boolean
+  /** The variables {@link expandEnv} substitutes. Default `process.env`; tests pass their own. */
+  readonly env?: NodeJS.ProcessEnv
+}
+
+/** Options of {@link parseServerConfig}. */
+export interface ParseServerConfigOptions extends LoadServerConfigOptions {
+  /**
+   * The directory relative paths in the configuration resolve against. Default: the directory
+   * of `fileName`, so a file means the same wherever the server is started from.
+   */
+  readonly baseDir?: string
+}
+
+/** SPIRE top-level sections and plugin types k8s-attest does not have, with what to do instead. */
+const UNSUPPORTED_TOP_LEVEL_KEYS: Readonly<Record<string, string>> = {
+  telemetry: 'k8s-attest serves Prometheus metrics from the server itself',
+  health_checks: 'k8s-attest serves its health endpoints on the main listener',
+}
+const UNSUPPORTED_PLUGIN_TYPES: Readonly<Record<string, string>> = {
+  KeyManager: 'the CA key is kept in data_dir, as with SPIRE\'s KeyManager "disk"',
+  UpstreamAuthority: 'the CA is self-signed; upstream authorities are not supported',
+  NodeResolver: 'k8s-attest has no node resolvers',
+  Notifier: 'k8s-attest has no notifiers',
+  BundlePublisher: 'k8s-attest has no bundle publishers',
+  CredentialComposer: 'k8s-attest has no credential composers',
+}
+
+/**
+ * Reads, checks and completes the server configuration file at `path` (SPIRE's HCL layout:
+ * `server { … }` and `plugins { … }`).
+ *
+ * Relative paths inside the file (`data_dir`, `bearer_token_file`, `kube_config_file`,
+ * `service_account_key_file`, a SQLite `connection_string`) resolve against the directory of
+ * the file, not the working directory. Files the configuration points to are read now.
+ *
+ * @throws {ConfigError} `ATT_ERR_CONFIG_UNREADABLE` when the file cannot be read,
+ *   `ATT_ERR_CONFIG_SYNTAX` for HCL syntax errors, `ATT_ERR_CONFIG_INVALID` listing every other
+ *   problem at once (each with its key path).
+ *
+ * @example
+ * ```ts
+ * const config = await loadServerConfig('conf/server.conf', { expandEnv: true })
+ * for (const warning of config.warnings) log.warn(warning, 'configuration')
+ * ```
+ */
+export async function loadServerConfig(
+  path: string,
+  options: LoadServerConfigOptions = {},
+): Promise<ServerConfig> {
+  const absolutePath = resolve(path)
+  let text: string
+  try {
+    text = await readFile(absolutePath, 'utf8')
+  } catch (error) {
+    throw new ConfigError(
+      ATT_ERR_CONFIG_UNREADABLE,
+      path,
+      [
+        {
+          path: '',
+          message: `cannot read config file ${JSON.stringify(absolutePath)}: ${describeFsError(error)}`,
+        },
+      ],
+      { cause: error },
+    )
+  }
+  return parseServerConfig(text, path, { ...options, baseDir: dirname(absolutePath) })
+}
+
+/**
+ * Checks and completes a server configuration given as text. `fileName` names it in errors
+ * and, unless `options.baseDir` is given, anchors relative paths. Same errors as
+ * {@link loadServerConfig}, except `ATT_ERR_CONFIG_UNREADABLE`.
+ */
+export async function parseServerConfig(
+  text: string,
+  fileName: string,
+  options: ParseServerConfigOptions = {},
+): Promise<ServerConfig> {
+  // The one place that reads the process environment, and only as a default.
+  const source = options.expandEnv === true ? expandEnv(text, options.env ?? process.env) : text
+  const document = await parseHclDocument(source, fileName)
+  const baseDir = options.baseDir ?? dirname(resolve(fileName))
+  const resolvePath = (path: string) => resolve(baseDir, path)
+
+  const issues: ConfigIssue[] = []
+  const warnings: ConfigIssue[] = []
+  const root = new HclBodyReader('', document, issues)
+  const serverBlock = root.block('server', { required: true })
+  const pluginsBlock = root.block('plugins', { required: true })
+  root.rejectUnknownKeys(UNSUPPORTED_TOP_LEVEL_KEYS)
+
+  const server = await readServerSection(serverBlock, resolvePath, warnings)
+  const dataStore = readDataStoreSection(pluginsBlock, resolvePath, server.dataDir)
+  const nodeAttestors = await readNodeAttestors(pluginsBlock, resolvePath)
+  pluginsBlock?.rejectUnknownKeys(UNSUPPORTED_PLUGIN_TYPES)
+
+  if (issues.length > 0) throw new ConfigError(ATT_ERR_CONFIG_INVALID, fileName, issues)
+  return deepFreeze({ configFile: fileName, ...server, dataStore, nodeAttestors, warnings })
+}
+
+/**
+ * Freezes plain objects and arrays all the way down, so no part of the configuration can be
+ * changed after loading. Maps, key objects and secrets are left as they are (their types are
+ * already read-only).
+ */
+function deepFreeze<T>(value: T): T {
+  if (Array.isArray(value) || (typeof value === 'object' && value !== null && value.constructor === Object)) {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  } else if (value instanceof Map) {
+    for (const child of value.values()) deepFreeze(child)
+  }
+  return value
+}

@@ -1,0 +1,222 @@
+import { stat } from 'node:fs/promises'
+import type { HclBodyReader } from './hcl-body-reader.ts'
+import {
+  type NodeAttestorsConfig,
+  type PsatClusterConfig,
+  type SatClusterConfig,
+  type SatTokenValidation,
+  SERVER_CONFIG_DEFAULTS,
+} from './server-config.ts'
+import { describeFsError, loadServiceAccountKeys } from './service-account-keys.ts'
+
+const CLUSTERS_EXAMPLE = '{ "<cluster name>" = { service_account_allow_list = ["spire:spire-agent"] } }'
+const ALLOW_LIST_ITEM = 'service accounts written "namespace:name", e.g. "spire:spire-agent"'
+
+/** A Kubernetes namespace is a DNS-1123 label; a service account name a DNS-1123 subdomain. */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+const SERVICE_ACCOUNT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+/** A label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
+
+const UNSUPPORTED_PLUGIN_KEYS: Readonly<Record<string, string>> = {
+  plugin_cmd: 'k8s-attest runs only its built-in attestors',
+  plugin_checksum: 'k8s-attest runs only its built-in attestors',
+  plugin_data_file: 'write the settings inline in plugin_data { … }',
+}
+
+/**
+ * Reads the `NodeAttestor` blocks of `plugins { … }`. At least one of `k8s_psat` and
+ * `k8s_sat` must be configured, each with at least one cluster (SPIRE merely notes an empty
+ * k8s_psat map: "PSAT attestation is effectively disabled"; here that is an error, since the
+ * server would refuse every agent). Referenced files are read now, so a typo in a path is
+ * reported with everything else instead of at the first attestation.
+ */
+export async function readNodeAttestors(
+  plugins: HclBodyReader | undefined,
+  resolvePath: (path: string) => string,
+): Promise<NodeAttestorsConfig> {
+  let k8sPsat: NodeAttestorsConfig['k8sPsat']
+  let k8sSat: NodeAttestorsConfig['k8sSat']
+  if (plugins === undefined) return { k8sPsat, k8sSat }
+
+  const attestors = plugins.labeledBlocks('NodeAttestor', 'k8s_psat')
+  // A NodeAttestor key that is present but malformed has been reported by labeledBlocks.
+  if (attestors.size === 0 && !plugins.has('NodeAttestor')) {
+    plugins.report(
+      'NodeAttestor',
+      'is required; configure at least one of NodeAttestor "k8s_psat" { … } and NodeAttestor "k8s_sat" { … }',
+    )
+  }
+  for (const [name, plugin] of attestors) {
+    if (name !== 'k8s_psat' && name !== 'k8s_sat') {
+      plugin.report(
+        undefined,
+        'is not a known NodeAttestor plugin; expected NodeAttestor "k8s_psat" or "k8s_sat"',
+      )
+      continue
+    }
+    const pluginData = plugin.block('plugin_data', { required: true })
+    plugin.rejectUnknownKeys(UNSUPPORTED_PLUGIN_KEYS)
+    const clusterBodies = pluginData?.objectMap('clusters', CLUSTERS_EXAMPLE, { required: true })
+    pluginData?.rejectUnknownKeys()
+    if (pluginData === undefined || clusterBodies === undefined) continue
+    if (clusterBodies.size === 0) {
+      pluginData.report(
+        'clusters',
+        `must configure at least one cluster, e.g. clusters = ${CLUSTERS_EXAMPLE}`,
+      )
+    }
+    for (const [clusterName, cluster] of clusterBodies) {
+      const nameProblem = clusterNameProblem(clusterName)
+      if (nameProblem !== undefined) cluster.report(undefined, nameProblem)
+    }
+    if (name === 'k8s_psat') {
+      const clusters = new Map<string, PsatClusterConfig>()
+      for (const [clusterName, cluster] of clusterBodies) {
+        clusters.set(clusterName, await readPsatCluster(clusterName, cluster, resolvePath))
+      }
+      k8sPsat = { clusters }
+    } else {
+      const clusters = new Map<string, SatClusterConfig>()
+      for (const [clusterName, cluster] of clusterBodies) {
+        clusters.set(clusterName, await readSatCluster(clusterName, cluster, resolvePath))
+      }
+      k8sSat = { clusters }
+    }
+  }
+  return { k8sPsat, k8sSat }
+}
+
+async function readPsatCluster(
+  name: string,
+  cluster: HclBodyReader,
+  resolvePath: (path: string) => string,
+): Promise<PsatClusterConfig> {
+  const serviceAccountAllowList = readAllowList(name, cluster)
+  const audience = cluster.stringList('audience', 'audiences such as "spire-server"', (item) =>
+    item === '' ? 'must not be empty; write audience = [] to use the API server audiences' : undefined,
+  ) ?? [...SERVER_CONFIG_DEFAULTS.psatAudience]
+  const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
+  const allowedNodeLabelKeys =
+    cluster.stringList('allowed_node_label_keys', 'label keys', labelKeyProblem) ?? []
+  const allowedPodLabelKeys =
+    cluster.stringList('allowed_pod_label_keys', 'label keys', labelKeyProblem) ?? []
+  const usePodUidForAgentId = cluster.boolean('use_pod_uid_for_agent_id') ?? false
+  cluster.rejectUnknownKeys()
+  return {
+    name,
+    serviceAccountAllowList,
+    audience,
+    kubeConfigFile,
+    allowedNodeLabelKeys,
+    allowedPodLabelKeys,
+    usePodUidForAgentId,
+  }
+}
+
+async function readSatCluster(
+  name: string,
+  cluster: HclBodyReader,
+  resolvePath: (path: string) => string,
+): Promise<SatClusterConfig> {
+  const serviceAccountAllowList = readAllowList(name, cluster)
+  const useTokenReview = cluster.boolean('use_token_review_api_validation') ?? false
+  const keyFileSetting = cluster.string('service_account_key_file', 'a path to a PEM file of public keys')
+  const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
+  cluster.rejectUnknownKeys()
+
+  let validation: SatTokenValidation
+  if (useTokenReview) {
+    if (keyFileSetting !== undefined && keyFileSetting !== '') {
+      cluster.report(
+        'service_account_key_file',
+        'is only used when use_token_review_api_validation = false; remove one of the two',
+      )
+    }
+    validation = { kind: 'token-review', kubeConfigFile }
+  } else {
+    if (kubeConfigFile !== undefined) {
+      cluster.report(
+        'kube_config_file',
+        'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
+      )
+    }
+    if (keyFileSetting === undefined || keyFileSetting === '') {
+      cluster.report(
+        'service_account_key_file',
+        `is required for cluster ${JSON.stringify(name)} when use_token_review_api_validation = false (the default); ` +
+          "expected the PEM file of the API server's service account public keys",
+      )
+      validation = { kind: 'service-account-keys', keyFile: '', keys: [] }
+    } else {
+      const keyFile = resolvePath(keyFileSetting)
+      const { keys, problems } = await loadServiceAccountKeys(keyFile)
+      for (const problem of problems) cluster.report('service_account_key_file', problem)
+      validation = { kind: 'service-account-keys', keyFile, keys }
+    }
+  }
+  return { name, serviceAccountAllowList, validation }
+}
+
+/** `service_account_allow_list`, required and non-empty (SPIRE's message, with the cluster). */
+function readAllowList(clusterName: string, cluster: HclBodyReader): string[] {
+  const list = cluster.stringList('service_account_allow_list', ALLOW_LIST_ITEM, serviceAccountProblem, {
+    required: true,
+    emptyMessage: `cluster ${JSON.stringify(clusterName)} must allow at least one service account, e.g. ["spire:spire-agent"]`,
+  })
+  return list ?? []
+}
+
+/** `kube_config_file`: `undefined` for in-cluster configuration, else an existing file. */
+async function readKubeConfigFile(
+  cluster: HclBodyReader,
+  resolvePath: (path: string) => string,
+): Promise<string | undefined> {
+  const setting = cluster.string('kube_config_file', 'a kubeconfig path, or "" for in-cluster configuration')
+  if (setting === undefined || setting === '') return undefined
+  const path = resolvePath(setting)
+  try {
+    const info = await stat(path)
+    if (!info.isFile()) cluster.report('kube_config_file', `${JSON.stringify(path)} is not a file`)
+  } catch (error) {
+    cluster.report('kube_config_file', `cannot read ${JSON.stringify(path)}: ${describeFsError(error)}`)
+  }
+  return path
+}
+
+function serviceAccountProblem(entry: string): string | undefined {
+  const [namespace, name, ...rest] = entry.split(':')
+  if (
+    rest.length > 0 ||
+    namespace === undefined ||
+    name === undefined ||
+    !NAMESPACE.test(namespace) ||
+    name.length > 253 ||
+    !SERVICE_ACCOUNT_NAME.test(name)
+  ) {
+    return `must be a service account written "namespace:name", e.g. "spire:spire-agent"; got ${JSON.stringify(entry)}`
+  }
+  return undefined
+}
+
+function labelKeyProblem(key: string): string | undefined {
+  if (!LABEL_KEY.test(key)) {
+    return `must be a Kubernetes label key such as "topology.kubernetes.io/zone"; got ${JSON.stringify(key)}`
+  }
+  return undefined
+}
+
+/**
+ * The cluster name becomes a path segment of every agent SPIFFE ID
+ * (`spiffe://<td>/spire/agent/k8s_psat/<cluster>/<node uid>`), so it must be a valid one.
+ */
+function clusterNameProblem(name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..' || !/^[A-Za-z0-9._-]+$/.test(name)) {
+    return (
+      'is not a usable cluster name: it becomes a SPIFFE ID path segment, so it may contain only ' +
+      'letters, digits, ".", "-" and "_" (and is not "." or "..")'
+    )
+  }
+  return undefined
+}

@@ -1,0 +1,178 @@
+import type { KeyObject } from 'node:crypto'
+import type { ConfigIssue } from './config-error.ts'
+import type { SecretValue } from './secret-value.ts'
+
+/**
+ * The server's configuration after loading: every default applied, every relative path made
+ * absolute (against the directory of the configuration file), every referenced file read and
+ * checked, keys in camelCase. Durations are in **milliseconds**, and their names say so.
+ *
+ * The HCL names are given in each field's documentation; the file format is SPIRE's
+ * (`server { … }` plus `plugins { DataStore … NodeAttestor … }`).
+ */
+export interface ServerConfig {
+  /** The configuration file as it was named to the loader (for messages). */
+  readonly configFile: string
+  /** `server.trust_domain` (required): e.g. `"example.org"`, lowercase letters, digits, `.`, `-`, `_`. */
+  readonly trustDomain: string
+  /** `server.bind_address`: IP address to listen on. Default `"0.0.0.0"` (every IPv4 interface), as SPIRE. */
+  readonly bindAddress: string
+  /** `server.bind_port`: TCP port to listen on. Default `8081`, as SPIRE; `0` picks a free port (tests). */
+  readonly bindPort: number
+  /** `server.data_dir` (required, as in SPIRE): where the CA and the SQLite datastore live. Absolute. */
+  readonly dataDir: string
+  /** `server.ca_ttl`: lifetime of each CA certificate. Default 24 h, as SPIRE. */
+  readonly caTtlMs: number
+  /** `server.agent_ttl`: lifetime of agent X.509 SVIDs (capped by the CA's expiry). Default 1 h. */
+  readonly agentTtlMs: number
+  /** `server.log_level`: `DEBUG`, `INFO`, `WARN` or `ERROR` in any case, here lowercase (pino's names). Default `info`. */
+  readonly logLevel: LogLevel
+  /**
+   * `server.dns_names`: DNS names put in the serving certificate, so agents can verify the
+   * server by name (besides its SPIFFE ID). Default `["localhost"]`; `[]` means none.
+   */
+  readonly dnsNames: readonly string[]
+  /** `server.admin { … }`: how the admin API authenticates callers. `undefined` (no block) disables the admin API. */
+  readonly admin: AdminConfig | undefined
+  /** `server.rate_limit { … }`: per-source-address limit on attestations. */
+  readonly rateLimit: RateLimitConfig
+  /** `plugins.DataStore "sql"` (required). */
+  readonly dataStore: DataStoreConfig
+  /** `plugins.NodeAttestor "k8s_psat"` / `"k8s_sat"`: at least one is configured. */
+  readonly nodeAttestors: NodeAttestorsConfig
+  /**
+   * Problems that do not stop the server but should be logged at start, e.g. an `agent_ttl`
+   * that CA rotation will cut short. Same shape as {@link ConfigError} issues.
+   */
+  readonly warnings: readonly ConfigIssue[]
+}
+
+/** Log levels, named as pino names them. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** `server.admin { … }`: at least one of the two ways is set. */
+export interface AdminConfig {
+  /**
+   * `bearer_token_file`: absolute path of a file holding the static bearer token callers send
+   * as `Authorization: Bearer <token>` (surrounding whitespace ignored, at least 32 characters:
+   * `openssl rand -hex 32` makes one). `undefined` disables bearer authentication.
+   */
+  readonly bearerTokenFile: string | undefined
+  /** The token read from {@link bearerTokenFile} at load time. */
+  readonly bearerToken: SecretValue | undefined
+  /**
+   * `admin_ids`: SPIFFE IDs (any trust domain) allowed to call the admin API over mutual TLS
+   * with an X.509 SVID, like SPIRE's `server.admin_ids`. Default `[]`.
+   */
+  readonly adminIds: readonly string[]
+}
+
+/** `server.rate_limit { … }`. */
+export interface RateLimitConfig {
+  /** `enabled`: limit attestations per source address. Default `true`, as SPIRE's `ratelimit.attestation`. */
+  readonly enabled: boolean
+  /** `attestations_per_second`: allowed rate per source address. Default `1`, SPIRE's fixed rate. */
+  readonly attestationsPerSecond: number
+}
+
+/** `plugins { DataStore "sql" { plugin_data { … } } }`. */
+export type DataStoreConfig =
+  | {
+      /** `database_type = "sqlite3"`. */
+      readonly databaseType: 'sqlite3'
+      /** `connection_string`: absolute path of the database file. Default `<data_dir>/datastore.sqlite3`. */
+      readonly connectionString: string
+    }
+  | {
+      /** `database_type = "postgres"`. */
+      readonly databaseType: 'postgres'
+      /**
+       * `connection_string` (required): a `postgres://` or `postgresql://` URL. It may hold a
+       * password: do not log it.
+       */
+      readonly connectionString: string
+    }
+
+/** The configured node attestors; `undefined` means that attestor is not configured. */
+export interface NodeAttestorsConfig {
+  readonly k8sPsat: PsatAttestorConfig | undefined
+  readonly k8sSat: SatAttestorConfig | undefined
+}
+
+/** `NodeAttestor "k8s_psat" { plugin_data { clusters = { … } } }`. */
+export interface PsatAttestorConfig {
+  /** By cluster name (the name agents send); never empty. */
+  readonly clusters: ReadonlyMap<string, PsatClusterConfig>
+}
+
+/** One entry of the k8s_psat `clusters` map, after SPIRE's `ClusterConfig`. */
+export interface PsatClusterConfig {
+  /** The map key; it becomes a path segment of agent SPIFFE IDs. */
+  readonly name: string
+  /** `service_account_allow_list` (required, non-empty): `"namespace:name"` entries. */
+  readonly serviceAccountAllowList: readonly string[]
+  /**
+   * `audience`: audiences the projected token must be bound to, checked by TokenReview.
+   * Default `["spire-server"]`; `[]` means the API server's own audiences (SPIRE's semantics).
+   */
+  readonly audience: readonly string[]
+  /** `kube_config_file`: absolute path of a kubeconfig; `undefined` (empty string) means in-cluster config. */
+  readonly kubeConfigFile: string | undefined
+  /** `allowed_node_label_keys`: node labels that become selectors. Default `[]`. */
+  readonly allowedNodeLabelKeys: readonly string[]
+  /** `allowed_pod_label_keys`: pod labels that become selectors. Default `[]`. */
+  readonly allowedPodLabelKeys: readonly string[]
+  /**
+   * `use_pod_uid_for_agent_id`: end agent IDs with the agent pod's UID instead of the node's
+   * UID. Default `false` (SPIRE's ID, one agent identity per node).
+   */
+  readonly usePodUidForAgentId: boolean
+}
+
+/** `NodeAttestor "k8s_sat" { plugin_data { clusters = { … } } }`. */
+export interface SatAttestorConfig {
+  /** By cluster name; never empty. */
+  readonly clusters: ReadonlyMap<string, SatClusterConfig>
+}
+
+/** One entry of the k8s_sat `clusters` map. */
+export interface SatClusterConfig {
+  readonly name: string
+  /** `service_account_allow_list` (required, non-empty): `"namespace:name"` entries. */
+  readonly serviceAccountAllowList: readonly string[]
+  /** How tokens are verified, chosen by `use_token_review_api_validation`. */
+  readonly validation: SatTokenValidation
+}
+
+/**
+ * `use_token_review_api_validation = true` asks the API server (TokenReview, no audience:
+ * legacy tokens have none); `false` (the default, as SPIRE) verifies signatures locally with
+ * the keys of `service_account_key_file`, which cannot notice a deleted service account.
+ */
+export type SatTokenValidation =
+  | {
+      readonly kind: 'token-review'
+      /** `kube_config_file`: absolute path; `undefined` means in-cluster config. */
+      readonly kubeConfigFile: string | undefined
+    }
+  | {
+      readonly kind: 'service-account-keys'
+      /** `service_account_key_file`: absolute path of the PEM file the keys came from. */
+      readonly keyFile: string
+      /** RSA or EC public keys, in file order; never empty. */
+      readonly keys: readonly KeyObject[]
+    }
+
+/** Defaults applied when a key is absent, in one place so documentation and code agree. */
+export const SERVER_CONFIG_DEFAULTS = Object.freeze({
+  bindAddress: '0.0.0.0',
+  bindPort: 8081,
+  caTtlMs: 24 * 3_600_000,
+  agentTtlMs: 3_600_000,
+  logLevel: 'info' as LogLevel,
+  dnsNames: Object.freeze(['localhost']),
+  rateLimitEnabled: true,
+  attestationsPerSecond: 1,
+  sqliteFileName: 'datastore.sqlite3',
+  psatAudience: Object.freeze(['spire-server']),
+})
