@@ -1,1 +1,110 @@
-export {}
+/**
+ * `@k8s-attest/core`: the pure building blocks shared by the k8s-attest server
+ * and agent — errors, SPIFFE IDs, service account tokens (decoded, never
+ * trusted), TokenReview interpretation, selectors and the wire contract. No
+ * I/O: nothing here reads files, the network or the environment.
+ *
+ * @packageDocumentation
+ */
+export {
+  type PsatAgentIdInput,
+  type PsatAgentIdSource,
+  psatAgentId,
+  type SatAgentIdInput,
+  satAgentId,
+  serverSpiffeId,
+} from './agent-id.ts'
+export {
+  ATTEST_ERROR_CODES,
+  AttestError,
+  type AttestErrorCode,
+  type AttestErrorDetails,
+  type AttestErrorOptions,
+  isAttestError,
+  isAttestErrorCode,
+} from './errors.ts'
+export {
+  compareSelectors,
+  formatSelector,
+  type PsatSelectorInput,
+  parseSelector,
+  psatSelectors,
+  type SatSelectorInput,
+  satSelectors,
+  sortSelectors,
+} from './selectors.ts'
+export { checkServiceAccountAllowed, checkServiceAccountUid } from './service-account-check.ts'
+export {
+  type ClaimedServiceAccount,
+  type DecodedLegacyServiceAccountToken,
+  type DecodedProjectedServiceAccountToken,
+  type DecodedServiceAccountToken,
+  decodeServiceAccountTokenUnverified,
+  type KubernetesObjectRef,
+  LEGACY_SERVICE_ACCOUNT_CLAIMS,
+  LEGACY_SERVICE_ACCOUNT_ISSUER,
+  type LegacyServiceAccountClaims,
+  PROJECTED_KUBERNETES_CLAIM,
+  type ProjectedKubernetesClaim,
+  type ProjectedServiceAccountClaims,
+  type ServiceAccountTokenHeader,
+} from './service-account-token.ts'
+export {
+  formatServiceAccountName,
+  type ParsedServiceAccountUsername,
+  parseServiceAccountUsername,
+  SERVICE_ACCOUNT_USERNAME_PREFIX,
+  type ServiceAccountName,
+  type ServiceAccountUsernameProblem,
+} from './service-account-username.ts'
+export {
+  assertPathSegment,
+  formatSpiffeId,
+  isSpiffeId,
+  parseSpiffeId,
+  parseTrustDomain,
+  SPIFFE_ID_MAX_BYTES,
+  SPIFFE_SCHEME_PREFIX,
+  type SpiffeId,
+  TRUST_DOMAIN_MAX_BYTES,
+} from './spiffe-id.ts'
+export {
+  type InterpretTokenReviewOptions,
+  interpretTokenReview,
+  type ReviewedServiceAccount,
+  TOKEN_REVIEW_EXTRA_KEYS,
+  type TokenReviewStatusInput,
+  type TokenReviewUserInput,
+} from './token-review.ts'
+export {
+  type AgentListQuery,
+  AgentListQuerySchema,
+  type AgentListResponse,
+  AgentListResponseSchema,
+  type AgentView,
+  AgentViewSchema,
+  type AttestorType,
+  AttestorTypeSchema,
+  type AttestRequest,
+  AttestRequestSchema,
+  type AttestResponse,
+  AttestResponseSchema,
+  type BundleResponse,
+  BundleResponseSchema,
+  MAX_CSR_BYTES,
+  MAX_TOKEN_BYTES,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  ProblemSchema,
+  type RenewRequest,
+  RenewRequestSchema,
+  type RenewResponse,
+  RenewResponseSchema,
+  type Selector,
+  SelectorSchema,
+  type SpiffeBundleKey,
+  SpiffeBundleKeySchema,
+  type SvidResponse,
+  SvidResponseSchema,
+  WIRE_PATHS,
+} from './wire.ts'
