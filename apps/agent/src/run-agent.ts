@@ -1,0 +1,515 @@
+import type { KeyObject } from 'node:crypto'
+import { isAttestError, type SvidResponse } from '@k8s-attest/core'
+import type { Logger } from 'pino'
+import { Backoff } from './backoff.ts'
+import type { AgentConfig } from './config.ts'
+import { AgentError, isAgentError, ServerProblemError } from './errors.ts'
+import { type ClassifiedFailure, classifyFailure } from './failure.ts'
+import { generateKeyAndCsr } from './keys-and-csr.ts'
+import { createLogger, LOG_FIELDS as F } from './logger.ts'
+import { AgentMetrics } from './metrics.ts'
+import { REATTEST_ON_RENEWAL_CODES, type RenewalMethod, renewalMethod, rotationTime } from './rotation.ts'
+import { type Scheduler, systemScheduler } from './scheduler.ts'
+import { ServerClient } from './server-client.ts'
+import { expectedServerId } from './spiffe.ts'
+import { loadStoredBundle, loadStoredSvid, prepareDataDir, storeBundle, storeSvid } from './svid-store.ts'
+import { type HeldSvid, verifySvid } from './svid-verify.ts'
+import { readTokenFile } from './token-file.ts'
+import { bootstrapTrustBundle } from './trust-bootstrap.ts'
+import { sameTrustBundle, type TrustBundle, trustBundleFromCertificates } from './trust-bundle.ts'
+
+// What an embedder needs next to runAgent, from this package's main entry point.
+export type { AgentConfig } from './config.ts'
+export { AgentMetrics } from './metrics.ts'
+export type { Scheduler } from './scheduler.ts'
+
+/** What {@link runAgent} needs from its surroundings; every field has a production default. */
+export interface AgentDeps {
+  /** Default: JSON lines on standard output at `config.logLevel`. */
+  readonly logger?: Logger
+  /** The clock and timers. Default: the system's. Tests inject a manual one. */
+  readonly scheduler?: Scheduler
+  /** Numbers in `[0, 1)` for backoff jitter. Default `Math.random`. */
+  readonly random?: () => number
+  /** Default: a fresh {@link AgentMetrics} on the scheduler's clock. */
+  readonly metrics?: AgentMetrics
+  /** CA certificates (PEM) that verify the `trust_bundle_url` fetch. Default: the system's. */
+  readonly trustBundleUrlCa?: readonly string[]
+}
+
+/** The public face of the SVID the agent holds (no key). */
+export interface SvidInfo {
+  readonly spiffeId: string
+  /** Hex, lowercase. */
+  readonly serialNumber: string
+  readonly notBefore: Date
+  readonly notAfter: Date
+  /** PEM, leaf first. */
+  readonly chainPem: readonly string[]
+}
+
+/** Why the agent's loop ended. */
+export type AgentOutcome =
+  | { readonly reason: 'stopped' }
+  | { readonly reason: 'banned'; readonly error: ServerProblemError }
+  | { readonly reason: 'crashed'; readonly error: unknown }
+
+/** A running agent. */
+export interface AgentHandle {
+  /** Settles when the loop ends; never rejects. */
+  readonly done: Promise<AgentOutcome>
+  /** The SVID held right now, or `undefined` before the first one. */
+  current(): SvidInfo | undefined
+  /**
+   * Resolves with the next SVID the agent holds that differs from `after` (by serial number),
+   * at once if it already holds one; with no argument, the first SVID held. Rejects with
+   * {@link AgentStoppedError} if the agent stops first.
+   */
+  nextSvid(after?: SvidInfo): Promise<SvidInfo>
+  /** Stops the loop (aborting a request in flight), closes connections, and returns the outcome. */
+  stop(): Promise<AgentOutcome>
+}
+
+/** {@link AgentHandle.nextSvid} could not be answered because the agent stopped. */
+export class AgentStoppedError extends Error {
+  override readonly name = 'AgentStoppedError'
+  readonly outcome: AgentOutcome
+
+  constructor(outcome: AgentOutcome) {
+    super(`the agent stopped (${outcome.reason}) before holding the SVID waited for`)
+    this.outcome = outcome
+  }
+}
+
+/**
+ * Longest `Retry-After` honoured. A server asking for more is probably misconfigured; waiting
+ * an hour still respects it in spirit without risking the SVID's expiry for a typo.
+ */
+export const MAX_RETRY_AFTER_MS = 3_600_000
+
+/**
+ * Starts the agent: restore the SVID from data_dir if it is still valid, otherwise attest;
+ * then keep it fresh, rotating at half its lifetime (k8s_psat attests again, k8s_sat renews
+ * over mTLS), retrying failures with backoff, until stopped or banned. The CLI's `run` is this
+ * plus a logger, a metrics listener and signal handling; tests and embedders call it directly.
+ *
+ * @example
+ * ```ts
+ * const agent = runAgent(await loadAgentConfig('agent.conf'))
+ * const svid = await agent.nextSvid()
+ * process.once('SIGTERM', () => void agent.stop())
+ * ```
+ */
+export function runAgent(config: AgentConfig, deps: AgentDeps = {}): AgentHandle {
+  return new AgentRunner(config, deps).start()
+}
+
+interface ObtainedSvid {
+  readonly svid: HeldSvid
+  readonly bundle: TrustBundle
+  readonly method: RenewalMethod
+}
+
+interface FailedAttempt {
+  readonly failure: ClassifiedFailure
+  readonly error: unknown
+  /** What was tried last: a renewal, or an attestation (possibly after a renewal was declined). */
+  readonly method: RenewalMethod
+}
+
+interface Waiter {
+  readonly afterSerial: string | undefined
+  readonly resolve: (svid: SvidInfo) => void
+  readonly reject: (error: AgentStoppedError) => void
+}
+
+class AgentRunner {
+  readonly #config: AgentConfig
+  readonly #logger: Logger
+  readonly #scheduler: Scheduler
+  readonly #metrics: AgentMetrics
+  readonly #urlCa: readonly string[] | undefined
+  readonly #backoff: Backoff
+  readonly #client: ServerClient
+  readonly #abort = new AbortController()
+  #waiters: Waiter[] = []
+  /** The bundle the server is verified with; `undefined` until bootstrap (or insecure bootstrap). */
+  #bundle: TrustBundle | undefined
+  /** Whether the client has been told how to verify the server. */
+  #trustSet = false
+  /** Whether {@link #bundle} is the one in data_dir (not yet, right after a bootstrap). */
+  #bundleStored = false
+  #held: HeldSvid | undefined
+  #outcome: AgentOutcome | undefined
+
+  constructor(config: AgentConfig, deps: AgentDeps) {
+    this.#config = config
+    this.#scheduler = deps.scheduler ?? systemScheduler
+    this.#logger = deps.logger ?? createLogger({ level: config.logLevel })
+    this.#metrics = deps.metrics ?? new AgentMetrics(() => this.#scheduler.now())
+    this.#urlCa = deps.trustBundleUrlCa
+    this.#backoff = new Backoff({
+      initialMs: config.retryInitialIntervalMs,
+      maxMs: config.retryMaxIntervalMs,
+      ...(deps.random === undefined ? {} : { random: deps.random }),
+    })
+    this.#client = new ServerClient({
+      serverAddress: config.serverAddress,
+      serverPort: config.serverPort,
+      serverId: expectedServerId(config.trustDomain),
+      connectTimeoutMs: config.connectTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      now: () => this.#scheduler.now(),
+    })
+  }
+
+  start(): AgentHandle {
+    const done = this.#run().then((outcome) => {
+      this.#outcome = outcome
+      for (const waiter of this.#waiters) waiter.reject(new AgentStoppedError(outcome))
+      this.#waiters = []
+      return outcome
+    })
+    return {
+      done,
+      current: () => (this.#held === undefined ? undefined : svidInfo(this.#held)),
+      nextSvid: (after) => this.#nextSvid(after),
+      stop: () => {
+        this.#abort.abort()
+        return done
+      },
+    }
+  }
+
+  #nextSvid(after: SvidInfo | undefined): Promise<SvidInfo> {
+    const held = this.#held
+    if (held !== undefined && held.serialNumber !== after?.serialNumber)
+      return Promise.resolve(svidInfo(held))
+    if (this.#outcome !== undefined) return Promise.reject(new AgentStoppedError(this.#outcome))
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ afterSerial: after?.serialNumber, resolve, reject })
+    })
+  }
+
+  async #run(): Promise<AgentOutcome> {
+    const { nodeAttestor, dataDir, trustBootstrap } = this.#config
+    this.#logger.info(
+      {
+        [F.server]: this.#client.origin,
+        [F.attestor]: nodeAttestor.type,
+        [F.cluster]: nodeAttestor.cluster,
+        [F.tokenPath]: nodeAttestor.tokenPath,
+        [F.dataDir]: dataDir,
+        [F.trustBootstrap]: trustBootstrap.kind,
+      },
+      'agent starting',
+    )
+    let outcome: AgentOutcome
+    try {
+      await this.#restore()
+      outcome = await this.#loop()
+    } catch (error) {
+      this.#logger.fatal({ err: error }, 'agent crashed: an unexpected error ended the loop')
+      outcome = { reason: 'crashed', error }
+    }
+    try {
+      await this.#client.close()
+    } catch (error) {
+      // The outcome stands; a connection that would not close is worth a line, not a crash.
+      this.#logger.warn({ err: error }, 'closing the connections to the server failed')
+    }
+    return outcome
+  }
+
+  /** Picks up the bundle and SVID a previous run left in data_dir, if they are still good. */
+  async #restore(): Promise<void> {
+    const { dataDir, trustDomain } = this.#config
+    const bundle = await loadStoredBundle(dataDir)
+    if (bundle.status === 'unusable') {
+      this.#logger.warn(
+        { [F.path]: bundle.path, [F.code]: bundle.error.code, [F.check]: bundle.error.details.check },
+        `ignoring the stored trust bundle (${bundle.error.message}); bootstrapping trust again`,
+      )
+    }
+    if (bundle.status === 'missing') {
+      this.#logger.info(
+        { [F.path]: bundle.path, [F.trustBootstrap]: this.#config.trustBootstrap.kind },
+        'no trust bundle stored in data_dir yet; bootstrapping trust',
+      )
+    }
+    if (bundle.status !== 'usable') return
+    this.#useBundle(bundle.value)
+    this.#bundleStored = true
+
+    const stored = await loadStoredSvid(dataDir, {
+      bundle: bundle.value,
+      trustDomain,
+      now: this.#scheduler.now(),
+    })
+    if (stored.status === 'missing') {
+      this.#logger.info({ [F.path]: stored.path }, 'no stored SVID; attesting')
+    } else if (stored.status === 'unusable') {
+      this.#logger.warn(
+        { [F.path]: stored.path, [F.code]: stored.error.code, [F.check]: stored.error.details.check },
+        `cannot reuse the stored SVID (${stored.error.message}); attesting`,
+      )
+    } else {
+      this.#hold(stored.value)
+      this.#logger.info(this.#svidFields(stored.value), 'reusing the SVID stored in data_dir')
+    }
+  }
+
+  async #loop(): Promise<AgentOutcome> {
+    const signal = this.#abort.signal
+    while (!signal.aborted) {
+      const held = this.#held
+      if (held !== undefined) {
+        const waitMs = rotationTime(held) - this.#scheduler.now()
+        if (waitMs > 0) {
+          await this.#scheduler.sleep(waitMs, signal)
+          continue
+        }
+      }
+      const failed = await this.#attempt()
+      if (signal.aborted) continue
+      if (failed === undefined) {
+        await this.#pauseIfAlreadyDue()
+        continue
+      }
+      if (failed.failure.kind === 'banned' && failed.error instanceof ServerProblemError) {
+        this.#logger.error(
+          this.#failureFields(failed.failure, failed.error, undefined),
+          `the server banned this agent; stopping (${failed.error.message}). ` +
+            'An operator must lift the ban on the server before the agent can attest again',
+        )
+        return { reason: 'banned', error: failed.error }
+      }
+      await this.#scheduler.sleep(this.#waitAfter(failed), signal)
+    }
+    this.#logger.info('agent stopped')
+    return { reason: 'stopped' }
+  }
+
+  /** One attempt to obtain an SVID. Returns the classified failure, or `undefined` on success. */
+  async #attempt(): Promise<FailedAttempt | undefined> {
+    let method = renewalMethod(this.#config.nodeAttestor.type, this.#held, this.#scheduler.now())
+    try {
+      await this.#ensureTrust()
+      let obtained = method === 'renew' ? await this.#renew() : undefined
+      if (obtained === undefined) {
+        method = 'attest'
+        obtained = await this.#attest()
+      }
+      await this.#keep(obtained)
+      return undefined
+    } catch (error) {
+      if (this.#abort.signal.aborted) return undefined
+      const failure = classifyFailure(error)
+      if (failure === undefined) throw error
+      return { failure, error, method }
+    }
+  }
+
+  /**
+   * After a success: an SVID that is already past half its lifetime (the server's clock runs
+   * behind ours, or its CA is about to expire) would send the loop straight back to the server,
+   * again and again. Such a success counts as a failure for the backoff.
+   */
+  async #pauseIfAlreadyDue(): Promise<void> {
+    const held = this.#held
+    if (held === undefined || rotationTime(held) > this.#scheduler.now()) {
+      this.#backoff.reset()
+      return
+    }
+    const waitMs = this.#backoff.next()
+    this.#logger.warn(
+      { ...this.#svidFields(held), [F.retryInMs]: waitMs },
+      "the new SVID is already past half its lifetime (is the server's clock behind ours?); rotating again after a pause",
+    )
+    await this.#scheduler.sleep(waitMs, this.#abort.signal)
+  }
+
+  /** Before the first attempt without a stored bundle: the configured bootstrap. */
+  async #ensureTrust(): Promise<void> {
+    if (this.#trustSet) return
+    const bundle = await bootstrapTrustBundle(this.#config.trustBootstrap, {
+      connectTimeoutMs: this.#config.connectTimeoutMs,
+      requestTimeoutMs: this.#config.requestTimeoutMs,
+      signal: this.#abort.signal,
+      ...(this.#urlCa === undefined ? {} : { urlCa: this.#urlCa }),
+    })
+    if (bundle !== undefined) {
+      this.#useBundle(bundle)
+      return
+    }
+    this.#logger.warn(
+      { [F.trustBootstrap]: 'insecure' },
+      'insecure_bootstrap: the server certificate chain is not verified for this first attestation ' +
+        '(its SPIFFE ID still is); the bundle it returns will be trusted from now on',
+    )
+    this.#client.setTrust({ kind: 'insecure' })
+    this.#trustSet = true
+  }
+
+  async #attest(): Promise<ObtainedSvid> {
+    const { type, cluster, tokenPath } = this.#config.nodeAttestor
+    try {
+      const token = await readTokenFile(tokenPath)
+      const { privateKey, csrPem } = await generateKeyAndCsr()
+      const response = await this.#client.attest(
+        { attestor: type, cluster, token, csrPem },
+        this.#abort.signal,
+      )
+      const obtained = this.#verifyResponse(response, privateKey, 'attest')
+      this.#metrics.recordAttestation('success')
+      return obtained
+    } catch (error) {
+      this.#metrics.recordAttestation('failure', codeOf(error))
+      throw error
+    }
+  }
+
+  /** A renewal over mTLS, or `undefined` when the server wants the agent to attest instead. */
+  async #renew(): Promise<ObtainedSvid | undefined> {
+    try {
+      const { privateKey, csrPem } = await generateKeyAndCsr()
+      const response = await this.#client.renew(csrPem, this.#abort.signal)
+      const obtained = this.#verifyResponse(response, privateKey, 'renew')
+      this.#metrics.recordRenewal('success')
+      return obtained
+    } catch (error) {
+      this.#metrics.recordRenewal('failure', codeOf(error))
+      if (error instanceof ServerProblemError && REATTEST_ON_RENEWAL_CODES.has(error.code)) {
+        this.#logger.info(
+          { [F.code]: error.code, [F.httpStatus]: error.httpStatus, [F.spiffeId]: this.#held?.spiffeId },
+          `the server did not renew the SVID (${error.message}); attesting again`,
+        )
+        return undefined
+      }
+      throw error
+    }
+  }
+
+  #verifyResponse(response: SvidResponse, privateKey: KeyObject, method: RenewalMethod): ObtainedSvid {
+    const bundle =
+      response.bundle.length > 0
+        ? trustBundleFromCertificates(response.bundle, `the bundle sent by ${this.#client.origin}`)
+        : this.#bundle
+    if (bundle === undefined) {
+      // Only reachable with insecure_bootstrap, when the server sends no bundle at all.
+      throw new AgentError(
+        'ATT_ERR_TRUST_BUNDLE_INVALID',
+        `${this.#client.origin} sent no trust bundle with the SVID; with insecure_bootstrap the agent needs it to verify the SVID and, later, the server`,
+        { check: 'response_bundle', expected: 'at least one CA certificate' },
+      )
+    }
+    const svid = verifySvid({
+      chainPem: response.svid,
+      privateKey,
+      bundle,
+      trustDomain: this.#config.trustDomain,
+      now: this.#scheduler.now(),
+      expectedSpiffeId: response.spiffe_id,
+    })
+    return { svid, bundle, method }
+  }
+
+  /** Stores the new SVID (bundle first, so the SVID on disk always chains to the bundle on disk), then uses it. */
+  async #keep({ svid, bundle, method }: ObtainedSvid): Promise<void> {
+    const { dataDir } = this.#config
+    await prepareDataDir(dataDir)
+    if (!this.#bundleStored || this.#bundle === undefined || !sameTrustBundle(this.#bundle, bundle)) {
+      await storeBundle(dataDir, bundle)
+      this.#useBundle(bundle)
+      this.#bundleStored = true
+    }
+    await storeSvid(dataDir, svid)
+    const previous = this.#held
+    this.#hold(svid)
+    this.#logger.info(
+      { ...this.#svidFields(svid), [F.method]: method },
+      previous === undefined ? 'SVID obtained' : `SVID rotated (previous serial ${previous.serialNumber})`,
+    )
+  }
+
+  #useBundle(bundle: TrustBundle): void {
+    this.#bundle = bundle
+    this.#client.setTrust({ kind: 'bundle', bundle })
+    this.#trustSet = true
+  }
+
+  #hold(svid: HeldSvid): void {
+    this.#held = svid
+    this.#client.setSvid(svid)
+    this.#metrics.setSvid(svid)
+    const info = svidInfo(svid)
+    const waiting = this.#waiters
+    this.#waiters = waiting.filter((waiter) => waiter.afterSerial === svid.serialNumber)
+    for (const waiter of waiting) if (waiter.afterSerial !== svid.serialNumber) waiter.resolve(info)
+  }
+
+  /** The wait before the next attempt, logged with why. */
+  #waitAfter({ failure, error, method }: FailedAttempt): number {
+    const backoffMs = failure.kind === 'permanent' ? this.#backoff.nextAtCap() : this.#backoff.next()
+    const waitMs =
+      failure.retryAfterMs === undefined
+        ? backoffMs
+        : Math.max(backoffMs, Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MS))
+    const fields = { ...this.#failureFields(failure, error, waitMs), [F.method]: method }
+    const what = method === 'renew' ? 'renewal' : 'attestation'
+    const message = error instanceof Error ? error.message : String(error)
+    if (failure.kind === 'transient') {
+      this.#logger.warn(fields, `${what} failed, will retry (transient: ${message})`)
+    } else {
+      this.#logger.error(
+        fields,
+        `${what} refused (permanent: ${message}); this will keep failing until the cause is fixed, retrying every ~${Math.round(this.#config.retryMaxIntervalMs / 1000)}s`,
+      )
+    }
+    return waitMs
+  }
+
+  #failureFields(
+    failure: ClassifiedFailure,
+    error: unknown,
+    waitMs: number | undefined,
+  ): Record<string, unknown> {
+    const details = isAttestError(error) || isAgentError(error) ? error.details : {}
+    return {
+      [F.code]: failure.code,
+      [F.failureSource]: failure.source,
+      [F.failureKind]: failure.kind,
+      [F.attempt]: this.#backoff.failures,
+      ...(failure.httpStatus === undefined ? {} : { [F.httpStatus]: failure.httpStatus }),
+      ...(details.check === undefined ? {} : { [F.check]: details.check }),
+      ...(details.value === undefined ? {} : { [F.value]: details.value }),
+      ...(details.expected === undefined ? {} : { [F.expected]: details.expected }),
+      ...('cluster' in details && details.cluster !== undefined ? { [F.cluster]: details.cluster } : {}),
+      ...(waitMs === undefined ? {} : { [F.retryInMs]: waitMs }),
+      ...(this.#held === undefined ? {} : { [F.spiffeId]: this.#held.spiffeId }),
+    }
+  }
+
+  #svidFields(svid: HeldSvid): Record<string, unknown> {
+    return {
+      [F.spiffeId]: svid.spiffeId,
+      [F.serial]: svid.serialNumber,
+      [F.expiresAt]: svid.notAfter.toISOString(),
+      [F.rotateAt]: new Date(rotationTime(svid)).toISOString(),
+    }
+  }
+}
+
+function svidInfo(svid: HeldSvid): SvidInfo {
+  return {
+    spiffeId: svid.spiffeId,
+    serialNumber: svid.serialNumber,
+    notBefore: svid.notBefore,
+    notAfter: svid.notAfter,
+    chainPem: svid.chainPem,
+  }
+}
+
+function codeOf(error: unknown): string {
+  return classifyFailure(error)?.code ?? 'unexpected'
+}

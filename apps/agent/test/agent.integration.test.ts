@@ -1,0 +1,462 @@
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { AgentMetrics } from '../src/metrics.ts'
+import { type AgentHandle, runAgent } from '../src/run-agent.ts'
+import { BUNDLE_FILE_NAME, SVID_FILE_NAME } from '../src/svid-store.ts'
+import {
+  type AgentFixture,
+  type AgentFixtureOptions,
+  createAgentFixture,
+  LogCapture,
+} from './agent-fixture.ts'
+import { FakeServer, type FakeServerOptions } from './fake-server.ts'
+import { ManualScheduler } from './manual-scheduler.ts'
+import { TestCa } from './test-ca.ts'
+
+const TTL_MS = 60_000
+const HALF_LIFE_MS = TTL_MS / 2
+
+interface Setup {
+  readonly server: FakeServer
+  readonly fixture: AgentFixture
+  readonly scheduler: ManualScheduler
+  readonly logs: LogCapture
+  readonly metrics: AgentMetrics
+  start(): AgentHandle
+}
+
+const cleanups: Array<() => Promise<unknown>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/**
+ * A fake server and an agent installation sharing one manual clock that starts on a whole
+ * second (X.509 times have second precision, so rotation waits come out exact).
+ */
+async function setup(
+  serverOptions: Omit<FakeServerOptions, 'now'> = {},
+  fixtureOptions: Omit<AgentFixtureOptions, 'serverPort'> = {},
+): Promise<Setup> {
+  const scheduler = new ManualScheduler(Math.floor(Date.now() / 1000) * 1000)
+  const server = await FakeServer.start({ svidTtlMs: TTL_MS, ...serverOptions, now: () => scheduler.now() })
+  cleanups.push(() => server.close())
+  const fixture = await createAgentFixture({
+    serverPort: server.port,
+    bundlePem: server.ca.certPem,
+    ...fixtureOptions,
+  })
+  cleanups.push(() => fixture.cleanup())
+  const logs = new LogCapture()
+  const metrics = new AgentMetrics(() => scheduler.now())
+  const start = () => {
+    const agent = runAgent(fixture.config, { scheduler, logger: logs.logger(), metrics, random: () => 0.5 })
+    cleanups.push(() => agent.stop())
+    return agent
+  }
+  return { server, fixture, scheduler, logs, metrics, start }
+}
+
+async function counterValue(
+  metrics: AgentMetrics,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const metric = await metrics.registry.getSingleMetric(name)?.get()
+  const sample = metric?.values.find((value) =>
+    Object.entries(labels).every(([key, expected]) => value.labels[key] === expected),
+  )
+  return sample?.value ?? 0
+}
+
+describe('first attestation', () => {
+  it('sends the token, verifies the SVID and stores SVID, key (0600) and bundle in data_dir', async () => {
+    const { server, fixture, logs, metrics, start } = await setup()
+    const token = await readFile(fixture.tokenPath, 'utf8')
+
+    const svid = await start().nextSvid()
+
+    expect(server.attestations).toEqual([
+      expect.objectContaining({ type: 'k8s_psat', cluster: 'demo', token }),
+    ])
+    expect(svid.spiffeId).toBe('spiffe://example.org/spire/agent/k8s_psat/demo/node-uid-1')
+    expect(svid.notAfter.getTime() - svid.notBefore.getTime()).toBe(TTL_MS)
+    const svidFile = join(fixture.dataDir, SVID_FILE_NAME)
+    expect((await stat(svidFile)).mode & 0o777).toBe(0o600)
+    const stored = await readFile(svidFile, 'utf8')
+    expect(stored).toContain(svid.chainPem[0]?.trim())
+    expect(stored).toContain('-----BEGIN PRIVATE KEY-----')
+    expect((await readFile(join(fixture.dataDir, BUNDLE_FILE_NAME), 'utf8')).trim()).toBe(
+      server.ca.certPem.trim(),
+    )
+    expect(logs.find('SVID obtained')[0]).toMatchObject({ spiffe_id: svid.spiffeId, level: 'info' })
+    expect(await counterValue(metrics, 'k8s_attest_agent_attestations_total', { result: 'success' })).toBe(1)
+  })
+
+  it('tells an operator why it cannot attest: the token file is missing', async () => {
+    const { server, fixture, logs, scheduler } = await setup()
+    const config = {
+      ...fixture.config,
+      nodeAttestor: { ...fixture.config.nodeAttestor, tokenPath: '/nonexistent/token' },
+    }
+    const agent = runAgent(config, { scheduler, logger: logs.logger(), random: () => 0.5 })
+    cleanups.push(() => agent.stop())
+
+    expect(await scheduler.nextSleep()).toBe(750)
+    const [entry] = logs.find('attestation failed')
+    expect(entry).toMatchObject({
+      code: 'ATT_ERR_TOKEN_FILE_MISSING',
+      failure: 'transient',
+      value: '/nonexistent/token',
+    })
+    expect(String(entry?.msg)).toContain('"/nonexistent/token"')
+    expect(server.attestations).toHaveLength(0)
+  })
+})
+
+describe('restart', () => {
+  it('reuses the stored SVID without attesting, and sleeps until its half-life', async () => {
+    const { server, scheduler, logs, start } = await setup()
+    const first = start()
+    const svid = await first.nextSvid()
+    expect(await scheduler.nextSleep()).toBe(HALF_LIFE_MS)
+    await first.stop()
+
+    const second = start()
+    const reused = await second.nextSvid()
+    expect(reused.serialNumber).toBe(svid.serialNumber)
+    expect(await scheduler.nextSleep()).toBe(HALF_LIFE_MS)
+    expect(server.attestations).toHaveLength(1)
+    expect(logs.find('reusing the SVID stored in data_dir')).toHaveLength(1)
+  })
+
+  it('attests again when the stored SVID has expired', async () => {
+    const { server, scheduler, logs, start } = await setup()
+    const first = start()
+    await first.nextSvid()
+    await scheduler.nextSleep()
+    await first.stop()
+
+    scheduler.skip(TTL_MS + 1000)
+    await start().nextSvid()
+
+    expect(server.attestations).toHaveLength(2)
+    expect(logs.find('cannot reuse the stored SVID')[0]).toMatchObject({
+      code: 'ATT_ERR_SVID_VERIFICATION_FAILED',
+      check: 'svid_validity',
+    })
+  })
+})
+
+describe('rotation (k8s_psat)', () => {
+  it('attests again at half-life, with the token kubelet has rotated on disk meanwhile', async () => {
+    const { server, fixture, scheduler, start } = await setup()
+    const agent = start()
+    const first = await agent.nextSvid()
+    const attestedAt = scheduler.now()
+
+    await fixture.writeToken('eyJhbGciOiJSUzI1NiJ9.rotated-token.signature')
+    expect(await scheduler.advanceThroughNextSleep()).toBe(HALF_LIFE_MS)
+    const second = await agent.nextSvid(first)
+
+    expect(server.attestations.map((attestation) => attestation.token)).toEqual([
+      expect.stringContaining('test-token'),
+      'eyJhbGciOiJSUzI1NiJ9.rotated-token.signature',
+    ])
+    expect(server.attestations[1]?.at).toBe(attestedAt + HALF_LIFE_MS)
+    expect(second.serialNumber).not.toBe(first.serialNumber)
+    expect(await scheduler.nextSleep()).toBe(HALF_LIFE_MS)
+  })
+
+  it('keeps the old SVID in place while the server is down, backs off with jitter, and recovers', async () => {
+    const { server, fixture, scheduler, logs, start } = await setup()
+    const agent = start()
+    const first = await agent.nextSvid()
+    const storedBefore = await readFile(join(fixture.dataDir, SVID_FILE_NAME), 'utf8')
+
+    await server.stop()
+    expect(await scheduler.advanceThroughNextSleep()).toBe(HALF_LIFE_MS)
+    // random() = 0.5: the n-th wait is 3/4 of min(60 s, 1 s * 2^(n-1)).
+    expect(await scheduler.advanceThroughNextSleep()).toBe(750)
+    expect(await scheduler.advanceThroughNextSleep()).toBe(1500)
+    expect(await scheduler.nextSleep()).toBe(3000)
+    expect(await readFile(join(fixture.dataDir, SVID_FILE_NAME), 'utf8')).toBe(storedBefore)
+    expect(agent.current()?.serialNumber).toBe(first.serialNumber)
+
+    await server.restart()
+    scheduler.advance()
+    const second = await agent.nextSvid(first)
+    expect(second.serialNumber).not.toBe(first.serialNumber)
+    // The new SVID starts at the recovery (X.509 times are whole seconds): its own half-life.
+    expect(await scheduler.nextSleep()).toBe(second.notBefore.getTime() + HALF_LIFE_MS - scheduler.now())
+
+    const failures = logs.find('attestation failed')
+    expect(failures).toHaveLength(3)
+    expect(failures[0]).toMatchObject({
+      level: 'warn',
+      code: 'ATT_ERR_SERVER_UNREACHABLE',
+      failure: 'transient',
+      retry_in_ms: 750,
+    })
+  })
+
+  it('honours Retry-After on a 429', async () => {
+    const { server, scheduler, logs, start } = await setup()
+    server.refuseNext({ status: 429, code: 'ATT_ERR_RATE_LIMITED', retryAfterSeconds: 120 })
+    const agent = start()
+
+    expect(await scheduler.advanceThroughNextSleep()).toBe(120_000)
+    await agent.nextSvid()
+    expect(logs.find('attestation failed')[0]).toMatchObject({ code: 'ATT_ERR_RATE_LIMITED', status: 429 })
+  })
+
+  it('logs a permanent refusal (403) as an error naming the check, and retries at the backoff cap', async () => {
+    const { server, scheduler, logs, start } = await setup()
+    server.refuseNext({
+      status: 403,
+      code: 'ATT_ERR_SA_NOT_ALLOWED',
+      detail: 'service account "spire:default" is not allowed for cluster "demo"',
+      check: 'service_account_allow_list',
+    })
+    const agent = start()
+
+    expect(await scheduler.advanceThroughNextSleep()).toBe(45_000)
+    await agent.nextSvid()
+    expect(logs.find('attestation refused (permanent')[0]).toMatchObject({
+      level: 'error',
+      code: 'ATT_ERR_SA_NOT_ALLOWED',
+      source: 'server',
+      failure: 'permanent',
+      status: 403,
+      check: 'service_account_allow_list',
+    })
+  })
+
+  it('stops with the ban when the server has banned the agent', async () => {
+    const { server, scheduler, logs, start } = await setup()
+    const agent = start()
+    const svid = await agent.nextSvid()
+    server.ban(svid.spiffeId)
+
+    scheduler.advance(await scheduler.nextSleep())
+    const outcome = await agent.done
+
+    expect(outcome).toMatchObject({
+      reason: 'banned',
+      error: { code: 'ATT_ERR_AGENT_BANNED', httpStatus: 403 },
+    })
+    expect(logs.find('the server banned this agent')[0]).toMatchObject({ level: 'error', failure: 'banned' })
+    await expect(agent.nextSvid(svid)).rejects.toMatchObject({ name: 'AgentStoppedError' })
+  })
+  it('backs off instead of looping when each new SVID is already past half-life', async () => {
+    const scheduler = new ManualScheduler(Math.floor(Date.now() / 1000) * 1000)
+    // The server's clock is 40 s behind: a 60 s SVID is due for rotation as soon as it arrives.
+    const server = await FakeServer.start({ svidTtlMs: TTL_MS, now: () => scheduler.now() - 40_000 })
+    cleanups.push(() => server.close())
+    const fixture = await createAgentFixture({ serverPort: server.port, bundlePem: server.ca.certPem })
+    cleanups.push(() => fixture.cleanup())
+    const logs = new LogCapture()
+    const agent = runAgent(fixture.config, { scheduler, logger: logs.logger(), random: () => 0.5 })
+    cleanups.push(() => agent.stop())
+
+    expect(await scheduler.advanceThroughNextSleep()).toBe(750)
+    expect(await scheduler.nextSleep()).toBe(1500)
+    expect(server.attestations).toHaveLength(2)
+    expect(logs.find('already past half its lifetime')[0]).toMatchObject({ level: 'warn', retry_in_ms: 750 })
+  })
+})
+
+describe('renewal (k8s_sat)', () => {
+  it('renews over mTLS with the current SVID at half-life, keeping its identity', async () => {
+    const { server, scheduler, metrics, start } = await setup({}, { attestor: 'k8s_sat' })
+    const agent = start()
+    const first = await agent.nextSvid()
+    expect(first.spiffeId).toMatch(/^spiffe:\/\/example\.org\/spire\/agent\/k8s_sat\/demo\/[0-9a-f-]{36}$/)
+
+    await scheduler.advanceThroughNextSleep()
+    const second = await agent.nextSvid(first)
+
+    expect(server.renewals).toEqual([expect.objectContaining({ clientId: first.spiffeId })])
+    expect(server.attestations).toHaveLength(1)
+    expect(second.spiffeId).toBe(first.spiffeId)
+    expect(await counterValue(metrics, 'k8s_attest_agent_renewals_total', { result: 'success' })).toBe(1)
+  })
+
+  it('attests again when evicted (ATT_ERR_SVID_NOT_CURRENT)', async () => {
+    const { server, scheduler, logs, start } = await setup({}, { attestor: 'k8s_sat' })
+    const agent = start()
+    const first = await agent.nextSvid()
+    server.evict(first.spiffeId)
+
+    await scheduler.advanceThroughNextSleep()
+    const second = await agent.nextSvid(first)
+
+    expect(server.renewals).toHaveLength(1)
+    expect(server.attestations).toHaveLength(2)
+    expect(second.spiffeId).not.toBe(first.spiffeId)
+    expect(logs.find('attesting again')[0]).toMatchObject({ code: 'ATT_ERR_SVID_NOT_CURRENT' })
+  })
+
+  it('attests when the server answers ATT_ERR_REATTESTATION_REQUIRED or ATT_ERR_AGENT_NOT_FOUND', async () => {
+    const { server, scheduler, start } = await setup({}, { attestor: 'k8s_sat' })
+    const agent = start()
+    let svid = await agent.nextSvid()
+    for (const [status, code] of [
+      [403, 'ATT_ERR_REATTESTATION_REQUIRED'],
+      [404, 'ATT_ERR_AGENT_NOT_FOUND'],
+    ] as const) {
+      server.refuseNext({ status, code })
+      await scheduler.advanceThroughNextSleep()
+      svid = await agent.nextSvid(svid)
+    }
+    expect(server.renewals).toHaveLength(2)
+    expect(server.attestations).toHaveLength(3)
+  })
+
+  it('stops when the renewal answers that the agent is banned', async () => {
+    const { server, scheduler, start } = await setup({}, { attestor: 'k8s_sat' })
+    const agent = start()
+    const svid = await agent.nextSvid()
+    server.ban(svid.spiffeId)
+
+    await scheduler.advanceThroughNextSleep()
+
+    expect(await agent.done).toMatchObject({ reason: 'banned' })
+    expect(server.attestations).toHaveLength(1)
+  })
+})
+
+describe('server verification', () => {
+  it('refuses to talk to a server whose certificate does not chain to the trust bundle', async () => {
+    const otherCa = await TestCa.create('CN=some other CA')
+    const { server, scheduler, logs, start } = await setup({}, { bundlePem: otherCa.certPem })
+    start()
+
+    expect(await scheduler.nextSleep()).toBe(45_000)
+    expect(server.attestations).toHaveLength(0)
+    expect(logs.find('attestation refused')[0]).toMatchObject({
+      code: 'ATT_ERR_SERVER_UNTRUSTED',
+      check: 'server_certificate_chain',
+      failure: 'permanent',
+    })
+  })
+
+  it('refuses a server presenting another SPIFFE ID, even with a certificate from the right CA', async () => {
+    const { server, scheduler, logs, start } = await setup({
+      servingId: 'spiffe://example.org/not-the-server',
+    })
+    start()
+
+    await scheduler.nextSleep()
+    expect(server.attestations).toHaveLength(0)
+    expect(logs.find('attestation refused')[0]).toMatchObject({
+      code: 'ATT_ERR_SERVER_UNTRUSTED',
+      check: 'server_spiffe_id',
+      value: 'spiffe://example.org/not-the-server',
+      expected: 'spiffe://example.org/spire/server',
+    })
+  })
+
+  it('with insecure_bootstrap, still refuses a server presenting another SPIFFE ID', async () => {
+    const { server, scheduler, logs, start } = await setup(
+      { servingId: 'spiffe://example.org/not-the-server' },
+      { insecureBootstrap: true },
+    )
+    start()
+
+    await scheduler.nextSleep()
+    expect(server.attestations).toHaveLength(0)
+    expect(logs.find('attestation refused')[0]).toMatchObject({
+      code: 'ATT_ERR_SERVER_UNTRUSTED',
+      check: 'server_spiffe_id',
+    })
+  })
+
+  it('with insecure_bootstrap, attests, stores the returned bundle and verifies the server with it afterwards', async () => {
+    const { server, fixture, scheduler, logs, start } = await setup({}, { insecureBootstrap: true })
+    const agent = start()
+    const first = await agent.nextSvid()
+    expect((await readFile(join(fixture.dataDir, BUNDLE_FILE_NAME), 'utf8')).trim()).toBe(
+      server.ca.certPem.trim(),
+    )
+    expect(logs.find('insecure_bootstrap')).toHaveLength(1)
+
+    await scheduler.advanceThroughNextSleep()
+    await agent.nextSvid(first)
+    expect(server.attestations).toHaveLength(2)
+  })
+})
+
+describe('a misbehaving server or proxy', () => {
+  it('treats an error page without a problem document by its status: a 502 from a proxy is transient', async () => {
+    const { server, scheduler, logs, start } = await setup()
+    server.answerNextRaw({ status: 502, contentType: 'text/html', body: '<html>Bad Gateway</html>' })
+    const agent = start()
+
+    expect(await scheduler.advanceThroughNextSleep()).toBe(750)
+    await agent.nextSvid()
+    expect(logs.find('attestation failed')[0]).toMatchObject({
+      code: 'ATT_ERR_SERVER_RESPONSE_INVALID',
+      status: 502,
+      failure: 'transient',
+    })
+  })
+
+  it('refuses a 200 answer that is not an SVID response, or an SVID that does not verify', async () => {
+    const { server, scheduler, logs, start } = await setup()
+    const stranger = await TestCa.create('CN=stranger')
+    server.answerNextRaw({ status: 200, contentType: 'application/json', body: '{"spiffe_id": 42}' })
+    server.answerNextRaw({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        spiffe_id: 'spiffe://example.org/spire/agent/k8s_psat/demo/node-uid-1',
+        svid: [
+          (
+            await stranger.issueWithKey({
+              uris: ['spiffe://example.org/spire/agent/k8s_psat/demo/node-uid-1'],
+            })
+          ).certPem,
+        ],
+        bundle: [],
+        selectors: [],
+        expires_at: new Date(scheduler.now() + TTL_MS).toISOString(),
+        reattestable: true,
+      }),
+    })
+    const agent = start()
+    await scheduler.advanceThroughNextSleep()
+    await scheduler.advanceThroughNextSleep()
+    await agent.nextSvid()
+
+    const refusals = logs.find('attestation refused')
+    expect(refusals[0]).toMatchObject({ code: 'ATT_ERR_SERVER_RESPONSE_INVALID', failure: 'permanent' })
+    expect(String(refusals[0]?.msg)).toContain('is not an SVID response')
+    expect(refusals[1]).toMatchObject({ code: 'ATT_ERR_SVID_VERIFICATION_FAILED', check: 'svid_public_key' })
+  })
+})
+
+describe('logs', () => {
+  it('never contain the token, through attestations, refusals and rotations', async () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXRleHQ.c2lnbmF0dXJlLXRleHQ'
+    const { server, fixture, scheduler, logs, start } = await setup({}, { token })
+    server.refuseNext(
+      { status: 401, code: 'ATT_ERR_TOKEN_NOT_AUTHENTICATED' },
+      { status: 503, code: 'ATT_ERR_KUBE_API_UNAVAILABLE' },
+    )
+    const agent = start()
+    await scheduler.advanceThroughNextSleep()
+    await scheduler.advanceThroughNextSleep()
+    const first = await agent.nextSvid()
+    await fixture.writeToken(`${token}.rotated`)
+    await scheduler.advanceThroughNextSleep()
+    await agent.nextSvid(first)
+    await agent.stop()
+
+    expect(server.attestations.map((attestation) => attestation.token)).toContain(token)
+    expect(logs.lines.length).toBeGreaterThan(5)
+    expect(logs.text()).not.toContain('c2VjcmV0LXRva2VuLXRleHQ')
+    expect(logs.text()).not.toContain('PRIVATE KEY')
+  })
+})

@@ -1,0 +1,111 @@
+import { createServer, type Server } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { TrustBootstrap } from '../src/config.ts'
+import type { AgentError } from '../src/errors.ts'
+import { runAgent } from '../src/run-agent.ts'
+import { bootstrapTrustBundle } from '../src/trust-bootstrap.ts'
+import { trustBundleFromPem } from '../src/trust-bundle.ts'
+import { createAgentFixture, LogCapture } from './agent-fixture.ts'
+import { FakeServer } from './fake-server.ts'
+import { TestCa } from './test-ca.ts'
+
+/** The CA of the web server that publishes the bundle: what the system store would hold. */
+let webCa: TestCa
+/** The trust domain's own CA: what the bundle holds. */
+let domainCa: TestCa
+const servers: Server[] = []
+
+beforeAll(async () => {
+  webCa = await TestCa.create('CN=public web CA')
+  domainCa = await TestCa.create('CN=example.org trust domain CA')
+})
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))))
+})
+
+/** An HTTPS server on 127.0.0.1 answering every request with `status` and `body`. */
+async function publish(status: number, body: string): Promise<URL> {
+  const { certPem, keyPem } = await webCa.issueWithKey({ ips: ['127.0.0.1'] })
+  const server = createServer({ cert: certPem, key: keyPem }, (_request, response) => {
+    response.writeHead(status).end(body)
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/bundle`)
+}
+
+const options = () => ({ urlCa: [webCa.certPem], connectTimeoutMs: 2000, requestTimeoutMs: 2000 })
+
+describe('bootstrapTrustBundle from trust_bundle_url', () => {
+  it('fetches a PEM bundle over HTTPS verified by the given (system) CAs', async () => {
+    const url = await publish(200, domainCa.certPem)
+    const bundle = await bootstrapTrustBundle({ kind: 'bundle_url', url, format: 'pem' }, options())
+    expect(bundle?.authorities.map((certificate) => certificate.subject)).toEqual([
+      'CN=example.org trust domain CA',
+    ])
+  })
+
+  it('fetches a SPIFFE bundle (JWKS)', async () => {
+    const der = domainCa.certPem.replace(/-----[A-Z ]+-----|\s/g, '')
+    const url = await publish(200, JSON.stringify({ keys: [{ use: 'x509-svid', kty: 'EC', x5c: [der] }] }))
+    const bundle = await bootstrapTrustBundle({ kind: 'bundle_url', url, format: 'spiffe' }, options())
+    expect(bundle?.authorities).toHaveLength(1)
+  })
+
+  it('refuses a server the CAs do not vouch for: a bundle cannot vouch for itself', async () => {
+    const url = await publish(200, domainCa.certPem)
+    const error = (await bootstrapTrustBundle(
+      { kind: 'bundle_url', url, format: 'pem' },
+      { ...options(), urlCa: [domainCa.certPem] },
+    ).catch((thrown: unknown) => thrown)) as AgentError
+    expect(error.code).toBe('ATT_ERR_TRUST_BUNDLE_UNAVAILABLE')
+    expect(error.message).toContain('UNABLE_TO_VERIFY_LEAF_SIGNATURE')
+  })
+
+  it('reports an HTTP error status', async () => {
+    const url = await publish(404, 'not here')
+    await expect(
+      bootstrapTrustBundle({ kind: 'bundle_url', url, format: 'pem' }, options()),
+    ).rejects.toMatchObject({
+      code: 'ATT_ERR_TRUST_BUNDLE_UNAVAILABLE',
+      message: `trust_bundle_url "${url.href}" answered HTTP 404; expected 200`,
+    })
+  })
+
+  it('reports a document that is not a bundle', async () => {
+    const url = await publish(200, '<html>portal</html>')
+    await expect(
+      bootstrapTrustBundle({ kind: 'bundle_url', url, format: 'pem' }, options()),
+    ).rejects.toMatchObject({
+      code: 'ATT_ERR_TRUST_BUNDLE_INVALID',
+    })
+  })
+
+  it('returns the configured file bundle as is, and nothing for insecure_bootstrap', async () => {
+    const bundle = trustBundleFromPem(domainCa.certPem, 'bundle.pem')
+    const file: TrustBootstrap = { kind: 'bundle_file', path: 'bundle.pem', bundle }
+    expect(await bootstrapTrustBundle(file, options())).toBe(bundle)
+    const insecure: TrustBootstrap = { kind: 'insecure' }
+    expect(await bootstrapTrustBundle(insecure, options())).toBeUndefined()
+  })
+})
+
+describe('an agent bootstrapping from trust_bundle_url', () => {
+  it('fetches the bundle, then attests against the server it vouches for', async () => {
+    const server = await FakeServer.start({ ca: domainCa })
+    const url = await publish(200, domainCa.certPem)
+    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
+    const config = { ...fixture.config, trustBootstrap: { kind: 'bundle_url', url, format: 'pem' } as const }
+    const agent = runAgent(config, { logger: new LogCapture().logger(), trustBundleUrlCa: [webCa.certPem] })
+    try {
+      expect((await agent.nextSvid()).spiffeId).toBe(
+        'spiffe://example.org/spire/agent/k8s_psat/demo/node-uid-1',
+      )
+    } finally {
+      await agent.stop()
+      await server.close()
+      await fixture.cleanup()
+    }
+  })
+})
