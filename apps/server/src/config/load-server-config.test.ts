@@ -167,6 +167,11 @@ describe('loading the server configuration', () => {
                 service_account_allow_list: '["kube-system:node-agent"]',
                 service_account_key_file: '"service-account-keys.pem"',
               },
+              projected: {
+                service_account_allow_list: '["kube-system:node-agent"]',
+                service_account_key_file: '"service-account-keys.pem"',
+                service_account_issuer: '"https://kubernetes.default.svc.cluster.local"',
+              },
               review: {
                 service_account_allow_list: '["spire:spire-agent"]',
                 use_token_review_api_validation: 'true',
@@ -206,8 +211,14 @@ describe('loading the server configuration', () => {
       })
       const keyValidation = satClusters?.get('keys')?.validation
       expect(keyValidation?.kind).toBe('service-account-keys')
-      expect(keyValidation).toMatchObject({ keyFile: join(dir, 'service-account-keys.pem') })
+      expect(keyValidation).toMatchObject({
+        keyFile: join(dir, 'service-account-keys.pem'),
+        issuer: 'kubernetes/serviceaccount',
+      })
       expect(keyValidation?.kind === 'service-account-keys' && keyValidation.keys.length).toBe(3)
+      expect(satClusters?.get('projected')?.validation).toMatchObject({
+        issuer: 'https://kubernetes.default.svc.cluster.local',
+      })
     })
 
     it('accepts postgres with a URL', async () => {
@@ -842,6 +853,24 @@ describe('loading the server configuration', () => {
           path: `${satCluster}.kube_config_file`,
           message:
             'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
+        }),
+      ],
+      [
+        'k8s_sat with TokenReview and a service_account_issuer',
+        [
+          SQLITE,
+          sat({
+            legacy: {
+              ...PSAT_CLUSTER,
+              use_token_review_api_validation: 'true',
+              service_account_issuer: '"https://kubernetes.default.svc.cluster.local"',
+            },
+          }),
+        ],
+        () => ({
+          path: `${satCluster}.service_account_issuer`,
+          message:
+            'is only used when use_token_review_api_validation = false (the API server checks the issuer otherwise)',
         }),
       ],
     ])('%s', async (_name, plugins, issue) => {

@@ -123,15 +123,24 @@ async function readSatCluster(
   const serviceAccountAllowList = readAllowList(name, cluster)
   const useTokenReview = cluster.boolean('use_token_review_api_validation') ?? false
   const keyFileSetting = cluster.string('service_account_key_file', 'a path to a PEM file of public keys')
+  const issuerSetting = cluster.string('service_account_issuer', 'the issuer ("iss") of the tokens')
   const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
   cluster.rejectUnknownKeys()
 
   let validation: SatTokenValidation
+  const issuer =
+    issuerSetting === undefined || issuerSetting === '' ? SERVER_CONFIG_DEFAULTS.satIssuer : issuerSetting
   if (useTokenReview) {
     if (keyFileSetting !== undefined && keyFileSetting !== '') {
       cluster.report(
         'service_account_key_file',
         'is only used when use_token_review_api_validation = false; remove one of the two',
+      )
+    }
+    if (issuerSetting !== undefined) {
+      cluster.report(
+        'service_account_issuer',
+        'is only used when use_token_review_api_validation = false (the API server checks the issuer otherwise)',
       )
     }
     validation = { kind: 'token-review', kubeConfigFile }
@@ -148,12 +157,12 @@ async function readSatCluster(
         `is required for cluster ${JSON.stringify(name)} when use_token_review_api_validation = false (the default); ` +
           "expected the PEM file of the API server's service account public keys",
       )
-      validation = { kind: 'service-account-keys', keyFile: '', keys: [] }
+      validation = { kind: 'service-account-keys', keyFile: '', keys: [], issuer }
     } else {
       const keyFile = resolvePath(keyFileSetting)
       const { keys, problems } = await loadServiceAccountKeys(keyFile)
       for (const problem of problems) cluster.report('service_account_key_file', problem)
-      validation = { kind: 'service-account-keys', keyFile, keys }
+      validation = { kind: 'service-account-keys', keyFile, keys, issuer }
     }
   }
   return { name, serviceAccountAllowList, validation }

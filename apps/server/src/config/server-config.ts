@@ -161,6 +161,12 @@ export type SatTokenValidation =
       readonly keyFile: string
       /** RSA or EC public keys, in file order; never empty. */
       readonly keys: readonly KeyObject[]
+      /**
+       * `service_account_issuer`: the `iss` every token must carry. Default
+       * `"kubernetes/serviceaccount"`, the issuer of legacy Secret-based tokens; set it to the
+       * API server's `--service-account-issuer` to accept projected tokens in this mode.
+       */
+      readonly issuer: string
     }
 
 /** Defaults applied when a key is absent, in one place so documentation and code agree. */
@@ -175,4 +181,5 @@ export const SERVER_CONFIG_DEFAULTS = Object.freeze({
   attestationsPerSecond: 1,
   sqliteFileName: 'datastore.sqlite3',
   psatAudience: Object.freeze(['spire-server']),
+  satIssuer: 'kubernetes/serviceaccount',
 })

@@ -7,20 +7,20 @@
  * serve the same agents, and a write by one is seen by the next read of any.
  */
 
-/** The node attestors whose agents are recorded (SPIRE's plugin names). */
-export const ATTESTORS = ['k8s_psat', 'k8s_sat'] as const
+import type { AttestorType, Selector } from '@k8s-attest/core'
 
-/** One of {@link ATTESTORS}. */
-export type Attestor = (typeof ATTESTORS)[number]
+/** Selectors are core's wire type, `{ type: "k8s_psat", value: "agent_ns:spire" }`. */
+export type { Selector } from '@k8s-attest/core'
 
 /**
- * A fact about an agent established during attestation, as in SPIRE:
- * `{ type: "k8s_psat", value: "agent_ns:spire" }`.
+ * The node attestors whose agents are recorded (SPIRE's plugin names), as a
+ * run-time list for checking stored rows and caller input. `satisfies` keeps
+ * it in step with core's `AttestorType`.
  */
-export interface Selector {
-  readonly type: string
-  readonly value: string
-}
+export const ATTESTORS = ['k8s_psat', 'k8s_sat'] as const satisfies readonly AttestorType[]
+
+/** One of {@link ATTESTORS}: core's `AttestorType`, the one definition of the attestor names. */
+export type Attestor = AttestorType
 
 /** An attested agent as stored. */
 export interface AgentRecord {

@@ -1,0 +1,192 @@
+import type { Server as HttpsServer } from 'node:https'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { AdminAuthenticator } from './admin/admin-auth.ts'
+import { AttestationService } from './attestation/attestation-service.ts'
+import type { CertificateAuthority } from './ca/certificate-authority.ts'
+import type { ServerConfig } from './config/server-config.ts'
+import type { AgentStore } from './datastore/agent-store.ts'
+import { handleError, handleNotFound } from './http/error-handler.ts'
+import { REQUIRED_PERMISSIONS } from './kubernetes/cluster-client.ts'
+import { type ClusterClients, closeClusterClients } from './kubernetes/cluster-clients.ts'
+import { ServerMetrics } from './metrics/metrics.ts'
+import { servicesPlugin } from './plugins/services.ts'
+import type { PermissionTarget } from './readiness/permission-check.ts'
+import { Readiness } from './readiness/readiness.ts'
+import { adminAgentRoutes } from './routes/admin-agents.ts'
+import { attestRoute } from './routes/attest.ts'
+import { bundleRoute } from './routes/bundle.ts'
+import { healthRoutes } from './routes/health.ts'
+import { metricsRoute } from './routes/metrics.ts'
+import { rateLimitedError, routeRateLimit } from './routes/rate-limit.ts'
+import { renewRoute } from './routes/renew.ts'
+import { secureContextOptions, tlsOptions } from './server/tls.ts'
+
+/** Largest request body: a token and a CSR are each at most 16 KiB (core's limits). */
+export const BODY_LIMIT_BYTES = 64 * 1024
+
+/** Intervals of the server's housekeeping, in milliseconds. */
+export interface HousekeepingIntervals {
+  /** `ca.rotateIfDue()`; on a new signing CA the serving certificate is reissued. Default 60 s. */
+  readonly caRotationCheckMs?: number
+  /** `pruneSatTokenClaims()`. Default 10 min. */
+  readonly satClaimPruneMs?: number
+  /** SelfSubjectAccessReview re-check. Default 60 s. */
+  readonly permissionRecheckMs?: number
+}
+
+/**
+ * What the server is made of, built outside `buildApp` so tests can hand in their own (a fake
+ * `ClusterClient`, a manual clock, a capturing logger). The app takes ownership: closing it
+ * closes the store and the cluster clients.
+ */
+export interface AppDependencies {
+  readonly store: AgentStore
+  readonly ca: CertificateAuthority
+  readonly clusterClients: ClusterClients
+  /** A pino logger (see `createLogger`). */
+  readonly logger: FastifyBaseLogger
+  /** Default: a new registry. Pass one when the cluster clients report to it (`onCall`). */
+  readonly metrics?: ServerMetrics
+  /** The clock for local token checks. Default `() => new Date()`. */
+  readonly now?: () => Date
+  /** Source of k8s_sat agent UUIDs. Default `crypto.randomUUID`. */
+  readonly randomUuid?: () => string
+  readonly intervals?: HousekeepingIntervals
+}
+
+/** The server app: a fastify instance over HTTPS that has not been told to listen. */
+export type App = FastifyInstance
+
+/**
+ * Builds the attestation server without listening (`main` listens; tests may `inject` or
+ * listen on 127.0.0.1:0). It issues a fresh serving certificate from the CA, wires every route,
+ * the error handler, rate limiting, OpenAPI, and the housekeeping timers (started on `ready`,
+ * stopped on `close`).
+ */
+export async function buildApp(config: ServerConfig, deps: AppDependencies): Promise<App> {
+  const { ca, store, clusterClients, logger } = deps
+  const serving = await ca.issueServingCertificate({ dnsNames: config.dnsNames })
+  const app = fastify({
+    loggerInstance: logger,
+    https: tlsOptions(serving, ca.bundle()),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Reject unknown fields (the schemas say additionalProperties: false) instead of dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const metrics = deps.metrics ?? new ServerMetrics()
+  metrics.countAgentsWith(() => store.countAgents())
+  const readiness = new Readiness({
+    store,
+    targets: permissionTargets(clusterClients),
+    logger: app.log,
+    ...(deps.intervals?.permissionRecheckMs === undefined
+      ? {}
+      : { recheckIntervalMs: deps.intervals.permissionRecheckMs }),
+  })
+  const attestation = new AttestationService({
+    trustDomain: config.trustDomain,
+    nodeAttestors: config.nodeAttestors,
+    clusterClients,
+    signer: ca,
+    store,
+    ...(deps.randomUuid === undefined ? {} : { randomUuid: deps.randomUuid }),
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+  })
+
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(handleNotFound)
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'k8s-attest server',
+        version: '0.1.0',
+        description: 'Kubernetes node attestation (k8s_psat, k8s_sat)',
+      },
+    },
+  })
+  await app.register(rateLimit, { global: false, errorResponseBuilder: rateLimitedError })
+  await app.register(servicesPlugin, { attestation, agents: store, ca, metrics, readiness })
+
+  const limit = routeRateLimit(config.rateLimit)
+  await app.register(attestRoute, { rateLimit: limit })
+  await app.register(renewRoute, { rateLimit: limit })
+  await app.register(bundleRoute)
+  await app.register(healthRoutes)
+  await app.register(metricsRoute)
+  if (config.admin !== undefined) {
+    await app.register(adminAgentRoutes, { authenticator: new AdminAuthenticator(config.admin) })
+  }
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  const timers: NodeJS.Timeout[] = []
+  app.addHook('onReady', async () => {
+    readiness.start()
+    timers.push(
+      setInterval(() => {
+        void rotateServingCertificate(app, ca, config.dnsNames)
+      }, deps.intervals?.caRotationCheckMs ?? 60_000).unref(),
+      setInterval(() => {
+        store.pruneSatTokenClaims().then(
+          (pruned) => app.log.debug({ pruned }, 'pruned expired SAT token claims'),
+          (error: unknown) => app.log.error({ err: error }, 'pruning SAT token claims failed'),
+        )
+      }, deps.intervals?.satClaimPruneMs ?? 600_000).unref(),
+    )
+  })
+  app.addHook('onClose', async () => {
+    for (const timer of timers) clearInterval(timer)
+    readiness.stop()
+    await closeClusterClients(clusterClients)
+    await store.close()
+  })
+  return app
+}
+
+/**
+ * Applies a due CA rotation. When another CA signs from now on, or the bundle changed, the
+ * listener gets a new serving certificate and the new bundle for client certificates; open
+ * connections keep theirs.
+ */
+export async function rotateServingCertificate(
+  app: FastifyInstance,
+  ca: CertificateAuthority,
+  dnsNames: readonly string[],
+): Promise<void> {
+  try {
+    const outcome = await ca.rotateIfDue()
+    if (!outcome.signingCaChanged && !outcome.bundleChanged) return
+    const serving = await ca.issueServingCertificate({ dnsNames })
+    // buildApp always listens over HTTPS, so the raw server is an https.Server.
+    const server = app.server as HttpsServer
+    server.setSecureContext(secureContextOptions(serving, ca.bundle()))
+    app.log.info(
+      { serial: serving.serialHex, signing_ca_changed: outcome.signingCaChanged },
+      'serving certificate reissued',
+    )
+  } catch (error) {
+    app.log.error({ err: error }, 'CA rotation failed')
+  }
+}
+
+/** Every cluster client, with the permissions its attestor needs. */
+function permissionTargets(clients: ClusterClients): PermissionTarget[] {
+  return [
+    ...[...clients.k8sPsat].map(([cluster, client]) => ({
+      attestor: 'k8s_psat' as const,
+      cluster,
+      client,
+      permissions: REQUIRED_PERMISSIONS.k8s_psat,
+    })),
+    ...[...clients.k8sSat].map(([cluster, client]) => ({
+      attestor: 'k8s_sat' as const,
+      cluster,
+      client,
+      permissions: REQUIRED_PERMISSIONS.k8s_sat,
+    })),
+  ]
+}

@@ -1,0 +1,148 @@
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto'
+import { AttestError } from '@k8s-attest/core'
+import { describe, expect, it } from 'vitest'
+import { FakeClusterClient } from '../../test/fake-cluster-client.ts'
+import { legacyClaims, projectedClaims, signedToken, unsignedToken } from '../../test/tokens.ts'
+import { attestSat, tokenFingerprint } from './attest-sat.ts'
+import { SatKeyVerifier } from './sat-key-verifier.ts'
+
+const UUID = '3b241101-e2bb-4255-8caf-4136c566a962'
+const keys = generateKeyPairSync('rsa', { modulusLength: 2048 })
+
+function reviewMode() {
+  const serviceAccountUid = randomUUID()
+  const token = unsignedToken(legacyClaims(serviceAccountUid))
+  const client = new FakeClusterClient()
+  client.reviews.set(token, {
+    authenticated: true,
+    user: { username: 'system:serviceaccount:spire:spire-agent', uid: serviceAccountUid, groups: [] },
+  })
+  return {
+    token,
+    client,
+    input: {
+      trustDomain: 'example.org',
+      cluster: 'legacy',
+      serviceAccountAllowList: ['spire:spire-agent'],
+      verification: { kind: 'token-review' as const, client },
+      token,
+      uuid: UUID,
+    },
+  }
+}
+
+async function refusal(promise: Promise<unknown>): Promise<AttestError> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  )
+  expect(error).toBeInstanceOf(AttestError)
+  return error as AttestError
+}
+
+describe('attestSat in TokenReview mode', () => {
+  it('refuses a malformed token without a review', async () => {
+    const { input, client } = reviewMode()
+    const error = await refusal(attestSat({ ...input, token: 'not.a.token' }))
+    expect(error.code).toBe('ATT_ERR_TOKEN_MALFORMED')
+    expect(client.calls).toEqual([])
+  })
+
+  it('reviews without audiences and refuses an unauthenticated token', async () => {
+    const { input, client, token } = reviewMode()
+    client.reviews.set(token, {
+      user: {},
+      error: "[invalid bearer token, Token does not match server's copy]",
+    })
+    const error = await refusal(attestSat(input))
+    expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+    expect(client.calls).toEqual(['reviewToken []'])
+  })
+
+  it("refuses when the reviewed UID is not the token's claim", async () => {
+    const { input, client, token } = reviewMode()
+    client.reviews.set(token, {
+      authenticated: true,
+      user: { username: 'system:serviceaccount:spire:spire-agent', uid: 'other' },
+    })
+    expect((await refusal(attestSat(input))).code).toBe('ATT_ERR_SA_UID_MISMATCH')
+  })
+
+  it('refuses a service account not on the allow-list', async () => {
+    const { input } = reviewMode()
+    const error = await refusal(attestSat({ ...input, serviceAccountAllowList: ['kube-system:node-agent'] }))
+    expect(error.code).toBe('ATT_ERR_SA_NOT_ALLOWED')
+    expect(error.details).toMatchObject({ cluster: 'legacy', value: 'spire:spire-agent' })
+  })
+
+  it('mints a UUID agent ID, SPIRE selectors, and a single-use fingerprint', async () => {
+    const { input, token } = reviewMode()
+    const agent = await attestSat(input)
+    expect(agent).toEqual({
+      attestor: 'k8s_sat',
+      cluster: 'legacy',
+      spiffeId: `spiffe://example.org/spire/agent/k8s_sat/legacy/${UUID}`,
+      selectors: [
+        { type: 'k8s_sat', value: 'agent_ns:spire' },
+        { type: 'k8s_sat', value: 'agent_sa:spire-agent' },
+        { type: 'k8s_sat', value: 'cluster:legacy' },
+      ],
+      serviceAccount: 'spire:spire-agent',
+      reattestable: false,
+      singleUseToken: { fingerprint: createHash('sha256').update(token).digest('hex') },
+    })
+  })
+})
+
+describe('attestSat in local key mode', () => {
+  const verifier = new SatKeyVerifier({
+    cluster: 'legacy',
+    keys: [keys.publicKey],
+    issuer: 'kubernetes/serviceaccount',
+  })
+  const base = {
+    trustDomain: 'example.org',
+    cluster: 'legacy',
+    serviceAccountAllowList: ['spire:spire-agent'],
+    verification: { kind: 'service-account-keys' as const, verifier },
+    uuid: UUID,
+  }
+
+  it('attests a legacy token signed by the cluster key', async () => {
+    const token = await signedToken(legacyClaims(), keys.privateKey, 'RS256')
+    const agent = await attestSat({ ...base, token })
+    expect(agent.spiffeId).toBe(`spiffe://example.org/spire/agent/k8s_sat/legacy/${UUID}`)
+    expect(agent.singleUseToken?.fingerprint).toBe(tokenFingerprint(token))
+  })
+
+  it("records a projected token's expiry for pruning its claim", async () => {
+    const issuer = 'https://kubernetes.default.svc.cluster.local'
+    const projected = new SatKeyVerifier({ cluster: 'legacy', keys: [keys.publicKey], issuer })
+    const claims = projectedClaims({ issuer })
+    const token = await signedToken(claims, keys.privateKey, 'RS256')
+    const agent = await attestSat({
+      ...base,
+      verification: { kind: 'service-account-keys', verifier: projected },
+      token,
+    })
+    expect(agent.singleUseToken?.expiresAt).toEqual(new Date((claims.exp as number) * 1000))
+  })
+
+  it('refuses a forged token before looking at its claims', async () => {
+    const token = unsignedToken(legacyClaims())
+    expect((await refusal(attestSat({ ...base, token }))).code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+  })
+
+  it('refuses a signed token of a service account not allowed', async () => {
+    const token = await signedToken(
+      {
+        ...legacyClaims(),
+        sub: 'system:serviceaccount:spire:intruder',
+        'kubernetes.io/serviceaccount/service-account.name': 'intruder',
+      },
+      keys.privateKey,
+      'RS256',
+    )
+    expect((await refusal(attestSat({ ...base, token }))).code).toBe('ATT_ERR_SA_NOT_ALLOWED')
+  })
+})

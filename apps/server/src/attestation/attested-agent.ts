@@ -1,0 +1,35 @@
+import type { AttestorType, Selector } from '@k8s-attest/core'
+
+/**
+ * What a node attestor established about an agent once every check passed: who it is, and
+ * what to say about it. Signing and recording are the caller's steps (`AttestationService`).
+ */
+export interface AttestedAgent {
+  readonly attestor: AttestorType
+  /** The cluster name from the server configuration. */
+  readonly cluster: string
+  /** The SPIFFE ID minted for the agent (never taken from the request). */
+  readonly spiffeId: string
+  /** Sorted selectors, as SPIRE's attestors produce them. */
+  readonly selectors: readonly Selector[]
+  /** The agent's service account, `namespace:name`, for the log line. */
+  readonly serviceAccount: string
+  /**
+   * Whether the agent renews by attesting again (k8s_psat: its ID is stable) rather than over
+   * mTLS with its SVID (k8s_sat: every attestation mints a new ID).
+   */
+  readonly reattestable: boolean
+  /**
+   * k8s_sat only: the token must be claimed as spent (`claimSatToken`) after the last other
+   * check passed and before the agent is recorded, so that a refused attempt does not burn it.
+   */
+  readonly singleUseToken?: SingleUseToken
+}
+
+/** A SAT token to be claimed once. */
+export interface SingleUseToken {
+  /** SHA-256 of the token, 64 lowercase hex digits; the token itself is never stored. */
+  readonly fingerprint: string
+  /** The token's `exp`, when it has one: the claim can be pruned after it. */
+  readonly expiresAt?: Date
+}

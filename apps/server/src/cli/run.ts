@@ -1,0 +1,90 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from '../app.ts'
+import { CertificateAuthority } from '../ca/certificate-authority.ts'
+import { ConfigError } from '../config/config-error.ts'
+import { loadServerConfig } from '../config/load-server-config.ts'
+import { openAgentStore } from '../datastore/open-agent-store.ts'
+import { createClusterClients } from '../kubernetes/cluster-clients.ts'
+import { createLogger } from '../logging/logger.ts'
+import { ServerMetrics } from '../metrics/metrics.ts'
+import type { CliIo } from './cli-io.ts'
+import { booleanFlag, type FlagSpec, parseFlags, stringFlag } from './flags.ts'
+
+/** SPIRE's `run` flags that k8s-attest has. */
+export const RUN_FLAGS: readonly FlagSpec[] = [
+  {
+    name: 'config',
+    kind: 'string',
+    description: 'Path to a k8s-attest server config file (default "conf/server.conf")',
+  },
+  { name: 'expandEnv', kind: 'boolean', description: 'Expand environment variables in the config file' },
+]
+
+/** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
+const GRACE_MS = 10_000
+
+/**
+ * `k8s-attest-server run -config server.conf [-expandEnv]`: loads the configuration (every
+ * problem listed, exit 1 before listening), opens the datastore and the CA, connects to each
+ * cluster, builds the app and listens; SIGTERM/SIGINT close it gracefully (in-flight requests
+ * finish, the store and cluster connections are closed).
+ *
+ * @returns the exit status for a failure before listening; after listening the process runs
+ *   until a signal.
+ */
+export async function runServer(args: readonly string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(args, RUN_FLAGS)
+  let config: Awaited<ReturnType<typeof loadServerConfig>>
+  try {
+    config = await loadServerConfig(stringFlag(flags, 'config', 'conf/server.conf'), {
+      expandEnv: booleanFlag(flags, 'expandEnv'),
+    })
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(`${error.message}\n`)
+      return 1
+    }
+    throw error
+  }
+  const logger = createLogger({ level: config.logLevel })
+  for (const warning of config.warnings) logger.warn({ config_key: warning.path }, warning.message)
+
+  const metrics = new ServerMetrics()
+  const store = await openAgentStore({ ...config.dataStore, logger }).catch(startupFailure(io, 'datastore'))
+  if (store === undefined) return 1
+  const ca = await CertificateAuthority.open({
+    dataDir: config.dataDir,
+    trustDomain: config.trustDomain,
+    caTtlMs: config.caTtlMs,
+    agentTtlMs: config.agentTtlMs,
+  }).catch(startupFailure(io, 'CA'))
+  if (ca === undefined) {
+    await store.close()
+    return 1
+  }
+  const clusterClients = createClusterClients(config.nodeAttestors, {
+    onCall: (cluster, call) => metrics.recordKubeApiCall(cluster, call),
+  })
+  const app = await buildApp(config, { store, ca, clusterClients, logger, metrics })
+  closeWithGrace({ delay: GRACE_MS, logger }, async ({ signal, err }) => {
+    if (err !== undefined) logger.error({ err }, 'closing after an uncaught error')
+    else logger.info({ signal }, 'closing')
+    await app.close()
+  })
+  await app.listen({ host: config.bindAddress, port: config.bindPort })
+  return 0
+}
+
+/**
+ * Reports a known startup failure (the datastore or the CA in data_dir cannot be used: codes
+ * `ATT_ERR_DATASTORE_*`, `ATT_ERR_CA_STORE_INVALID`) as one line, so the caller exits 1 before
+ * listening; anything else is a bug and is rethrown with its stack.
+ */
+function startupFailure(io: CliIo, what: string): (error: unknown) => undefined {
+  return (error) => {
+    const code = (error as { code?: unknown } | null)?.code
+    if (!(error instanceof Error) || typeof code !== 'string' || !code.startsWith('ATT_ERR_')) throw error
+    io.stderr(`cannot start: the ${what} cannot be used (${code}): ${error.message}\n`)
+    return undefined
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Everything the server asks of a Kubernetes cluster, behind one small
+ * interface (after SPIRE's `apiserver.Client`). The attestation flow depends on
+ * this interface only: production uses {@link KubeClusterClient} over
+ * @kubernetes/client-node, and a cache-backed implementation can stand in
+ * front of it without the flow noticing.
+ */
+
+/** A TokenReview `status` exactly as kube-apiserver returned it (not yet trusted to be well-formed). */
+export interface RawTokenReviewStatus {
+  readonly authenticated?: boolean
+  readonly error?: string
+  readonly audiences?: readonly string[]
+  readonly user?: {
+    readonly username?: string
+    readonly uid?: string
+    readonly groups?: readonly string[]
+    readonly extra?: Readonly<Record<string, readonly string[]>>
+  }
+}
+
+/** The fields of a Pod that attestation reads. */
+export interface PodInfo {
+  readonly namespace: string
+  readonly name: string
+  readonly uid: string
+  /** `spec.nodeName`: empty while the pod is not scheduled. */
+  readonly nodeName: string
+  /** `spec.serviceAccountName`. */
+  readonly serviceAccountName: string
+  /** `status.hostIP`: empty until the kubelet reports it. */
+  readonly hostIp: string
+  readonly labels: Readonly<Record<string, string>>
+}
+
+/** The fields of a Node that attestation reads. */
+export interface NodeInfo {
+  readonly name: string
+  readonly uid: string
+  readonly labels: Readonly<Record<string, string>>
+}
+
+/** A permission the server needs, as asked of SelfSubjectAccessReview. */
+export interface ResourcePermission {
+  readonly verb: string
+  readonly resource: string
+  /** API group; `""` is the core group. */
+  readonly group: string
+}
+
+/** The answer to a permission check. */
+export interface PermissionCheck extends ResourcePermission {
+  readonly allowed: boolean
+  /** Why, as the authorizer said (may be empty). */
+  readonly reason: string
+}
+
+/** What the server asks of one cluster. */
+export interface ClusterClient {
+  /**
+   * Asks the API server to review `token` for `audiences` (an empty list means
+   * the API server's own audiences). Returns the review's status untouched:
+   * judging it is the caller's job (`interpretTokenReview` in core).
+   */
+  reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus>
+  /** The pod, or `undefined` when it does not exist. */
+  getPod(namespace: string, name: string): Promise<PodInfo | undefined>
+  /** The node, or `undefined` when it does not exist. */
+  getNode(name: string): Promise<NodeInfo | undefined>
+  /** Asks SelfSubjectAccessReview whether the server's own identity may do `permission`. */
+  checkPermission(permission: ResourcePermission): Promise<PermissionCheck>
+  /** Releases pooled connections. */
+  close(): Promise<void>
+}
+
+/** Creating TokenReviews: every cluster that asks its API server about tokens needs it. */
+export const TOKEN_REVIEW_PERMISSION: ResourcePermission = {
+  verb: 'create',
+  resource: 'tokenreviews',
+  group: 'authentication.k8s.io',
+}
+
+/**
+ * The permissions each use of a cluster needs, in the order the startup self-check reports
+ * them: k8s_psat reviews the token and reads the agent's pod and node; k8s_sat in TokenReview
+ * mode only reviews (a k8s_sat cluster verifying with local keys calls no API at all).
+ */
+export const REQUIRED_PERMISSIONS = {
+  k8s_psat: [
+    TOKEN_REVIEW_PERMISSION,
+    { verb: 'get', resource: 'pods', group: '' },
+    { verb: 'get', resource: 'nodes', group: '' },
+  ],
+  k8s_sat: [TOKEN_REVIEW_PERMISSION],
+} as const satisfies Record<'k8s_psat' | 'k8s_sat', readonly ResourcePermission[]>

@@ -1,0 +1,132 @@
+import { AttestError } from '@k8s-attest/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KubeWorld } from '../../test/kube-world.ts'
+import { TOKEN_REVIEW_PERMISSION } from './cluster-client.ts'
+import { type KubeApiCall, KubeClusterClient } from './kube-cluster-client.ts'
+
+let world: KubeWorld
+let client: KubeClusterClient
+const calls: KubeApiCall[] = []
+
+beforeAll(async () => {
+  world = await KubeWorld.start()
+  client = KubeClusterClient.fromKubeconfig({
+    cluster: 'demo',
+    kubeconfigFile: world.kubeconfigPath,
+    onCall: (call) => calls.push(call),
+  })
+})
+
+afterAll(async () => {
+  await client?.close()
+  await world?.stop()
+})
+
+describe('KubeClusterClient', () => {
+  it('reviews a token and returns the status untouched', async () => {
+    const pod = world.newAgentPod()
+    const status = await client.reviewToken(pod.token, ['spire-server'])
+    expect(status).toMatchObject({
+      authenticated: true,
+      audiences: ['spire-server'],
+      user: { username: 'system:serviceaccount:spire:spire-agent' },
+    })
+    expect(status.user?.extra?.['authentication.kubernetes.io/pod-uid']).toEqual([pod.podUid])
+    expect(calls.at(-1)).toMatchObject({ verb: 'create', resource: 'tokenreviews', code: '201' })
+  })
+
+  it("returns a refused review's status, not an error", async () => {
+    expect(await client.reviewToken('garbage', [])).toMatchObject({ error: 'invalid bearer token' })
+  })
+
+  it('reads pods and nodes, and undefined for absent ones', async () => {
+    const pod = world.newAgentPod({ podLabels: { app: 'a' } })
+    expect(await client.getPod('spire', pod.podName)).toMatchObject({
+      uid: pod.podUid,
+      nodeName: pod.nodeName,
+      hostIp: '10.0.0.7',
+      labels: { app: 'a' },
+    })
+    expect(await client.getNode(pod.nodeName)).toMatchObject({ uid: pod.nodeUid })
+    expect(await client.getPod('spire', 'absent')).toBeUndefined()
+    expect(await client.getNode('absent')).toBeUndefined()
+    expect(calls.at(-1)).toMatchObject({ verb: 'get', resource: 'nodes', code: '404' })
+  })
+
+  it('asks SelfSubjectAccessReview about its own permissions', async () => {
+    expect(await client.checkPermission(TOKEN_REVIEW_PERMISSION)).toMatchObject({
+      allowed: true,
+      resource: 'tokenreviews',
+    })
+  })
+
+  it('reuses its pool under concurrency: 64 reviews, 16 at a time, never a connection per call', async () => {
+    const pod = world.newAgentPod()
+    await client.reviewToken(pod.token, ['spire-server'])
+    world.api.counters.reset()
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(Array.from({ length: 16 }, () => client.reviewToken(pod.token, ['spire-server'])))
+    }
+    expect(world.api.counters.requests({ verb: 'create', resource: 'tokenreviews' })).toBe(64)
+    // A burst of 16 needs up to 16 sockets of the one pool; client-node as shipped would open 64.
+    expect(world.api.counters.tlsConnections).toBeLessThanOrEqual(32)
+  })
+
+  it('opens one or two connections for many sequential reviews', async () => {
+    const fresh = KubeClusterClient.fromKubeconfig({ cluster: 'demo', kubeconfigFile: world.kubeconfigPath })
+    const pod = world.newAgentPod()
+    world.api.counters.reset()
+    try {
+      for (let i = 0; i < 30; i++) await fresh.reviewToken(pod.token, ['spire-server'])
+      expect(world.api.counters.tlsConnections).toBeGreaterThanOrEqual(1)
+      expect(world.api.counters.tlsConnections).toBeLessThanOrEqual(2)
+    } finally {
+      await fresh.close()
+    }
+  })
+
+  it('turns 503 with Retry-After into ATT_ERR_KUBE_API_UNAVAILABLE carrying it', async () => {
+    const fault = world.api.faults.inject({
+      resource: 'tokenreviews',
+      error: { status: 503, retryAfterSeconds: 9 },
+      times: 1,
+    })
+    const error = await client.reviewToken('x', []).catch((thrown: unknown) => thrown)
+    fault.remove()
+    expect(error).toBeInstanceOf(AttestError)
+    expect(error).toMatchObject({
+      code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
+      details: { cluster: 'demo', value: '503', retryAfterSeconds: 9 },
+    })
+  })
+
+  it('turns a refusal of its own credentials into ATT_ERR_KUBE_API_FAILED', async () => {
+    const stranger = world.api.addIdentity({ name: 'nobody', rules: [] })
+    const path = await world.api.writeKubeconfig({ identity: stranger })
+    const weak = KubeClusterClient.fromKubeconfig({ cluster: 'demo', kubeconfigFile: path })
+    try {
+      const error = await weak.getPod('spire', 'x').catch((thrown: unknown) => thrown)
+      expect(error).toMatchObject({ code: 'ATT_ERR_KUBE_API_FAILED', details: { value: '403' } })
+    } finally {
+      await weak.close()
+    }
+  })
+
+  it('turns a refused connection into ATT_ERR_KUBE_API_UNAVAILABLE', async () => {
+    const other = await KubeWorld.start()
+    const unreachable = KubeClusterClient.fromKubeconfig({
+      cluster: 'gone',
+      kubeconfigFile: other.kubeconfigPath,
+    })
+    await other.stop()
+    try {
+      const error = await unreachable.reviewToken('x', []).catch((thrown: unknown) => thrown)
+      expect(error).toMatchObject({
+        code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
+        details: { cluster: 'gone', check: 'kube_api' },
+      })
+    } finally {
+      await unreachable.close()
+    }
+  })
+})

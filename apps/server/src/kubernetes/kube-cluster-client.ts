@@ -1,0 +1,220 @@
+import { AttestError } from '@k8s-attest/core'
+import {
+  ApiException,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node'
+import type {
+  ClusterClient,
+  NodeInfo,
+  PermissionCheck,
+  PodInfo,
+  RawTokenReviewStatus,
+  ResourcePermission,
+} from './cluster-client.ts'
+import { PooledKubeConfig } from './pooled-kube-config.ts'
+
+/** One Kubernetes API call, reported for metrics. */
+export interface KubeApiCall {
+  readonly verb: 'create' | 'get'
+  readonly resource: 'tokenreviews' | 'pods' | 'nodes' | 'selfsubjectaccessreviews'
+  /** HTTP status, or `"error"` when no answer came (connection refused, timeout). */
+  readonly code: string
+  readonly durationMs: number
+}
+
+/** Options of {@link KubeClusterClient.fromKubeconfig}. */
+export interface KubeClusterClientOptions {
+  /** The cluster's name in the server configuration; appears in every error. */
+  readonly cluster: string
+  /** Path of a kubeconfig file; empty or absent means in-cluster configuration. */
+  readonly kubeconfigFile?: string
+  /** Called after every API call (for the `kube_api_calls` metric). */
+  readonly onCall?: (call: KubeApiCall) => void
+}
+
+/**
+ * {@link ClusterClient} over @kubernetes/client-node, loading its credentials
+ * from a kubeconfig file or the in-cluster service account, and reusing one
+ * connection pool for all calls.
+ */
+export class KubeClusterClient implements ClusterClient {
+  readonly #cluster: string
+  readonly #config: PooledKubeConfig
+  readonly #authentication: AuthenticationV1Api
+  readonly #authorization: AuthorizationV1Api
+  readonly #core: CoreV1Api
+  readonly #onCall: (call: KubeApiCall) => void
+
+  private constructor(cluster: string, config: PooledKubeConfig, onCall: (call: KubeApiCall) => void) {
+    this.#cluster = cluster
+    this.#config = config
+    this.#authentication = config.makeApiClient(AuthenticationV1Api)
+    this.#authorization = config.makeApiClient(AuthorizationV1Api)
+    this.#core = config.makeApiClient(CoreV1Api)
+    this.#onCall = onCall
+  }
+
+  /** Loads credentials (kubeconfig file, or in-cluster when none is named). */
+  static fromKubeconfig(options: KubeClusterClientOptions): KubeClusterClient {
+    const config = new PooledKubeConfig()
+    if (options.kubeconfigFile) config.loadFromFile(options.kubeconfigFile)
+    else config.loadFromCluster()
+    return new KubeClusterClient(options.cluster, config, options.onCall ?? (() => {}))
+  }
+
+  async reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus> {
+    const review = await this.#call('create', 'tokenreviews', () =>
+      this.#authentication.createTokenReview({
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: { token, audiences: [...audiences] },
+        },
+      }),
+    )
+    return review.status ?? {}
+  }
+
+  async getPod(namespace: string, name: string): Promise<PodInfo | undefined> {
+    const pod = await this.#callOrNotFound('get', 'pods', () =>
+      this.#core.readNamespacedPod({ namespace, name }),
+    )
+    return pod && podInfo(pod)
+  }
+
+  async getNode(name: string): Promise<NodeInfo | undefined> {
+    const node = await this.#callOrNotFound('get', 'nodes', () => this.#core.readNode({ name }))
+    return node && nodeInfo(node)
+  }
+
+  async checkPermission(permission: ResourcePermission): Promise<PermissionCheck> {
+    const review = await this.#call('create', 'selfsubjectaccessreviews', () =>
+      this.#authorization.createSelfSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { ...permission } },
+        },
+      }),
+    )
+    return {
+      ...permission,
+      allowed: review.status?.allowed === true,
+      reason: review.status?.reason ?? review.status?.evaluationError ?? '',
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#config.closePool()
+  }
+
+  async #callOrNotFound<T>(
+    verb: KubeApiCall['verb'],
+    resource: KubeApiCall['resource'],
+    send: () => Promise<T>,
+  ): Promise<T | undefined> {
+    try {
+      return await this.#call(verb, resource, send)
+    } catch (error) {
+      if (error instanceof AttestError && error.cause instanceof ApiException && error.cause.code === 404) {
+        return undefined
+      }
+      throw error
+    }
+  }
+
+  async #call<T>(
+    verb: KubeApiCall['verb'],
+    resource: KubeApiCall['resource'],
+    send: () => Promise<T>,
+  ): Promise<T> {
+    const started = performance.now()
+    try {
+      const result = await send()
+      this.#onCall({ verb, resource, code: verb === 'create' ? '201' : '200', durationMs: elapsed(started) })
+      return result
+    } catch (error) {
+      const code = error instanceof ApiException ? String(error.code) : 'error'
+      this.#onCall({ verb, resource, code, durationMs: elapsed(started) })
+      throw kubeApiError(this.#cluster, verb, resource, error)
+    }
+  }
+}
+
+function elapsed(started: number): number {
+  return performance.now() - started
+}
+
+/**
+ * Turns a failed API call into an AttestError. An API server that is
+ * overloaded, unreachable or failing is the caller's transient problem
+ * (`ATT_ERR_KUBE_API_UNAVAILABLE`, 503 with Retry-After); an API server that
+ * refuses our request (bad credentials, missing RBAC) is a misconfiguration
+ * (`ATT_ERR_KUBE_API_FAILED`, 502). Neither is the agent's fault, so neither is a 4xx.
+ */
+function kubeApiError(cluster: string, verb: string, resource: string, error: unknown): AttestError {
+  const what = `${verb} ${resource} in cluster "${cluster}"`
+  if (error instanceof ApiException) {
+    const status = error.code
+    const transient = status === 429 || status >= 500
+    const retryAfter = Number.parseInt(error.headers['retry-after'] ?? '', 10)
+    return new AttestError(
+      transient ? 'ATT_ERR_KUBE_API_UNAVAILABLE' : 'ATT_ERR_KUBE_API_FAILED',
+      `Kubernetes API call ${what} failed with HTTP ${status}: ${statusMessage(error.body)}`,
+      {
+        check: 'kube_api',
+        cluster,
+        value: String(status),
+        cause: error,
+        ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
+      },
+    )
+  }
+  const reason = error instanceof Error ? error.message : String(error)
+  return new AttestError('ATT_ERR_KUBE_API_UNAVAILABLE', `Kubernetes API call ${what} failed: ${reason}`, {
+    check: 'kube_api',
+    cluster,
+    cause: error,
+  })
+}
+
+/** The `message` of a Kubernetes `Status` body, which client-node hands over as text or object. */
+function statusMessage(body: unknown): string {
+  const parsed = typeof body === 'string' ? safeJson(body) : body
+  if (parsed !== null && typeof parsed === 'object' && 'message' in parsed) {
+    return String((parsed as { message: unknown }).message)
+  }
+  return typeof body === 'string' ? body.slice(0, 200) : 'no message'
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined // not JSON: the caller falls back to the raw text
+  }
+}
+
+function podInfo(pod: V1Pod): PodInfo {
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    nodeName: pod.spec?.nodeName ?? '',
+    serviceAccountName: pod.spec?.serviceAccountName ?? '',
+    hostIp: pod.status?.hostIP ?? '',
+    labels: pod.metadata?.labels ?? {},
+  }
+}
+
+function nodeInfo(node: V1Node): NodeInfo {
+  return {
+    name: node.metadata?.name ?? '',
+    uid: node.metadata?.uid ?? '',
+    labels: node.metadata?.labels ?? {},
+  }
+}

@@ -1,0 +1,96 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { AgentCounts } from '../datastore/agent-store.ts'
+import type { KubeApiCall } from '../kubernetes/kube-cluster-client.ts'
+
+/** Result label of the attestation metrics. */
+export type AttestationResult = 'success' | 'refused' | 'error'
+
+/**
+ * The server's Prometheus metrics, in a registry of its own (not prom-client's global one), so
+ * that several servers in one process — tests — never share counters.
+ *
+ * - `k8s_attest_attestations_total{attestor,result,code}`
+ * - `k8s_attest_attestation_duration_seconds{attestor,result}`
+ * - `k8s_attest_renewals_total{result,code}`
+ * - `k8s_attest_kube_api_calls_total{cluster,verb,resource,code}` and its duration histogram
+ * - `k8s_attest_agents{state}`: agents by state, counted by the datastore at scrape time
+ */
+export class ServerMetrics {
+  readonly registry = new Registry()
+  readonly #attestations = new Counter({
+    name: 'k8s_attest_attestations_total',
+    help: 'Node attestations by attestor, result and error code ("" on success)',
+    labelNames: ['attestor', 'result', 'code'] as const,
+    registers: [this.registry],
+  })
+  readonly #attestationSeconds = new Histogram({
+    name: 'k8s_attest_attestation_duration_seconds',
+    help: 'Time to answer an attestation, by attestor and result',
+    labelNames: ['attestor', 'result'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  })
+  readonly #renewals = new Counter({
+    name: 'k8s_attest_renewals_total',
+    help: 'SVID renewals over mTLS by result and error code ("" on success)',
+    labelNames: ['result', 'code'] as const,
+    registers: [this.registry],
+  })
+  readonly #kubeCalls = new Counter({
+    name: 'k8s_attest_kube_api_calls_total',
+    help: 'Kubernetes API calls by cluster, verb, resource and HTTP status ("error" when no answer came)',
+    labelNames: ['cluster', 'verb', 'resource', 'code'] as const,
+    registers: [this.registry],
+  })
+  readonly #kubeCallSeconds = new Histogram({
+    name: 'k8s_attest_kube_api_call_duration_seconds',
+    help: 'Kubernetes API call latency by cluster, verb and resource',
+    labelNames: ['cluster', 'verb', 'resource'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  })
+  #countAgents: (() => Promise<AgentCounts>) | undefined
+
+  constructor() {
+    const metrics = this
+    new Gauge({
+      name: 'k8s_attest_agents',
+      help: 'Attested agents by state (active, expired, banned), counted at scrape time',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        if (metrics.#countAgents === undefined) return
+        const counts = await metrics.#countAgents()
+        for (const state of ['active', 'expired', 'banned'] as const) this.set({ state }, counts[state])
+      },
+    })
+  }
+
+  /** Where the agents gauge gets its numbers (the datastore's `countAgents`). */
+  countAgentsWith(count: () => Promise<AgentCounts>): void {
+    this.#countAgents = count
+  }
+
+  /** Records one answered attestation. */
+  recordAttestation(
+    attestor: string,
+    result: AttestationResult,
+    code: string,
+    durationSeconds: number,
+  ): void {
+    this.#attestations.inc({ attestor, result, code })
+    this.#attestationSeconds.observe({ attestor, result }, durationSeconds)
+  }
+
+  /** Records one answered renewal. */
+  recordRenewal(result: AttestationResult, code: string): void {
+    this.#renewals.inc({ result, code })
+  }
+
+  /** `KubeClusterClient`'s `onCall` hook. */
+  recordKubeApiCall(cluster: string, call: KubeApiCall): void {
+    const { verb, resource, code, durationMs } = call
+    this.#kubeCalls.inc({ cluster, verb, resource, code })
+    this.#kubeCallSeconds.observe({ cluster, verb, resource }, durationMs / 1000)
+  }
+}

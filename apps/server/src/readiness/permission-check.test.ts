@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest'
+import { FakeClusterClient } from '../../test/fake-cluster-client.ts'
+import { REQUIRED_PERMISSIONS } from '../kubernetes/cluster-client.ts'
+import { checkPermissions, rbacRuleSnippet } from './permission-check.ts'
+
+describe('checkPermissions', () => {
+  it('reports the missing permissions', async () => {
+    const client = new FakeClusterClient()
+    client.deniedPermissions.add('get pods')
+    const result = await checkPermissions({
+      attestor: 'k8s_psat',
+      cluster: 'demo',
+      client,
+      permissions: REQUIRED_PERMISSIONS.k8s_psat,
+    })
+    expect(result).toEqual({
+      outcome: 'missing',
+      missing: [{ verb: 'get', resource: 'pods', group: '', allowed: false, reason: 'RBAC: no rule' }],
+    })
+  })
+
+  it('reports an API that cannot be asked', async () => {
+    const client = new FakeClusterClient()
+    const failure = new Error('connect ECONNREFUSED')
+    client.failures.set('checkPermission', failure)
+    expect(
+      await checkPermissions({
+        attestor: 'k8s_sat',
+        cluster: 'c',
+        client,
+        permissions: REQUIRED_PERMISSIONS.k8s_sat,
+      }),
+    ).toEqual({
+      outcome: 'failed',
+      error: failure,
+    })
+  })
+})
+
+describe('rbacRuleSnippet', () => {
+  it('writes ClusterRole rules to paste', () => {
+    expect(rbacRuleSnippet(REQUIRED_PERMISSIONS.k8s_sat)).toBe(
+      '- apiGroups: ["authentication.k8s.io"]\n  resources: ["tokenreviews"]\n  verbs: ["create"]',
+    )
+  })
+})

@@ -1,0 +1,56 @@
+import type { AttestorType } from '@k8s-attest/core'
+import type { ClusterClient, PermissionCheck, ResourcePermission } from '../kubernetes/cluster-client.ts'
+
+/** One cluster the server calls, with what it must be allowed to do there. */
+export interface PermissionTarget {
+  readonly attestor: AttestorType
+  readonly cluster: string
+  readonly client: ClusterClient
+  readonly permissions: readonly ResourcePermission[]
+}
+
+/** The outcome of checking one {@link PermissionTarget}. */
+export type PermissionCheckResult =
+  | { readonly outcome: 'granted' }
+  /** The API answered; some permissions are missing. */
+  | { readonly outcome: 'missing'; readonly missing: readonly PermissionCheck[] }
+  /** The API could not be asked (unreachable, credentials refused). */
+  | { readonly outcome: 'failed'; readonly error: unknown }
+
+/**
+ * Asks SelfSubjectAccessReview, once per permission, whether the server's own identity in the
+ * target cluster may do what attestation needs. SPIRE only finds out at the first attestation;
+ * checking at startup turns a missing ClusterRole rule into a clear message before any agent
+ * is refused.
+ */
+export async function checkPermissions(target: PermissionTarget): Promise<PermissionCheckResult> {
+  let checks: PermissionCheck[]
+  try {
+    checks = await Promise.all(
+      target.permissions.map((permission) => target.client.checkPermission(permission)),
+    )
+  } catch (error) {
+    return { outcome: 'failed', error }
+  }
+  const missing = checks.filter((check) => !check.allowed)
+  return missing.length === 0 ? { outcome: 'granted' } : { outcome: 'missing', missing }
+}
+
+/**
+ * The ClusterRole rules that grant `permissions`, as YAML to paste under `rules:` of the
+ * server's ClusterRole, e.g.
+ *
+ * ```yaml
+ * - apiGroups: ["authentication.k8s.io"]
+ *   resources: ["tokenreviews"]
+ *   verbs: ["create"]
+ * ```
+ */
+export function rbacRuleSnippet(permissions: readonly ResourcePermission[]): string {
+  return permissions
+    .map(
+      ({ group, resource, verb }) =>
+        `- apiGroups: [${JSON.stringify(group)}]\n  resources: [${JSON.stringify(resource)}]\n  verbs: [${JSON.stringify(verb)}]`,
+    )
+    .join('\n')
+}

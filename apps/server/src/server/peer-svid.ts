@@ -1,0 +1,41 @@
+import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+
+/** A client certificate that chains to the server's trust bundle, reduced to what routes use. */
+export interface VerifiedPeerSvid {
+  /** The certificate's single `spiffe://` URI SAN. */
+  readonly spiffeId: string
+  /** Serial number, lowercase hex without leading zeros (the datastore's form). */
+  readonly serialHex: string
+}
+
+/** Why a connection has no usable SVID, for the refusal message. */
+export type PeerSvidProblem = 'no_certificate' | 'not_verified' | 'no_spiffe_id'
+
+/**
+ * The X.509 SVID the client presented on this connection, if it chains to the trust bundle
+ * (OpenSSL verified it during the handshake: signature, validity period, CA) and names exactly
+ * one SPIFFE ID; otherwise why not.
+ */
+export function peerSvidOf(socket: Socket | TLSSocket): VerifiedPeerSvid | PeerSvidProblem {
+  if (!isTlsSocket(socket)) return 'no_certificate'
+  const certificate = socket.getPeerCertificate()
+  if (certificate === null || Object.keys(certificate).length === 0) return 'no_certificate'
+  if (!socket.authorized) return 'not_verified'
+  const uris = (certificate.subjectaltname ?? '')
+    .split(', ')
+    .filter((name) => name.startsWith('URI:'))
+    .map((name) => name.slice('URI:'.length))
+  const [spiffeId, ...others] = uris
+  if (spiffeId === undefined || others.length > 0 || !spiffeId.startsWith('spiffe://')) return 'no_spiffe_id'
+  return { spiffeId, serialHex: normalizeSerial(certificate.serialNumber) }
+}
+
+/** Node prints serials in uppercase with leading zeros; the datastore keeps lowercase without. */
+export function normalizeSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^0+(?=.)/, '')
+}
+
+function isTlsSocket(socket: Socket | TLSSocket): socket is TLSSocket {
+  return typeof (socket as Partial<TLSSocket>).getPeerCertificate === 'function'
+}

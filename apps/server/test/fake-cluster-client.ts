@@ -1,0 +1,63 @@
+import type {
+  ClusterClient,
+  NodeInfo,
+  PermissionCheck,
+  PodInfo,
+  RawTokenReviewStatus,
+  ResourcePermission,
+} from '../src/kubernetes/cluster-client.ts'
+
+/**
+ * A hand-written {@link ClusterClient} for fast unit tests of the attestation flow (after
+ * SPIRE's `fakeAPIServerClient`): answers come from maps the test fills, every call is
+ * recorded, and any method can be made to fail.
+ */
+export class FakeClusterClient implements ClusterClient {
+  /** TokenReview statuses by token; an unknown token gets kube-apiserver's refusal. */
+  readonly reviews = new Map<string, RawTokenReviewStatus>()
+  /** Pods by `namespace/name`. */
+  readonly pods = new Map<string, PodInfo>()
+  /** Nodes by name. */
+  readonly nodes = new Map<string, NodeInfo>()
+  /** Permissions denied to the server's identity, as `verb resource`. */
+  readonly deniedPermissions = new Set<string>()
+  /** Makes the named method reject with this error. */
+  readonly failures = new Map<'reviewToken' | 'getPod' | 'getNode' | 'checkPermission', Error>()
+  /** Every call, in order, e.g. `reviewToken [spire-server]`, `getPod spire/agent-1`. */
+  readonly calls: string[] = []
+  closed = false
+
+  async reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus> {
+    this.calls.push(`reviewToken [${audiences.join(',')}]`)
+    this.#fail('reviewToken')
+    return this.reviews.get(token) ?? { user: {}, error: 'invalid bearer token' }
+  }
+
+  async getPod(namespace: string, name: string): Promise<PodInfo | undefined> {
+    this.calls.push(`getPod ${namespace}/${name}`)
+    this.#fail('getPod')
+    return this.pods.get(`${namespace}/${name}`)
+  }
+
+  async getNode(name: string): Promise<NodeInfo | undefined> {
+    this.calls.push(`getNode ${name}`)
+    this.#fail('getNode')
+    return this.nodes.get(name)
+  }
+
+  async checkPermission(permission: ResourcePermission): Promise<PermissionCheck> {
+    this.calls.push(`checkPermission ${permission.verb} ${permission.resource}`)
+    this.#fail('checkPermission')
+    const allowed = !this.deniedPermissions.has(`${permission.verb} ${permission.resource}`)
+    return { ...permission, allowed, reason: allowed ? '' : 'RBAC: no rule' }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+  }
+
+  #fail(method: 'reviewToken' | 'getPod' | 'getNode' | 'checkPermission'): void {
+    const error = this.failures.get(method)
+    if (error !== undefined) throw error
+  }
+}

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expectProblem } from './expect-problem.ts'
+import { KubeWorld } from './kube-world.ts'
+import { type RunningServer, startServer } from './server-harness.ts'
+
+/*
+ * The startup self-check: the server's identity in the cluster is a service account without
+ * RBAC; /ready fails and the log says which ClusterRole rules to add, until they are granted.
+ */
+
+let world: KubeWorld
+let server: RunningServer
+
+beforeAll(async () => {
+  world = await KubeWorld.start()
+  world.api.createServiceAccount('spire', 'spire-server')
+  const { token } = world.api.requestToken({
+    namespace: 'spire',
+    serviceAccount: 'spire-server',
+    expirationSeconds: 3600,
+  })
+  const kubeconfigPath = await world.api.writeKubeconfig({
+    identity: { name: 'system:serviceaccount:spire:spire-server', token },
+  })
+  server = await startServer({ clusters: { psat: { demo: { world, kubeconfigPath } } } })
+  await server.app.readiness.whenChecked()
+})
+
+afterAll(async () => {
+  await server?.close()
+  await world?.stop()
+})
+
+it('keeps /ready failing with the RBAC rule logged, and recovers once the rules are granted', async () => {
+  expect((await server.request('GET', '/live')).status).toBe(200)
+  const notReady = await server.request('GET', '/ready')
+  expectProblem(notReady, 503, 'ATT_ERR_NOT_READY')
+  const hint = server.logLines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .find((line) => line.check === 'rbac_permissions')
+  expect(hint).toMatchObject({
+    cluster: 'demo',
+    attestor: 'k8s_psat',
+    level: 50,
+    missing: 'create tokenreviews, get pods, get nodes',
+  })
+  expect(hint?.rbac_rule).toBe(
+    [
+      '- apiGroups: ["authentication.k8s.io"]\n  resources: ["tokenreviews"]\n  verbs: ["create"]',
+      '- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get"]',
+      '- apiGroups: [""]\n  resources: ["nodes"]\n  verbs: ["get"]',
+    ].join('\n'),
+  )
+
+  world.api.createObject('clusterroles.rbac.authorization.k8s.io', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'k8s-attest-server' },
+    rules: [
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get'] },
+    ],
+  })
+  world.api.createObject('clusterrolebindings.rbac.authorization.k8s.io', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'k8s-attest-server' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'k8s-attest-server' },
+    subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
+  })
+  // The periodic re-check, run now instead of waiting for its interval.
+  await server.app.readiness.checkPermissionsNow()
+  const ready = await server.request('GET', '/ready')
+  expect(ready).toMatchObject({ status: 200, body: { status: 'ready' } })
+})
