@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { FaultInjector } from './faults.ts'
+import type { RequestInfo } from './request-info.ts'
+
+const version: RequestInfo = { resourceRequest: false, path: '/version', verb: 'get' }
+
+describe('FaultInjector', () => {
+  it('adds up latencies and reports the first error of the matching faults', () => {
+    const faults = new FaultInjector()
+    faults.inject({ latencyMs: 100 })
+    faults.inject({ latencyMs: 50, error: { status: 429 } })
+    faults.inject({ error: { status: 500 } })
+    const outcome = faults.decide(version)
+    expect(outcome.latencyMs).toBe(150)
+    expect(outcome.error).toMatchObject({ httpStatus: 429 })
+    expect(outcome.retryAfterSeconds).toBe(1)
+  })
+
+  it('refuses malformed rules with TypeErrors', () => {
+    const faults = new FaultInjector()
+    expect(() => faults.inject({})).toThrow('a fault needs "latencyMs", "error" or both')
+    expect(() => faults.inject({ latencyMs: -1 })).toThrow('"latencyMs" must be a non-negative number')
+    expect(() => faults.inject({ error: { status: 404 as 500 } })).toThrow(
+      '"error.status" must be 429, 500 or 503',
+    )
+    expect(() => faults.inject({ latencyMs: 1, rate: 0 })).toThrow('"rate" must be in (0, 1]')
+    expect(() => faults.inject({ latencyMs: 1, times: 0 })).toThrow('"times" must be a positive integer')
+    expect(() => faults.inject({ error: { status: 429, retryAfterSeconds: 0 } })).toThrow(/retryAfterSeconds/)
+  })
+})
