@@ -17,6 +17,11 @@ lint: install
 format: install
 	@$(WITH_TOOLCHAIN) pnpm format
 
+# The main job: an embedded Kubernetes cluster, the server, and one agent per node.
+# DEMO_ARGS=--once exits once every agent has attested.
+demo: install
+	@$(WITH_TOOLCHAIN) pnpm --silent demo $(DEMO_ARGS)
+
 # The whole suite: types, lint, then unit and integration tests.
 test: install
 	@$(WITH_TOOLCHAIN) pnpm ci

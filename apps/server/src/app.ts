@@ -76,7 +76,15 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
     // Reject unknown fields (the schemas say additionalProperties: false) instead of dropping them.
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
+    // Probes and scrapes would fill an info log; attestations and refusals get lines of their own.
+    disableRequestLogging: true,
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request completed',
+    )
+  })
 
   const metrics = deps.metrics ?? new ServerMetrics()
   metrics.countAgentsWith(() => store.countAgents())

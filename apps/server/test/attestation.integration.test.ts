@@ -502,9 +502,11 @@ describe('logs', () => {
     const attested = lines.filter((line) => line.msg === 'agent attested')
     expect(attested.length).toBeGreaterThan(5)
     for (const line of attested)
-      expect(line).toMatchObject({ agent_id: expect.stringMatching(/^spiffe:\/\//), level: 30 })
-    expect(lines.some((line) => line.code === 'ATT_ERR_SA_NOT_ALLOWED' && line.level === 40)).toBe(true)
-    expect(lines.some((line) => line.code === 'ATT_ERR_KUBE_API_UNAVAILABLE' && line.level === 50)).toBe(true)
+      expect(line).toMatchObject({ agent_id: expect.stringMatching(/^spiffe:\/\//), level: 'info' })
+    expect(lines.some((line) => line.code === 'ATT_ERR_SA_NOT_ALLOWED' && line.level === 'warn')).toBe(true)
+    expect(lines.some((line) => line.code === 'ATT_ERR_KUBE_API_UNAVAILABLE' && line.level === 'error')).toBe(
+      true,
+    )
     const log = server.logLines.join('\n')
     expect(tokensSent.length).toBeGreaterThan(20)
     for (const token of tokensSent) {

@@ -41,7 +41,7 @@ it('keeps /ready failing with the RBAC rule logged, and recovers once the rules 
   expect(hint).toMatchObject({
     cluster: 'demo',
     attestor: 'k8s_psat',
-    level: 50,
+    level: 'error',
     missing: 'create tokenreviews, get pods, get nodes',
   })
   expect(hint?.rbac_rule).toBe(

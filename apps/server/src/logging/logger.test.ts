@@ -23,6 +23,6 @@ describe('createLogger', () => {
     for (const secret of ['secret-admin', 'eyJ.secret.jwt', 'top-level-secret', 'nested-secret']) {
       expect(lines[0]).not.toContain(secret)
     }
-    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ token: '[redacted]', msg: 'request' })
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ token: '[REDACTED]', msg: 'request' })
   })
 })

@@ -34,7 +34,10 @@ export interface CreateLoggerOptions {
 export function createLogger(options: CreateLoggerOptions): Logger {
   const settings = {
     level: options.level,
-    redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
+    // The same line shape as the agent's, so one log pipeline reads both.
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+    redact: { paths: [...REDACTED_LOG_PATHS], censor: '[REDACTED]' },
   }
   return options.destination === undefined ? pino(settings) : pino(settings, options.destination)
 }
