@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { ConfigError } from '@k8s-attest/spire-config'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestCa } from '../test/test-ca.ts'
 import { AGENT_CONFIG_DEFAULTS, loadAgentConfig, parseAgentConfig } from './config.ts'
-import type { ConfigError } from './errors.ts'
 
 let dir: string
 let bundlePath: string
@@ -366,13 +366,18 @@ describe('loadAgentConfig', () => {
   })
 
   it('names a missing file and the -config flag', async () => {
-    const error = await refusedLoad(join(dir, 'missing.conf'))
+    const missing = join(dir, 'missing.conf')
+    const error = await refusedLoad(missing)
     expect(error).toMatchObject({
       code: 'ATT_ERR_CONFIG_UNREADABLE',
       issues: [
-        { path: '', message: 'cannot read the configuration file (no such file); pass it with -config' },
+        {
+          path: '',
+          message: `cannot read the configuration file (no such file) at ${JSON.stringify(missing)}; pass its path with -config`,
+        },
       ],
     })
+    expect(error.message).toMatch(/^invalid agent configuration /)
   })
 })
 

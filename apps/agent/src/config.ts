@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
-import { parse } from '@cdktf/hcl2json'
 import type { AttestorType } from '@k8s-attest/core'
-import { ConfigError, type ConfigIssue, isAgentError } from './errors.ts'
-import { expandEnv } from './expand-env.ts'
-import { documentReader, type HclReader } from './hcl-reader.ts'
+import {
+  type ConfigSource,
+  describeFileError,
+  type ExpandEnvOptions,
+  type HclBodyReader,
+  parseConfig,
+  readConfigFile,
+} from '@k8s-attest/spire-config'
+import { isAgentError } from './errors.ts'
 import { trustDomainProblem } from './spiffe.ts'
 import { type TrustBundle, trustBundleFromPem } from './trust-bundle.ts'
 
@@ -136,13 +141,8 @@ export const AGENT_CONFIG_DEFAULTS = {
   readonly [key: string]: unknown
 }
 
-/** Options of {@link loadAgentConfig} and {@link parseAgentConfig}. */
-export interface LoadConfigOptions {
-  /** Substitute `$VAR` / `${VAR}` in the file before parsing, like `spire-agent run -expandEnv`. Default `false`. */
-  readonly expandEnv?: boolean
-  /** The environment for `expandEnv`. Default `process.env`. */
-  readonly env?: Readonly<Record<string, string | undefined>>
-}
+/** Options of {@link loadAgentConfig} and {@link parseAgentConfig}: `spire-agent run -expandEnv`. */
+export type LoadConfigOptions = ExpandEnvOptions
 
 /**
  * Reads and validates the configuration file `fileName`.
@@ -154,22 +154,7 @@ export async function loadAgentConfig(
   fileName: string,
   options: LoadConfigOptions = {},
 ): Promise<AgentConfig> {
-  let text: string
-  try {
-    text = await readFile(fileName, 'utf8')
-  } catch (error) {
-    throw new ConfigError(
-      'ATT_ERR_CONFIG_UNREADABLE',
-      fileName,
-      [
-        {
-          path: '',
-          message: `cannot read the configuration file (${describeFsError(error)}); pass it with -config`,
-        },
-      ],
-      { cause: error },
-    )
-  }
+  const text = await readConfigFile(agentConfigSource(fileName))
   return parseAgentConfig(text, fileName, options)
 }
 
@@ -184,22 +169,18 @@ export async function parseAgentConfig(
   fileName: string,
   options: LoadConfigOptions = {},
 ): Promise<AgentConfig> {
-  const source = options.expandEnv === true ? expandEnv(text, options.env ?? process.env) : text
-  let document: unknown
-  try {
-    document = await parse(fileName, source)
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    throw new ConfigError('ATT_ERR_CONFIG_SYNTAX', fileName, syntaxIssues(message, fileName), {
-      cause: error,
-    })
-  }
-
-  const issues: ConfigIssue[] = []
   const baseDir = dirname(resolve(fileName))
-  const resolvePath = (path: string) => resolve(baseDir, path)
-  const root = documentReader(document, issues)
+  return parseConfig(text, agentConfigSource(fileName), options, (root) =>
+    readAgentDocument(root, fileName, (path) => resolve(baseDir, path)),
+  )
+}
 
+/** The whole file: `agent { … }`, `plugins { … }` and the optional `telemetry { … }`. */
+async function readAgentDocument(
+  root: HclBodyReader,
+  fileName: string,
+  resolvePath: (path: string) => string,
+): Promise<AgentConfig | undefined> {
   const agent = root.block('agent', { required: true })
   const plugins = root.block('plugins', { required: true })
   const telemetry = root.block('telemetry')
@@ -211,11 +192,13 @@ export async function parseAgentConfig(
   const agentSection = await readAgentSection(agent, resolvePath)
   const nodeAttestor = readNodeAttestor(plugins, resolvePath)
   const metrics = readTelemetry(telemetry)
-
-  if (issues.length > 0 || agentSection === undefined || nodeAttestor === undefined) {
-    throw new ConfigError('ATT_ERR_CONFIG_INVALID', fileName, issues)
-  }
+  if (agentSection === undefined || nodeAttestor === undefined) return undefined
   return Object.freeze({ configFile: fileName, ...agentSection, nodeAttestor, metrics })
+}
+
+/** Names the file in every ConfigError: "invalid agent configuration "<fileName>" …". */
+function agentConfigSource(fileName: string): ConfigSource {
+  return { fileName, subject: 'agent' }
 }
 
 type AgentSection = Omit<AgentConfig, 'configFile' | 'nodeAttestor' | 'metrics'>
@@ -239,7 +222,7 @@ const MIN_INTERVAL_MS = 10
 const MIN_TIMEOUT_MS = 100
 
 async function readAgentSection(
-  agent: HclReader | undefined,
+  agent: HclBodyReader | undefined,
   resolvePath: (path: string) => string,
 ): Promise<AgentSection | undefined> {
   if (agent === undefined) return undefined
@@ -262,7 +245,7 @@ async function readAgentSection(
       `must be a host name or IP address without scheme or port, e.g. "spire-server"; got ${JSON.stringify(serverAddress)}`,
     )
   }
-  const serverPort = agent.integer('server_port', 1, 65_535) ?? defaults.serverPort
+  const serverPort = agent.integer('server_port', { min: 1, max: 65_535 }) ?? defaults.serverPort
 
   const dataDir = agent.string('data_dir', 'a directory path such as "/var/lib/k8s-attest-agent"', {
     required: true,
@@ -271,16 +254,20 @@ async function readAgentSection(
   const logLevel = readLogLevel(agent)
 
   const retryInitialIntervalMs =
-    agent.duration('retry_initial_interval', MIN_INTERVAL_MS, '1s') ?? defaults.retryInitialIntervalMs
+    agent.duration('retry_initial_interval', { minMs: MIN_INTERVAL_MS, examples: ['1s'] }) ??
+    defaults.retryInitialIntervalMs
   const retryMaxIntervalMs =
-    agent.duration('retry_max_interval', MIN_INTERVAL_MS, '60s') ?? defaults.retryMaxIntervalMs
+    agent.duration('retry_max_interval', { minMs: MIN_INTERVAL_MS, examples: ['60s'] }) ??
+    defaults.retryMaxIntervalMs
   if (retryMaxIntervalMs < retryInitialIntervalMs) {
     agent.report('retry_max_interval', 'must not be shorter than retry_initial_interval')
   }
   const connectTimeoutMs =
-    agent.duration('connect_timeout', MIN_TIMEOUT_MS, '10s') ?? defaults.connectTimeoutMs
+    agent.duration('connect_timeout', { minMs: MIN_TIMEOUT_MS, examples: ['10s'] }) ??
+    defaults.connectTimeoutMs
   const requestTimeoutMs =
-    agent.duration('request_timeout', MIN_TIMEOUT_MS, '30s') ?? defaults.requestTimeoutMs
+    agent.duration('request_timeout', { minMs: MIN_TIMEOUT_MS, examples: ['30s'] }) ??
+    defaults.requestTimeoutMs
 
   agent.rejectUnknownKeys(UNSUPPORTED_SPIRE_AGENT_KEYS)
   if (trustDomain === undefined || serverAddress === undefined || dataDir === undefined) return undefined
@@ -300,7 +287,7 @@ async function readAgentSection(
 }
 
 async function readTrustBootstrap(
-  agent: HclReader,
+  agent: HclBodyReader,
   resolvePath: (path: string) => string,
 ): Promise<TrustBootstrap | undefined> {
   const path = agent.string('trust_bundle_path', 'a PEM file path')
@@ -339,7 +326,7 @@ async function readTrustBootstrap(
         'trust_bundle_path',
         isAgentError(error)
           ? error.message
-          : `cannot read ${JSON.stringify(absolute)} (${describeFsError(error)})`,
+          : `cannot read ${JSON.stringify(absolute)} (${describeFileError(error)})`,
       )
       return undefined
     }
@@ -356,7 +343,7 @@ async function readTrustBootstrap(
   return insecure && chosen.length === 1 ? { kind: 'insecure' } : undefined
 }
 
-function readLogLevel(agent: HclReader): LogLevel {
+function readLogLevel(agent: HclBodyReader): LogLevel {
   const level = agent.string('log_level', '"DEBUG", "INFO", "WARN" or "ERROR"')
   if (level === undefined) return AGENT_CONFIG_DEFAULTS.logLevel
   const lower = level.toLowerCase()
@@ -366,7 +353,7 @@ function readLogLevel(agent: HclReader): LogLevel {
 }
 
 function readNodeAttestor(
-  plugins: HclReader | undefined,
+  plugins: HclBodyReader | undefined,
   resolvePath: (path: string) => string,
 ): NodeAttestorConfig | undefined {
   if (plugins === undefined) return undefined
@@ -408,7 +395,7 @@ function readNodeAttestor(
   return result
 }
 
-function readTelemetry(telemetry: HclReader | undefined): MetricsListenerConfig | undefined {
+function readTelemetry(telemetry: HclBodyReader | undefined): MetricsListenerConfig | undefined {
   if (telemetry === undefined) return undefined
   const prometheus = telemetry.block('Prometheus', { required: true })
   telemetry.rejectUnknownKeys({
@@ -422,27 +409,9 @@ function readTelemetry(telemetry: HclReader | undefined): MetricsListenerConfig 
     prometheus.string('host', 'an IP address such as "127.0.0.1"') ?? AGENT_CONFIG_DEFAULTS.metricsHost
   if (isIP(host) === 0)
     prometheus.report('host', `must be an IP address such as "127.0.0.1"; got ${JSON.stringify(host)}`)
-  const port = prometheus.integer('port', 0, 65_535)
-  if (port === undefined) prometheus.report('port', 'is required; expected an integer from 0 to 65535')
+  const port = prometheus.integer('port', { min: 0, max: 65_535 }, { required: true })
   prometheus.rejectUnknownKeys()
   return port === undefined ? undefined : { host, port }
-}
-
-/**
- * Splits the HCL parser's one message, `parse config: [<file>:<line>,<col>-<end>: <summary>;
- * <detail> <file>:<line>,…]`, into one issue per diagnostic located at `file:line:column`.
- * A message of another shape is kept whole, so nothing the parser said is lost.
- */
-function syntaxIssues(message: string, fileName: string): ConfigIssue[] {
-  const body = /^parse config: \[([\s\S]*)\]$/.exec(message)?.[1] ?? message
-  const escapedName = fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const location = new RegExp(`(?:^|\\s)${escapedName}:(\\d+),(\\d+)(?:-\\d+(?:,\\d+)?)?: `, 'g')
-  const starts = [...body.matchAll(location)]
-  if (starts.length === 0) return [{ path: fileName, message: body.trim() }]
-  return starts.map((start, index) => ({
-    path: `${fileName}:${start[1]}:${start[2]}`,
-    message: body.slice((start.index ?? 0) + start[0].length, starts[index + 1]?.index ?? body.length).trim(),
-  }))
 }
 
 /** A DNS name or an IP address, with nothing else (no scheme, port, path or spaces). */
@@ -453,20 +422,7 @@ function isHostName(value: string): boolean {
   )
 }
 
+/** Errors from `node:fs` carry a string errno `code`; anything else thrown while reading is a bug and propagates. */
 function isFsError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
-}
-
-function describeFsError(error: unknown): string {
-  if (!isFsError(error)) return String(error)
-  switch (error.code) {
-    case 'ENOENT':
-      return 'no such file'
-    case 'EACCES':
-      return 'permission denied'
-    case 'EISDIR':
-      return 'it is a directory'
-    default:
-      return error.code ?? error.message
-  }
 }

@@ -1,10 +1,10 @@
 import { ATTEST_ERROR_CODES, AttestError } from '@k8s-attest/core'
+import { ConfigError } from '@k8s-attest/spire-config'
 import { describe, expect, it } from 'vitest'
 import {
   AGENT_CODES_DISJOINT_FROM_SERVER_CODES,
   AGENT_ERROR_CODES,
   AgentError,
-  ConfigError,
   isAgentError,
   ServerProblemError,
 } from './errors.ts'
@@ -36,18 +36,13 @@ describe('AgentError', () => {
   })
 })
 
-describe('ConfigError', () => {
-  it('lists every issue in its message', () => {
-    const error = new ConfigError('ATT_ERR_CONFIG_INVALID', 'agent.conf', [
+describe('ConfigError (from @k8s-attest/spire-config)', () => {
+  it('counts as an agent error, with details, as the CLI and failure classification expect', () => {
+    const error = new ConfigError('ATT_ERR_CONFIG_INVALID', { fileName: 'agent.conf', subject: 'agent' }, [
       { path: 'agent.trust_domain', message: 'is required' },
-      { path: '', message: 'something general' },
     ])
-    expect(error.name).toBe('ConfigError')
-    expect(error.code).toBe('ATT_ERR_CONFIG_INVALID')
-    expect(error.message).toBe(
-      'invalid agent configuration "agent.conf" (2 problems):\n  - agent.trust_domain: is required\n  - something general',
-    )
     expect(isAgentError(error)).toBe(true)
+    expect(error.details).toEqual({ value: 'agent.conf' })
   })
 })
 

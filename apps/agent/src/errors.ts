@@ -1,4 +1,5 @@
 import { AttestError, type AttestErrorCode, type AttestErrorDetails } from '@k8s-attest/core'
+import { CONFIG_ERROR_CODES } from '@k8s-attest/spire-config'
 
 /**
  * Codes of failures the agent finds on its own side, before or after talking to the server:
@@ -8,10 +9,9 @@ import { AttestError, type AttestErrorCode, type AttestErrorDetails } from '@k8s
  * metric label names exactly one failure whichever side found it.
  */
 export const AGENT_ERROR_CODES = [
-  // The configuration file (see ConfigError).
-  'ATT_ERR_CONFIG_UNREADABLE',
-  'ATT_ERR_CONFIG_SYNTAX',
-  'ATT_ERR_CONFIG_INVALID',
+  // The configuration file: a ConfigError from @k8s-attest/spire-config, which carries `details`
+  // like an AgentError, so isAgentError() holds for it and the CLI reports it as one.
+  ...CONFIG_ERROR_CODES,
   // The service account token file, re-read on every attempt.
   'ATT_ERR_TOKEN_FILE_MISSING',
   'ATT_ERR_TOKEN_FILE_EMPTY',
@@ -100,51 +100,6 @@ export function isAgentError(value: unknown): value is AgentError {
 /** Whether `code` is one of {@link AGENT_ERROR_CODES}. */
 export function isAgentErrorCode(code: unknown): code is AgentErrorCode {
   return typeof code === 'string' && KNOWN_AGENT_CODES.has(code)
-}
-
-/** The codes a {@link ConfigError} carries. */
-export type ConfigErrorCode = Extract<AgentErrorCode, `ATT_ERR_CONFIG_${string}`>
-
-/**
- * One problem in the configuration file. `path` names the key as written in the file, joined
- * with dots (`plugins.NodeAttestor.k8s_psat.plugin_data.cluster`); for syntax errors it is the
- * `file:line:column` the HCL parser reported.
- */
-export interface ConfigIssue {
-  readonly path: string
-  /** What is wrong and what was expected, e.g. `must be a duration such as "30s"; got "soon"`. */
-  readonly message: string
-}
-
-/**
- * A configuration the agent cannot run with. It lists every problem at once, so an operator
- * fixes the file in one go rather than one error per restart.
- */
-export class ConfigError extends AgentError {
-  override readonly name: string = 'ConfigError'
-  /** The configuration file as it was named to the loader. */
-  readonly fileName: string
-  /** Every problem found, in file order; never empty. */
-  readonly issues: readonly ConfigIssue[]
-
-  constructor(
-    code: ConfigErrorCode,
-    fileName: string,
-    issues: readonly ConfigIssue[],
-    options: { readonly cause?: unknown } = {},
-  ) {
-    super(code, formatConfigMessage(fileName, issues), options)
-    this.fileName = fileName
-    this.issues = Object.freeze([...issues])
-  }
-}
-
-function formatConfigMessage(fileName: string, issues: readonly ConfigIssue[]): string {
-  const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`
-  const lines = issues.map((issue) =>
-    issue.path === '' ? `  - ${issue.message}` : `  - ${issue.path}: ${issue.message}`,
-  )
-  return [`invalid agent configuration ${JSON.stringify(fileName)} (${count}):`, ...lines].join('\n')
 }
 
 /**

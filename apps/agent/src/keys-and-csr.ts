@@ -5,6 +5,9 @@ import { Pkcs10CertificateRequestGenerator } from '@peculiar/x509'
 
 const generateKeyPairAsync = promisify(generateKeyPair)
 
+/** The key pair type `Pkcs10CertificateRequestGenerator.create` takes (WebCrypto's `CryptoKeyPair`). */
+type X509KeyPair = Parameters<typeof Pkcs10CertificateRequestGenerator.create>[0]['keys']
+
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const
 
@@ -30,11 +33,12 @@ export async function generateKeyAndCsr(): Promise<KeyAndCsr> {
   const { privateKey, publicKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' })
   // @peculiar/x509 signs through WebCrypto; the private CryptoKey is not extractable, so the
   // CSR code cannot export the key even by mistake. The cast bridges two spellings of the same
-  // WebCrypto type: node:crypto's (whose KeyUsage list is newer) and the global one x509 names.
+  // WebCrypto type: node:crypto's (whose KeyUsage list is newer) and the global one x509 names,
+  // taken from x509's own signature because that global exists only where the DOM lib is loaded.
   const keys = {
     privateKey: privateKey.toCryptoKey(EC_P256, false, ['sign']),
     publicKey: publicKey.toCryptoKey(EC_P256, true, ['verify']),
-  } as CryptoKeyPair
+  } as X509KeyPair
   const csr = await Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: ECDSA_SHA256 })
   return { privateKey, publicKey, csrPem: csr.toString('pem') }
 }

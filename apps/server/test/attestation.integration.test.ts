@@ -452,7 +452,7 @@ describe('requests the schema refuses', () => {
 
   it('answers an unknown route with a problem', async () => {
     const response = await server.request('GET', '/v1/nothing')
-    expect(expectProblem(response, 400, 'ATT_ERR_BAD_REQUEST').check).toBe('route')
+    expect(expectProblem(response, 404, 'ATT_ERR_ROUTE_NOT_FOUND').check).toBe('route')
   })
 })
 

@@ -1,7 +1,7 @@
+import { isConfigError } from '@k8s-attest/spire-config'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from '../app.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
-import { ConfigError } from '../config/config-error.ts'
 import { loadServerConfig } from '../config/load-server-config.ts'
 import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { createClusterClients } from '../kubernetes/cluster-clients.ts'
@@ -40,7 +40,7 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
       expandEnv: booleanFlag(flags, 'expandEnv'),
     })
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (isConfigError(error)) {
       io.stderr(`${error.message}\n`)
       return 1
     }

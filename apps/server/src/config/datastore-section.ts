@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { HclBodyReader } from './hcl-body-reader.ts'
+import type { HclBodyReader } from '@k8s-attest/spire-config'
 import { type DataStoreConfig, SERVER_CONFIG_DEFAULTS } from './server-config.ts'
 
 const DATABASE_TYPES = ['sqlite3', 'postgres'] as const
@@ -50,7 +50,14 @@ function readSqlPluginData(
   dataDir: string,
 ): DataStoreConfig {
   const databaseType = pluginData.string('database_type', 'one of "sqlite3", "postgres"', { required: true })
-  const connectionString = pluginData.string('connection_string', 'a database file path or a postgres:// URL')
+  // As in SPIRE, "" is the same as leaving the key out.
+  const connectionString = pluginData.string(
+    'connection_string',
+    'a database file path or a postgres:// URL',
+    {
+      allowEmpty: true,
+    },
+  )
   pluginData.rejectUnknownKeys()
 
   if (databaseType === 'postgres') {

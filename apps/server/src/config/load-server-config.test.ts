@@ -2,14 +2,8 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { ConfigError, type ConfigIssue } from '@k8s-attest/spire-config'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ATT_ERR_CONFIG_INVALID,
-  ATT_ERR_CONFIG_SYNTAX,
-  ATT_ERR_CONFIG_UNREADABLE,
-  ConfigError,
-  type ConfigIssue,
-} from './config-error.ts'
 import { loadServerConfig, type ParseServerConfigOptions, parseServerConfig } from './load-server-config.ts'
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/config')
@@ -92,7 +86,7 @@ describe('loading the server configuration', () => {
       (caught: unknown) => caught,
     )
     expect(error).toBeInstanceOf(ConfigError)
-    expect((error as ConfigError).code).toBe(ATT_ERR_CONFIG_INVALID)
+    expect((error as ConfigError).code).toBe('ATT_ERR_CONFIG_INVALID')
     return (error as ConfigError).issues
   }
 
@@ -314,14 +308,19 @@ describe('loading the server configuration', () => {
       const error = await loadServerConfig(path).catch((caught: unknown) => caught)
       expect(error).toBeInstanceOf(ConfigError)
       expect(error).toMatchObject({
-        code: ATT_ERR_CONFIG_UNREADABLE,
-        issues: [{ path: '', message: `cannot read config file ${JSON.stringify(path)}: file not found` }],
+        code: 'ATT_ERR_CONFIG_UNREADABLE',
+        issues: [
+          {
+            path: '',
+            message: `cannot read the configuration file (no such file) at ${JSON.stringify(path)}; pass its path with -config`,
+          },
+        ],
       })
     })
 
     it('fails on HCL syntax errors with their location', async () => {
       const error = await parse('server {\n  trust_domain = \n}\n').catch((caught: unknown) => caught)
-      expect(error).toMatchObject({ code: ATT_ERR_CONFIG_SYNTAX })
+      expect(error).toMatchObject({ code: 'ATT_ERR_CONFIG_SYNTAX' })
       expect((error as ConfigError).issues.map((issue) => issue.path)).toEqual([`${configFile}:2:18`])
     })
 
@@ -445,7 +444,10 @@ describe('loading the server configuration', () => {
       [
         'with an empty data_dir',
         { ...SERVER, data_dir: '""' },
-        { path: 'server.data_dir', message: 'must not be empty; expected a directory path' },
+        {
+          path: 'server.data_dir',
+          message: 'must be a directory path such as "/var/lib/k8s-attest/server", not empty; got ""',
+        },
       ],
       [
         'with a ca_ttl that is not a duration',
@@ -556,7 +558,7 @@ describe('loading the server configuration', () => {
         'admin {\nbearer_token_file = "no-such-token"\n}',
         (dir) => ({
           path: 'server.admin.bearer_token_file',
-          message: `cannot read ${JSON.stringify(join(dir, 'no-such-token'))}: file not found`,
+          message: `cannot read ${JSON.stringify(join(dir, 'no-such-token'))}: no such file`,
         }),
       ],
       [
@@ -786,7 +788,7 @@ describe('loading the server configuration', () => {
         [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_config_file: '"missing.yaml"' } })],
         (dir) => ({
           path: `${cluster}.kube_config_file`,
-          message: `cannot read ${JSON.stringify(join(dir, 'missing.yaml'))}: file not found`,
+          message: `cannot read ${JSON.stringify(join(dir, 'missing.yaml'))}: no such file`,
         }),
       ],
       [
@@ -817,7 +819,7 @@ describe('loading the server configuration', () => {
         [SQLITE, sat({ legacy: { ...PSAT_CLUSTER, service_account_key_file: '"/nonexistent/sa.pub"' } })],
         () => ({
           path: `${satCluster}.service_account_key_file`,
-          message: 'cannot read "/nonexistent/sa.pub": file not found',
+          message: 'cannot read "/nonexistent/sa.pub": no such file',
         }),
       ],
       [

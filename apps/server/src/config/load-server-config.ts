@@ -1,30 +1,18 @@
-import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import {
-  ATT_ERR_CONFIG_INVALID,
-  ATT_ERR_CONFIG_UNREADABLE,
-  ConfigError,
   type ConfigIssue,
-} from './config-error.ts'
+  type ConfigSource,
+  type ExpandEnvOptions,
+  parseConfig,
+  readConfigFile,
+} from '@k8s-attest/spire-config'
 import { readDataStoreSection } from './datastore-section.ts'
-import { expandEnv } from './expand-env.ts'
-import { HclBodyReader } from './hcl-body-reader.ts'
-import { parseHclDocument } from './hcl-document.ts'
 import { readNodeAttestors } from './node-attestor-section.ts'
 import type { ServerConfig } from './server-config.ts'
 import { readServerSection } from './server-section.ts'
-import { describeFsError } from './service-account-keys.ts'
 
-/** Options of {@link loadServerConfig}. */
-export interface LoadServerConfigOptions {
-  /**
-   * Substitute `$VAR` and `${VAR}` in the file text before parsing, with Go's `os.ExpandEnv`
-   * rules (unset variables become empty), like `spire-server run -expandEnv`. Default `false`.
-   */
-  readonly expandEnv?: boolean
-  /** The variables {@link expandEnv} substitutes. Default `process.env`; tests pass their own. */
-  readonly env?: NodeJS.ProcessEnv
-}
+/** Options of {@link loadServerConfig}: `spire-server run -expandEnv`. */
+export type LoadServerConfigOptions = ExpandEnvOptions
 
 /** Options of {@link parseServerConfig}. */
 export interface ParseServerConfigOptions extends LoadServerConfigOptions {
@@ -71,24 +59,8 @@ export async function loadServerConfig(
   path: string,
   options: LoadServerConfigOptions = {},
 ): Promise<ServerConfig> {
-  const absolutePath = resolve(path)
-  let text: string
-  try {
-    text = await readFile(absolutePath, 'utf8')
-  } catch (error) {
-    throw new ConfigError(
-      ATT_ERR_CONFIG_UNREADABLE,
-      path,
-      [
-        {
-          path: '',
-          message: `cannot read config file ${JSON.stringify(absolutePath)}: ${describeFsError(error)}`,
-        },
-      ],
-      { cause: error },
-    )
-  }
-  return parseServerConfig(text, path, { ...options, baseDir: dirname(absolutePath) })
+  const text = await readConfigFile(serverConfigSource(path))
+  return parseServerConfig(text, path, { ...options, baseDir: dirname(resolve(path)) })
 }
 
 /**
@@ -101,26 +73,25 @@ export async function parseServerConfig(
   fileName: string,
   options: ParseServerConfigOptions = {},
 ): Promise<ServerConfig> {
-  // The one place that reads the process environment, and only as a default.
-  const source = options.expandEnv === true ? expandEnv(text, options.env ?? process.env) : text
-  const document = await parseHclDocument(source, fileName)
   const baseDir = options.baseDir ?? dirname(resolve(fileName))
   const resolvePath = (path: string) => resolve(baseDir, path)
+  return parseConfig(text, serverConfigSource(fileName), options, async (root) => {
+    const warnings: ConfigIssue[] = []
+    const serverBlock = root.block('server', { required: true })
+    const pluginsBlock = root.block('plugins', { required: true })
+    root.rejectUnknownKeys(UNSUPPORTED_TOP_LEVEL_KEYS)
 
-  const issues: ConfigIssue[] = []
-  const warnings: ConfigIssue[] = []
-  const root = new HclBodyReader('', document, issues)
-  const serverBlock = root.block('server', { required: true })
-  const pluginsBlock = root.block('plugins', { required: true })
-  root.rejectUnknownKeys(UNSUPPORTED_TOP_LEVEL_KEYS)
+    const server = await readServerSection(serverBlock, resolvePath, warnings)
+    const dataStore = readDataStoreSection(pluginsBlock, resolvePath, server.dataDir)
+    const nodeAttestors = await readNodeAttestors(pluginsBlock, resolvePath)
+    pluginsBlock?.rejectUnknownKeys(UNSUPPORTED_PLUGIN_TYPES)
+    return deepFreeze({ configFile: fileName, ...server, dataStore, nodeAttestors, warnings })
+  })
+}
 
-  const server = await readServerSection(serverBlock, resolvePath, warnings)
-  const dataStore = readDataStoreSection(pluginsBlock, resolvePath, server.dataDir)
-  const nodeAttestors = await readNodeAttestors(pluginsBlock, resolvePath)
-  pluginsBlock?.rejectUnknownKeys(UNSUPPORTED_PLUGIN_TYPES)
-
-  if (issues.length > 0) throw new ConfigError(ATT_ERR_CONFIG_INVALID, fileName, issues)
-  return deepFreeze({ configFile: fileName, ...server, dataStore, nodeAttestors, warnings })
+/** Names the file in every ConfigError: "invalid server configuration "<fileName>" …". */
+function serverConfigSource(fileName: string): ConfigSource {
+  return { fileName, subject: 'server' }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises'
-import type { HclBodyReader } from './hcl-body-reader.ts'
+import { describeFileError, type HclBodyReader } from '@k8s-attest/spire-config'
 import {
   type NodeAttestorsConfig,
   type PsatClusterConfig,
@@ -7,7 +7,7 @@ import {
   type SatTokenValidation,
   SERVER_CONFIG_DEFAULTS,
 } from './server-config.ts'
-import { describeFsError, loadServiceAccountKeys } from './service-account-keys.ts'
+import { loadServiceAccountKeys } from './service-account-keys.ts'
 
 const CLUSTERS_EXAMPLE = '{ "<cluster name>" = { service_account_allow_list = ["spire:spire-agent"] } }'
 const ALLOW_LIST_ITEM = 'service accounts written "namespace:name", e.g. "spire:spire-agent"'
@@ -122,8 +122,13 @@ async function readSatCluster(
 ): Promise<SatClusterConfig> {
   const serviceAccountAllowList = readAllowList(name, cluster)
   const useTokenReview = cluster.boolean('use_token_review_api_validation') ?? false
-  const keyFileSetting = cluster.string('service_account_key_file', 'a path to a PEM file of public keys')
-  const issuerSetting = cluster.string('service_account_issuer', 'the issuer ("iss") of the tokens')
+  // As in SPIRE, "" is the same as leaving these keys out.
+  const keyFileSetting = cluster.string('service_account_key_file', 'a path to a PEM file of public keys', {
+    allowEmpty: true,
+  })
+  const issuerSetting = cluster.string('service_account_issuer', 'the issuer ("iss") of the tokens', {
+    allowEmpty: true,
+  })
   const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
   cluster.rejectUnknownKeys()
 
@@ -182,14 +187,20 @@ async function readKubeConfigFile(
   cluster: HclBodyReader,
   resolvePath: (path: string) => string,
 ): Promise<string | undefined> {
-  const setting = cluster.string('kube_config_file', 'a kubeconfig path, or "" for in-cluster configuration')
+  const setting = cluster.string(
+    'kube_config_file',
+    'a kubeconfig path, or "" for in-cluster configuration',
+    {
+      allowEmpty: true,
+    },
+  )
   if (setting === undefined || setting === '') return undefined
   const path = resolvePath(setting)
   try {
     const info = await stat(path)
     if (!info.isFile()) cluster.report('kube_config_file', `${JSON.stringify(path)} is not a file`)
   } catch (error) {
-    cluster.report('kube_config_file', `cannot read ${JSON.stringify(path)}: ${describeFsError(error)}`)
+    cluster.report('kube_config_file', `cannot read ${JSON.stringify(path)}: ${describeFileError(error)}`)
   }
   return path
 }

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import type { ConfigIssue } from './config-error.ts'
+import type { ConfigIssue } from '@k8s-attest/spire-config'
 import type { SecretValue } from './secret-value.ts'
 
 /**

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
-import type { ConfigIssue } from './config-error.ts'
-import { formatDuration } from './duration.ts'
-import type { HclBodyReader } from './hcl-body-reader.ts'
+import {
+  type ConfigIssue,
+  describeFileError,
+  formatDuration,
+  type HclBodyReader,
+} from '@k8s-attest/spire-config'
 import { SecretValue } from './secret-value.ts'
 import {
   type AdminConfig,
@@ -10,7 +13,6 @@ import {
   type RateLimitConfig,
   SERVER_CONFIG_DEFAULTS,
 } from './server-config.ts'
-import { describeFsError } from './service-account-keys.ts'
 import { trustDomainProblem, workloadSpiffeIdProblem } from './spiffe-names.ts'
 
 /** The fields of {@link ServerConfig} that come from the `server { … }` block. */
@@ -92,10 +94,9 @@ export async function readServerSection(
   const dataDir = server.string('data_dir', 'a directory path such as "/var/lib/k8s-attest/server"', {
     required: true,
   })
-  if (dataDir === '') server.report('data_dir', 'must not be empty; expected a directory path')
 
-  const caTtlMs = server.duration('ca_ttl', MIN_TTL_MS) ?? defaults.caTtlMs
-  const agentTtlMs = server.duration('agent_ttl', MIN_TTL_MS) ?? defaults.agentTtlMs
+  const caTtlMs = server.duration('ca_ttl', { minMs: MIN_TTL_MS }) ?? defaults.caTtlMs
+  const agentTtlMs = server.duration('agent_ttl', { minMs: MIN_TTL_MS }) ?? defaults.agentTtlMs
   if (agentTtlMs > caTtlMs) {
     server.report(
       'agent_ttl',
@@ -125,7 +126,7 @@ export async function readServerSection(
     trustDomain: trustDomain ?? '',
     bindAddress,
     bindPort,
-    dataDir: dataDir === undefined || dataDir === '' ? '' : resolvePath(dataDir),
+    dataDir: dataDir === undefined ? '' : resolvePath(dataDir),
     caTtlMs,
     agentTtlMs,
     logLevel,
@@ -182,7 +183,8 @@ async function readAdmin(
   resolvePath: (path: string) => string,
 ): Promise<AdminConfig | undefined> {
   if (admin === undefined) return undefined
-  const tokenFileSetting = admin.string('bearer_token_file', 'a file path')
+  // As in SPIRE, "" is the same as leaving the key out.
+  const tokenFileSetting = admin.string('bearer_token_file', 'a file path', { allowEmpty: true })
   const adminIds =
     admin.stringList(
       'admin_ids',
@@ -215,7 +217,7 @@ async function readBearerToken(path: string): Promise<SecretValue | string> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    return `cannot read ${JSON.stringify(path)}: ${describeFsError(error)}`
+    return `cannot read ${JSON.stringify(path)}: ${describeFileError(error)}`
   }
   const token = text.trim()
   if (token.length < MIN_BEARER_TOKEN_LENGTH) {

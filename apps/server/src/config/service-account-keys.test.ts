@@ -27,7 +27,7 @@ describe('loadServiceAccountKeys', () => {
     const path = join(dir, 'missing.pem')
     expect(await loadServiceAccountKeys(path)).toEqual({
       keys: [],
-      problems: [`cannot read ${JSON.stringify(path)}: file not found`],
+      problems: [`cannot read ${JSON.stringify(path)}: no such file`],
     })
   })
 

@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { describeFileError } from '@k8s-attest/spire-config'
 
 /**
  * The PEM block types accepted in a k8s_sat `service_account_key_file`, as SPIRE accepts them:
@@ -28,7 +29,7 @@ export async function loadServiceAccountKeys(path: string): Promise<ServiceAccou
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    return { keys: [], problems: [`cannot read ${JSON.stringify(path)}: ${describeFsError(error)}`] }
+    return { keys: [], problems: [`cannot read ${JSON.stringify(path)}: ${describeFileError(error)}`] }
   }
   const keys: KeyObject[] = []
   const problems: string[] = []
@@ -63,13 +64,4 @@ function decodeKeyBlock(type: string, body: string): KeyObject | string {
     return `holds a ${key.asymmetricKeyType ?? 'unknown'} key; expected an RSA or EC public key`
   }
   return key
-}
-
-/** `"file not found"` and friends for the errno codes an operator can act on. */
-export function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code
-  if (code === 'ENOENT') return 'file not found'
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
-  if (code === 'EISDIR') return 'is a directory, expected a file'
-  return error instanceof Error ? error.message : String(error)
 }

@@ -18,14 +18,11 @@ export function handleError(
 
 /** Unknown routes answer with a problem too, so clients parse one error format only. */
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const error = new AttestError(
-    'ATT_ERR_BAD_REQUEST',
-    `no route ${request.method} ${request.url.split('?')[0]}`,
-    {
-      check: 'route',
-      value: `${request.method} ${request.url.split('?')[0]}`,
-    },
-  )
+  const route = `${request.method} ${request.url.split('?')[0]}`
+  const error = new AttestError('ATT_ERR_ROUTE_NOT_FOUND', `no route ${route}`, {
+    check: 'route',
+    value: route,
+  })
   return sendProblem(request, reply, toProblemResponse(error))
 }
 

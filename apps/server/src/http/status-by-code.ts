@@ -11,6 +11,7 @@ import type { AttestErrorCode } from '@k8s-attest/core'
  */
 export const STATUS_BY_CODE = {
   ATT_ERR_BAD_REQUEST: 400,
+  ATT_ERR_ROUTE_NOT_FOUND: 404,
   ATT_ERR_PAYLOAD_TOO_LARGE: 413,
   ATT_ERR_UNSUPPORTED_ATTESTOR: 400,
   ATT_ERR_UNKNOWN_CLUSTER: 400,

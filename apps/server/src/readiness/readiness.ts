@@ -76,16 +76,19 @@ export class Readiness {
         } else if (result.outcome === 'missing') {
           const names = result.missing.map((check) => `${check.verb} ${check.resource}`).join(', ')
           const problem = `${describe(target)}: the server's identity may not ${names}`
+          // Logged when it starts or changes, not on every re-check: the rule is the same each time.
+          const known = this.#permissionProblems.get(key) === problem
           this.#permissionProblems.set(key, problem)
-          logger.error(
-            {
-              ...fields,
-              [LOG_FIELDS.check]: 'rbac_permissions',
-              missing: names,
-              rbac_rule: rbacRuleSnippet(result.missing),
-            },
-            `${problem}; add these rules to the server's ClusterRole:\n${rbacRuleSnippet(result.missing)}`,
-          )
+          if (!known)
+            logger.error(
+              {
+                ...fields,
+                [LOG_FIELDS.check]: 'rbac_permissions',
+                missing: names,
+                rbac_rule: rbacRuleSnippet(result.missing),
+              },
+              `${problem}; add these rules to the server's ClusterRole:\n${rbacRuleSnippet(result.missing)}`,
+            )
         } else {
           const problem = `${describe(target)}: cannot check permissions`
           this.#permissionProblems.set(key, problem)

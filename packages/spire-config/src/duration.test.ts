@@ -1,33 +1,42 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { formatDuration, parseDuration } from './duration.ts'
 
 describe('parseDuration', () => {
   it.each([
     ['0', 0],
+    ['-0', 0],
+    ['30s', 30_000],
     ['90s', 90_000],
+    ['1m30s', 90_000],
     ['30m', 1_800_000],
     ['24h', 86_400_000],
-    ['1h30m', 5_400_000],
+    ['1h0m10s', 3_610_000],
     ['1.5h', 5_400_000],
     ['.5s', 500],
     ['5.s', 5_000],
-    ['300ms', 300],
+    ['250ms', 250],
     ['1500us', 1.5],
     ['1500µs', 1.5],
+    ['1500μs', 1.5],
     ['2000000ns', 2],
     ['-1m', -60_000],
-    ['+1m', 60_000],
+    ['+2m', 120_000],
   ])('reads %j as Go does', (text, milliseconds) => {
     expect(parseDuration(text)).toEqual({ ok: true, milliseconds })
   })
 
   it.each([
     ['', 'is empty'],
-    ['1', 'missing unit after "1" (units: ns, us, ms, s, m, h)'],
+    ['-', 'is empty'],
+    ['30', 'missing unit after "30" (units: ns, us, ms, s, m, h)'],
+    ['1h30', 'missing unit after "30" (units: ns, us, ms, s, m, h)'],
+    ['5 s', 'unknown unit " s" (units: ns, us, ms, s, m, h)'],
     ['1 day', 'unknown unit " day" (units: ns, us, ms, s, m, h)'],
     ['1d', 'unknown unit "d" (units: ns, us, ms, s, m, h)'],
     ['h', 'expected a number at "h"'],
     ['1h.m', 'expected a number at ".m"'],
+    ['2562048h', 'is out of range (Go allows at most 2562047h)'],
   ])('refuses %j: %s', (text, reason) => {
     expect(parseDuration(text)).toEqual({ ok: false, reason })
   })
@@ -36,11 +45,27 @@ describe('parseDuration', () => {
 describe('formatDuration', () => {
   it.each([
     [0, '0s'],
-    [86_400_000, '24h'],
-    [5_400_000, '1h30m'],
+    [0.5, '0.5ms'],
+    [250, '250ms'],
+    [1_500, '1s500ms'],
+    [90_000, '1m30s'],
     [90_500, '1m30s500ms'],
+    [3_600_000, '1h'],
+    [5_400_000, '1h30m'],
+    [86_400_000, '24h'],
     [-60_000, '-1m'],
+    [0.1 + 0.2, '0.3ms'],
   ])('formats %d ms as %j', (milliseconds, text) => {
     expect(formatDuration(milliseconds)).toBe(text)
+  })
+
+  it('always gives text that parses back to the same number of milliseconds', () => {
+    const tenYearsMs = 10 * 366 * 86_400_000
+    fc.assert(
+      fc.property(fc.integer({ min: -tenYearsMs, max: tenYearsMs }), (milliseconds) => {
+        expect(parseDuration(formatDuration(milliseconds))).toEqual({ ok: true, milliseconds })
+      }),
+      { numRuns: 2_000 },
+    )
   })
 })
