@@ -24,4 +24,4 @@ demo: install
 
 # The whole suite: types, lint, then unit and integration tests.
 test: install
-	@$(WITH_TOOLCHAIN) pnpm ci
+	@$(WITH_TOOLCHAIN) pnpm run ci
