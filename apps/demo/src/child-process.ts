@@ -1,51 +1,124 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { open } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+
+/** How a process ended: its exit code, or the name of the signal that ended it. */
+export type ExitStatus = number | NodeJS.Signals
 
 /** A k8s-attest process started by the demo, its output going to a log file. */
 export interface ChildHandle {
   readonly name: string
+  readonly pid: number
   readonly logPath: string
-  /** Settles with the exit code (or the signal's name) when the process ends. */
-  readonly exited: Promise<number | string>
-  /** Sends SIGTERM and waits for the process to end (SIGKILL after `graceMs`). */
-  stop(graceMs?: number): Promise<void>
+  /** Settles with the exit status when the process ends; never rejects. */
+  readonly exited: Promise<ExitStatus>
+  /** The exit status if the process has ended, else `undefined`. */
+  exitStatus(): ExitStatus | undefined
+  /**
+   * Sends SIGTERM and waits for the process to end, with SIGKILL after `graceMs` (default 5 s);
+   * returns the exit status (at once if it had already ended).
+   */
+  stop(graceMs?: number): Promise<ExitStatus>
 }
 
 /** What to start. */
 export interface ChildSpec {
   readonly name: string
-  /** A `file:` URL of a TypeScript entry module, run from source (Node 24 strips types). */
+  /** A `file:` URL of a TypeScript entry module (e.g. from `import.meta.resolve`), run from source. */
   readonly entry: string
   readonly args: readonly string[]
+  /** Standard output and error are appended here, so a restarted process continues the same file. */
   readonly logPath: string
 }
 
+/** The node arguments that run `entry` from source: Node 24 strips types, the condition picks `src/`. */
+function nodeArgs(entry: string, args: readonly string[]): string[] {
+  return ['--conditions=@k8s-attest/source', fileURLToPath(entry), ...args]
+}
+
 /**
- * Starts `spec.entry` with the same Node binary as the demo, resolving workspace packages to
- * their sources, so the demo runs the very CLIs an operator runs.
+ * Starts `spec.entry` with the same Node binary as the caller, resolving workspace packages to
+ * their sources, so the demo and the system tests run the very CLIs an operator runs.
  */
 export async function startChild(spec: ChildSpec): Promise<ChildHandle> {
   const log = await open(spec.logPath, 'a')
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@k8s-attest/source', new URL(spec.entry).pathname, ...spec.args],
-    { stdio: ['ignore', log.fd, log.fd] },
-  )
-  const exited = once(child, 'exit').then(([code, signal]: [number | null, NodeJS.Signals | null]) => {
-    void log.close()
-    return code ?? signal ?? 'unknown'
+  const child = spawn(process.execPath, nodeArgs(spec.entry, spec.args), {
+    stdio: ['ignore', log.fd, log.fd],
   })
+  let status: ExitStatus | undefined
+  const exited = once(child, 'exit').then(async (args) => {
+    const [code, signal] = args as [number | null, NodeJS.Signals | null]
+    status = code ?? signal ?? 'SIGKILL'
+    await log.close()
+    return status
+  })
+  // spawn() reports a missing binary asynchronously, as an 'error' event with no 'exit'.
+  const spawnFailed = once(child, 'spawn').then(
+    () => undefined,
+    (error: unknown) => error,
+  )
+  const failure = await spawnFailed
+  if (failure !== undefined) {
+    await log.close()
+    throw new Error(`cannot start ${spec.name} (${fileURLToPath(spec.entry)})`, { cause: failure })
+  }
   return {
     name: spec.name,
+    pid: child.pid as number,
     logPath: spec.logPath,
     exited,
+    exitStatus: () => status,
     async stop(graceMs = 5_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return
+      if (status !== undefined) return status
       child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
-      await exited
+      const ended = await exited
       clearTimeout(timer)
+      return ended
     },
+  }
+}
+
+/** What a command run to completion printed, and how it ended. */
+export interface CompletedRun {
+  readonly status: ExitStatus
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/**
+ * Runs `entry` with `args` to completion, capturing its output: for one-shot commands such as
+ * `k8s-attest-agent healthcheck`, as a Kubernetes exec probe runs them. A command still running
+ * after `timeoutMs` (default 20 s) is killed, and the run rejects.
+ */
+export async function runToCompletion(
+  entry: string,
+  args: readonly string[],
+  timeoutMs = 20_000,
+): Promise<CompletedRun> {
+  const child = spawn(process.execPath, nodeArgs(entry, args), { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGKILL')
+  }, timeoutMs)
+  try {
+    // 'close', not 'exit': it comes after the output streams have ended, so nothing is missing.
+    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null]
+    if (timedOut) {
+      throw new Error(`${fileURLToPath(entry)} ${args.join(' ')} did not finish within ${timeoutMs} ms`)
+    }
+    return { status: code ?? signal ?? 'SIGKILL', stdout, stderr }
+  } finally {
+    clearTimeout(timer)
   }
 }

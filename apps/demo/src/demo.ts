@@ -1,12 +1,14 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { type AgentListResponse, WIRE_PATHS } from '@k8s-attest/core'
-import { type KubeTestApi, seedDemoCluster, startKubeTestApi } from '@k8s-attest/kube-test-api'
-import { Agent, request } from 'undici'
-import { type ChildHandle, startChild } from './child-process.ts'
-import { renderAgentConfig, renderServerConfig } from './demo-files.ts'
+import type { AgentView } from '@k8s-attest/core'
+import { installAgent, type RunningAgent, startAgent } from './system/agent-process.ts'
+import { type AgentNode, startTestCluster, type TestCluster } from './system/cluster.ts'
+import { eventually } from './system/eventually.ts'
+import {
+  installServer,
+  type RunningServer,
+  type ServerInstallation,
+  startServer,
+} from './system/server-process.ts'
 
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
@@ -18,154 +20,94 @@ export interface DemoOptions {
   readonly say?: (line: string) => void
 }
 
+/** One demo agent: the node it runs on and where its files are. */
+export interface DemoAgent {
+  readonly node: AgentNode
+  readonly dir: string
+  readonly logPath: string
+}
+
 /** A running demo. */
 export interface Demo {
   readonly serverUrl: string
+  /** Where the server's configuration, CA bundle, admin token and log are (for the admin CLI). */
+  readonly server: ServerInstallation
   readonly trustDomain: string
+  /** The server's name for the embedded cluster, part of every agent's SPIFFE ID. */
+  readonly clusterName: string
   readonly workDir: string
-  readonly agentCount: number
+  readonly agents: readonly DemoAgent[]
   /** The agents the server has recorded, through its admin API. */
-  listAgents(): Promise<AgentListResponse['agents']>
-  /** Waits until the server has recorded every agent (throws after `timeoutMs`). */
-  waitForAgents(timeoutMs?: number): Promise<AgentListResponse['agents']>
+  listAgents(): Promise<AgentView[]>
+  /** Waits until the server has recorded every agent (throws after `timeoutMs`, default 30 s). */
+  waitForAgents(timeoutMs?: number): Promise<AgentView[]>
   /** Stops agents, server and cluster, in that order. */
   stop(): Promise<void>
 }
 
 const TRUST_DOMAIN = 'demo.k8s-attest.test'
 const CLUSTER = 'demo'
-/** The audience SPIRE's k8s_psat manifests project for the agent token. */
-const AGENT_TOKEN_AUDIENCE = 'spire-server'
-/** As in SPIRE's manifests; kubelet would refresh it at 80 % of its life. */
-const AGENT_TOKEN_SECONDS = 7200
 
 /**
- * The demo: an embedded Kubernetes cluster (the project's Kubernetes test API, seeded with a
- * `spire` namespace, three nodes and an agent pod on each), the k8s-attest server configured
- * for it with its own RBAC-limited service account, and one agent process per node holding a
- * projected, pod-bound token — then waits for the server to record them.
+ * The demo: an embedded Kubernetes cluster (three nodes, an agent pod on each), the k8s-attest
+ * server configured for it with its own RBAC-limited service account, and one agent process
+ * per node holding a projected, pod-bound token in a kubelet-style volume. Each step is one
+ * building block of `./system/`, which the system tests compose the same way.
  */
 export async function startDemo(options: DemoOptions): Promise<Demo> {
   const say = options.say ?? (() => {})
-  const dir = (name: string) => join(options.workDir, name)
-  await mkdir(dir('logs'), { recursive: true })
-
-  const cluster = await startKubeTestApi()
-  const children: ChildHandle[] = []
+  const cluster = await startTestCluster()
+  let server: RunningServer | undefined
+  const running: RunningAgent[] = []
   const stop = async () => {
-    await Promise.all(children.filter((child) => child.name !== 'server').map((child) => child.stop()))
-    await Promise.all(children.filter((child) => child.name === 'server').map((child) => child.stop()))
+    await Promise.all(running.map((agent) => agent.stop()))
+    await server?.stop()
     await cluster.stop()
   }
   try {
-    const seed = seedDemoCluster(cluster)
-    say(`cluster   ${cluster.url} (${seed.nodes.length} nodes, namespace ${seed.namespace})`)
+    say(`cluster   ${cluster.api.url} (${cluster.seededNodes.length} nodes, namespace ${cluster.namespace})`)
+    server = await startServer(await installDemoServer(cluster, options))
+    const { url, logPath, bundlePath } = server.installation
+    say(`server    ${url} (logs: ${logPath})`)
 
-    const kubeconfigPath = await writeServerKubeconfig(cluster, seed.serverServiceAccount.name, dir('server'))
-    const adminToken = randomBytes(32).toString('base64url')
-    const adminTokenPath = dir('server/admin-token')
-    await writeFile(adminTokenPath, `${adminToken}\n`, { mode: 0o600 })
-    const port = await freePort()
-    const dataDir = dir('server/data')
-    const serverConfigPath = dir('server/server.conf')
-    await writeFile(
-      serverConfigPath,
-      renderServerConfig({
+    const agents: DemoAgent[] = []
+    for (const node of cluster.seededNodes) {
+      const agent = await installAgent({
+        dir: join(options.workDir, 'agents', node.nodeName),
         trustDomain: TRUST_DOMAIN,
+        serverPort: server.installation.port,
+        trustBundlePath: bundlePath,
+        attestor: 'k8s_psat',
         cluster: CLUSTER,
-        port,
-        dataDir,
-        kubeconfigPath,
-        adminTokenPath,
-        agentTtl: options.agentTtl ?? '2m',
-      }),
-    )
-    children.push(
-      await startChild({
-        name: 'server',
-        entry: import.meta.resolve('@k8s-attest/server/main'),
-        args: ['run', '-config', serverConfigPath],
-        logPath: dir('logs/server.log'),
-      }),
-    )
-    const serverUrl = `https://127.0.0.1:${port}`
-    const bundlePath = join(dataDir, 'ca', 'bundle.pem')
-    const dispatcher = await waitForServer(serverUrl, bundlePath, children[0] as ChildHandle)
-    say(`server    ${serverUrl} (logs: ${dir('logs/server.log')})`)
-
-    for (const pod of seed.agentPods) {
-      const node = String((pod.object.spec as { nodeName?: unknown } | undefined)?.nodeName ?? pod.name)
-      const agentDir = dir(`agents/${node}`)
-      await mkdir(agentDir, { recursive: true })
-      const tokenPath = join(agentDir, 'token')
-      const { token } = cluster.requestToken({
-        namespace: seed.namespace,
-        serviceAccount: seed.agentServiceAccount.name,
-        audiences: [AGENT_TOKEN_AUDIENCE],
-        expirationSeconds: AGENT_TOKEN_SECONDS,
-        boundObject: { kind: 'Pod', name: pod.name, uid: pod.uid },
+        token: cluster.issueProjectedToken(node),
       })
-      await writeFile(tokenPath, token, { mode: 0o600 })
-      const configPath = join(agentDir, 'agent.conf')
-      await writeFile(
-        configPath,
-        renderAgentConfig({
-          trustDomain: TRUST_DOMAIN,
-          cluster: CLUSTER,
-          serverPort: port,
-          dataDir: join(agentDir, 'data'),
-          trustBundlePath: bundlePath,
-          tokenPath,
-        }),
-      )
-      children.push(
-        await startChild({
-          name: `agent ${node}`,
-          entry: import.meta.resolve('@k8s-attest/agent/main'),
-          args: ['run', '-config', configPath],
-          logPath: dir(`logs/agent-${node}.log`),
-        }),
-      )
-      say(`agent     ${node} (pod ${seed.namespace}/${pod.name}, logs: ${dir(`logs/agent-${node}.log`)})`)
+      running.push(await startAgent(agent))
+      agents.push({ node, dir: agent.dir, logPath: agent.logPath })
+      say(`agent     ${node.nodeName} (pod ${cluster.namespace}/${node.podName}, logs: ${agent.logPath})`)
     }
 
-    const listAgents = async () => {
-      const response = await request(`${serverUrl}${WIRE_PATHS.adminAgents}`, {
-        dispatcher,
-        headers: { authorization: `Bearer ${adminToken}` },
-      })
-      const body = await response.body.text()
-      if (response.statusCode !== 200) {
-        throw new Error(`the admin API answered ${response.statusCode}: ${body.slice(0, 300)}`)
-      }
-      return (JSON.parse(body) as AgentListResponse).agents
-    }
-    const agentCount = seed.agentPods.length
+    const { admin } = server
     return {
-      serverUrl,
+      serverUrl: url,
+      server: server.installation,
       trustDomain: TRUST_DOMAIN,
+      clusterName: CLUSTER,
       workDir: options.workDir,
-      agentCount,
-      listAgents,
-      async waitForAgents(timeoutMs = 30_000) {
-        const deadline = Date.now() + timeoutMs
-        for (;;) {
-          const agents = await listAgents()
-          if (agents.length >= agentCount) return agents
-          const exited = await firstExited(children)
-          if (exited !== undefined) {
-            throw new Error(`${exited.name} exited with ${exited.code}; see ${exited.logPath}`)
-          }
-          if (Date.now() > deadline) {
-            throw new Error(`${agents.length} of ${agentCount} agents attested after ${timeoutMs} ms`)
-          }
-          await new Promise((resolve) => setTimeout(resolve, 250))
-        }
-      },
-      async stop() {
-        await dispatcher.close()
-        await stop()
-      },
+      agents,
+      listAgents: () => admin.list(),
+      waitForAgents: (timeoutMs = 30_000) =>
+        eventually(
+          async () => {
+            const ended = running.find((agent) => agent.process.exitStatus() !== undefined)
+            if (ended !== undefined) {
+              throw new Error(`an agent exited with ${ended.process.exitStatus()}\n${await ended.log.tail()}`)
+            }
+            const recorded = await admin.list()
+            return recorded.length >= agents.length ? recorded : undefined
+          },
+          { what: `all ${agents.length} agents to attest`, timeoutMs, intervalMs: 250 },
+        ),
+      stop,
     }
   } catch (error) {
     await stop()
@@ -173,59 +115,15 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   }
 }
 
-/**
- * A kubeconfig for the server's own service account, holding a token issued by TokenRequest:
- * the server reaches the cluster with exactly the RBAC it would have in a real one.
- */
-async function writeServerKubeconfig(cluster: KubeTestApi, serviceAccount: string, dir: string) {
-  await mkdir(dir, { recursive: true })
-  const { token } = cluster.requestToken({ namespace: 'spire', serviceAccount, expirationSeconds: 86_400 })
-  return cluster.writeKubeconfig({
-    identity: { name: `system:serviceaccount:spire:${serviceAccount}`, token },
-    path: join(dir, 'kubeconfig'),
+/** The demo server: k8s_psat for the embedded cluster, through the server's own service account. */
+async function installDemoServer(cluster: TestCluster, options: DemoOptions) {
+  const dir = join(options.workDir, 'server')
+  return installServer({
+    dir,
+    trustDomain: TRUST_DOMAIN,
+    agentTtl: options.agentTtl ?? '2m',
+    psatClusters: [
+      { name: CLUSTER, kubeconfigPath: await cluster.writeServerKubeconfig(join(dir, 'kubeconfig')) },
+    ],
   })
-}
-
-/** Waits for the server's CA bundle and `/ready`, failing early if the server exits. */
-async function waitForServer(url: string, bundlePath: string, server: ChildHandle): Promise<Agent> {
-  const deadline = Date.now() + 30_000
-  let lastProblem = 'no answer yet'
-  for (;;) {
-    const exited = await firstExited([server])
-    if (exited !== undefined) throw new Error(`the server exited with ${exited.code}; see ${server.logPath}`)
-    if (Date.now() > deadline)
-      throw new Error(`the server is not ready after 30 s (${lastProblem}); see ${server.logPath}`)
-    const ca = await readFile(bundlePath, 'utf8').catch(() => undefined)
-    if (ca !== undefined) {
-      const dispatcher = new Agent({ connect: { ca } })
-      try {
-        const response = await request(`${url}/ready`, { dispatcher })
-        lastProblem = `/ready answered ${response.statusCode}: ${await response.body.text()}`
-        if (response.statusCode === 200) return dispatcher
-      } catch (error) {
-        lastProblem = error instanceof Error ? error.message : String(error)
-      }
-      await dispatcher.close()
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
-
-async function firstExited(children: readonly ChildHandle[]) {
-  const pending = Symbol('pending')
-  for (const child of children) {
-    const code = await Promise.race([child.exited, Promise.resolve(pending)])
-    if (code !== pending) return { name: child.name, code, logPath: child.logPath }
-  }
-  return undefined
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (address === null || typeof address === 'string') throw new Error('no TCP port could be reserved')
-  return address.port
 }
