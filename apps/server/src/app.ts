@@ -2,7 +2,8 @@ import type { Server as HttpsServer } from 'node:https'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { SPIFFE_ID_MAX_BYTES } from '@k8s-attest/core'
+import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import { AdminAuthenticator } from './admin/admin-auth.ts'
 import { AttestationService } from './attestation/attestation-service.ts'
 import type { CertificateAuthority } from './ca/certificate-authority.ts'
@@ -77,7 +78,14 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
     // Probes and scrapes would fill an info log; attestations and refusals get lines of their own.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
+    // Admin routes carry a SPIFFE ID (up to 2048 bytes) as a path parameter; fastify's default
+    // limit of 100 characters (after percent-decoding) would refuse ordinary IDs before routing.
+    routerOptions: { maxParamLength: SPIFFE_ID_MAX_BYTES },
+    // Errors the router raises before any route runs get the same problem+json answer.
+    frameworkErrors: (error, request, reply) => {
+      handleError(error, request, reply)
+    },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
