@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
-import type { AttestorType } from '@k8s-attest/core'
+import { type AttestorType, trustDomainProblem } from '@k8s-attest/core'
 import {
   type ConfigSource,
   describeFileError,
@@ -11,7 +11,6 @@ import {
   readConfigFile,
 } from '@k8s-attest/spire-config'
 import { isAgentError } from './errors.ts'
-import { trustDomainProblem } from './spiffe.ts'
 import { type TrustBundle, trustBundleFromPem } from './trust-bundle.ts'
 
 /**

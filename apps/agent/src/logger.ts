@@ -31,8 +31,8 @@ export const LOG_FIELDS = {
 
 /**
  * Paths pino replaces with `[REDACTED]` whatever is logged: the token and the private key under
- * every name they could travel by. The code never logs them (tokens are
- * `ServiceAccountToken` objects that print as `[REDACTED]` anyway); this is the second lock.
+ * every name they could travel by. The code never logs them (tokens are core `Secret`s, which
+ * print as `[REDACTED]` anyway); this is the second lock.
  */
 export const REDACTED_PATHS = [
   'token',

@@ -3,6 +3,7 @@ import {
   type AttestorType,
   isAttestErrorCode,
   PROBLEM_CONTENT_TYPE,
+  type Secret,
   type SvidResponse,
   SvidResponseSchema,
   WIRE_PATHS,
@@ -12,7 +13,6 @@ import { Agent, type Dispatcher, request } from 'undici'
 import { AgentError, isAgentError, ServerProblemError } from './errors.ts'
 import { checkServerSpiffeId, insecureBootstrapConnector } from './server-identity.ts'
 import type { HeldSvid } from './svid-verify.ts'
-import type { ServiceAccountToken } from './token-file.ts'
 import type { TrustBundle } from './trust-bundle.ts'
 
 /** Options of {@link ServerClient}. */
@@ -37,7 +37,8 @@ export type ServerTrust =
 export interface AttestationInput {
   readonly attestor: AttestorType
   readonly cluster: string
-  readonly token: ServiceAccountToken
+  /** The service account token, revealed only into the request body. */
+  readonly token: Secret
   readonly csrPem: string
 }
 

@@ -1,11 +1,5 @@
 import 'reflect-metadata'
-import {
-  isAttestError,
-  parseSpiffeId,
-  parseTrustDomain,
-  type SpiffeId,
-  serverSpiffeId,
-} from '@k8s-attest/core'
+import { isAttestError, parseSpiffeId, type SpiffeId, serverSpiffeId } from '@k8s-attest/core'
 import { X509Certificate as ParsedCertificate, SubjectAlternativeNameExtension } from '@peculiar/x509'
 
 /**
@@ -13,17 +7,6 @@ import { X509Certificate as ParsedCertificate, SubjectAlternativeNameExtension }
  * (`parseSpiffeId`); this module only finds them in certificates and states the agent's
  * expectations: the server is `spiffe://<td>/spire/server`, an SVID is one ID of our trust domain.
  */
-
-/** What is wrong with `name` as a trust domain name, or `undefined` if it is valid. */
-export function trustDomainProblem(name: string): string | undefined {
-  try {
-    parseTrustDomain(name)
-    return undefined
-  } catch (error) {
-    if (isAttestError(error)) return error.message
-    throw error
-  }
-}
 
 /** The SPIFFE ID the server's serving certificate must carry: `spiffe://<trustDomain>/spire/server`. */
 export function expectedServerId(trustDomain: string): string {

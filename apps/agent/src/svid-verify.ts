@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto'
+import { canonicalSerialNumber } from '@k8s-attest/core'
 import { AgentError } from './errors.ts'
 import { spiffeIdOfSvid } from './spiffe.ts'
 import type { TrustBundle } from './trust-bundle.ts'
@@ -119,7 +120,7 @@ export function verifySvid(input: VerifySvidInput): HeldSvid {
     chainPem: chain.map((certificate) => certificate.toString()),
     leaf,
     privateKey,
-    serialNumber: leaf.serialNumber.toLowerCase(),
+    serialNumber: canonicalSerialNumber(leaf.serialNumber),
     notBefore: leaf.validFromDate,
     notAfter: leaf.validToDate,
   }

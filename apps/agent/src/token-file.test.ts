@@ -1,12 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inspect } from 'node:util'
 import { MAX_TOKEN_BYTES } from '@k8s-attest/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LogCapture } from '../test/agent-fixture.ts'
 import type { AgentError } from './errors.ts'
-import { readTokenFile, ServiceAccountToken } from './token-file.ts'
+import { readTokenFile } from './token-file.ts'
 
 let dir: string
 beforeAll(async () => {
@@ -72,17 +71,16 @@ describe('readTokenFile', () => {
   })
 })
 
-describe('ServiceAccountToken', () => {
-  it('never prints its text, whichever way it is printed', () => {
-    const token = new ServiceAccountToken('secret.token.text')
-    expect(String(token)).toBe('[REDACTED]')
-    expect(`${token}`).toBe('[REDACTED]')
-    expect(JSON.stringify({ token })).toBe('{"token":"[REDACTED]"}')
-    expect(inspect({ token })).not.toContain('secret')
+describe('the token readTokenFile returns', () => {
+  it('reaches no agent log line, whichever way it is logged', async () => {
+    const path = join(dir, 'logged')
+    await writeFile(path, 'secret.token.text\n')
+    const token = await readTokenFile(path)
 
     const logs = new LogCapture()
-    logs.logger().info({ held: token, nested: { value: token } }, 'holding a token')
+    logs.logger().info({ held: token, nested: { value: token }, list: [token] }, `holding ${token}`)
     expect(logs.text()).not.toContain('secret')
+    expect(logs.entries()[0]).toMatchObject({ held: '[REDACTED]', msg: 'holding [REDACTED]' })
     expect(token.reveal()).toBe('secret.token.text')
   })
 })

@@ -1,38 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { inspect } from 'node:util'
-import { MAX_TOKEN_BYTES } from '@k8s-attest/core'
+import { MAX_TOKEN_BYTES, Secret } from '@k8s-attest/core'
 import { AgentError } from './errors.ts'
-
-/**
- * A service account token held in memory. It prints as `[REDACTED]` through `String()`,
- * `JSON.stringify`, `util.inspect` and pino, so a token that ends up in a log call by mistake
- * still does not reach the log; only {@link ServiceAccountToken.reveal} gives the text, and only
- * the request body builder calls it.
- */
-export class ServiceAccountToken {
-  readonly #value: string
-
-  constructor(value: string) {
-    this.#value = value
-  }
-
-  /** The token text, for the one place that sends it to the server. */
-  reveal(): string {
-    return this.#value
-  }
-
-  toString(): string {
-    return '[REDACTED]'
-  }
-
-  toJSON(): string {
-    return '[REDACTED]'
-  }
-
-  [inspect.custom](): string {
-    return 'ServiceAccountToken [REDACTED]'
-  }
-}
 
 /**
  * Reads the service account token at `path`, as SPIRE's `loadTokenFromFile` does, on every
@@ -40,13 +8,17 @@ export class ServiceAccountToken {
  * opened anew each time and no handle is kept. Surrounding whitespace (a trailing newline from
  * a hand-made file) is removed.
  *
+ * The token comes back as a core `Secret`, which prints as `[REDACTED]` through `String()`,
+ * `JSON.stringify`, `util.inspect` and pino, so a token that ends up in a log call by mistake
+ * still does not reach the log; only the request body builder calls `reveal()`.
+ *
  * @throws {AgentError} `ATT_ERR_TOKEN_FILE_MISSING` (no such file: the volume is not mounted, or
  *   kubelet has not written it yet), `ATT_ERR_TOKEN_FILE_EMPTY`, `ATT_ERR_TOKEN_FILE_TOO_LARGE`
  *   (over core's `MAX_TOKEN_BYTES`, which the server would refuse anyway) or
  *   `ATT_ERR_TOKEN_FILE_UNREADABLE` (permissions, a directory…). Each names the path, never the
  *   content.
  */
-export async function readTokenFile(path: string): Promise<ServiceAccountToken> {
+export async function readTokenFile(path: string): Promise<Secret> {
   let content: Buffer
   try {
     content = await readFile(path)
@@ -79,5 +51,5 @@ export async function readTokenFile(path: string): Promise<ServiceAccountToken> 
       { check: 'token_file', value: path, expected: `at most ${MAX_TOKEN_BYTES} bytes` },
     )
   }
-  return new ServiceAccountToken(token)
+  return new Secret(token)
 }

@@ -2,12 +2,11 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AttestorType } from '@k8s-attest/core'
+import { type AttestorType, Secret } from '@k8s-attest/core'
 import { Agent, request } from 'undici'
 import { type App, buildApp } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { createTestCsr } from '../src/ca/test-support/csr.ts'
-import { SecretValue } from '../src/config/secret-value.ts'
 import type {
   DataStoreConfig,
   PsatClusterConfig,
@@ -202,7 +201,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
     dnsNames: ['localhost'],
     admin: {
       bearerTokenFile: 'admin-token',
-      bearerToken: new SecretValue(ADMIN_TOKEN),
+      bearerToken: new Secret(ADMIN_TOKEN),
       adminIds: [ADMIN_ID],
     },
     rateLimit: options.rateLimit ?? { enabled: false, attestationsPerSecond: 1 },

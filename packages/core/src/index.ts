@@ -1,8 +1,9 @@
 /**
  * `@k8s-attest/core`: the pure building blocks shared by the k8s-attest server
  * and agent — errors, SPIFFE IDs, service account tokens (decoded, never
- * trusted), TokenReview interpretation, selectors and the wire contract. No
- * I/O: nothing here reads files, the network or the environment.
+ * trusted), TokenReview interpretation, selectors, the wire contract and a
+ * redacting wrapper for secrets. No I/O: nothing here reads files, the
+ * network or the environment.
  *
  * @packageDocumentation
  */
@@ -23,6 +24,7 @@ export {
   isAttestError,
   isAttestErrorCode,
 } from './errors.ts'
+export { REDACTED, Secret } from './secret.ts'
 export {
   compareSelectors,
   formatSelector,
@@ -33,6 +35,7 @@ export {
   satSelectors,
   sortSelectors,
 } from './selectors.ts'
+export { canonicalSerialNumber } from './serial-number.ts'
 export { checkServiceAccountAllowed, checkServiceAccountUid } from './service-account-check.ts'
 export {
   type ClaimedServiceAccount,
@@ -61,12 +64,15 @@ export {
   assertPathSegment,
   formatSpiffeId,
   isSpiffeId,
+  type ParseSpiffeIdOptions,
   parseSpiffeId,
   parseTrustDomain,
   SPIFFE_ID_MAX_BYTES,
   SPIFFE_SCHEME_PREFIX,
   type SpiffeId,
+  spiffeIdProblem,
   TRUST_DOMAIN_MAX_BYTES,
+  trustDomainProblem,
 } from './spiffe-id.ts'
 export {
   type InterpretTokenReviewOptions,

@@ -6,6 +6,8 @@ import {
   isSpiffeId,
   parseSpiffeId,
   parseTrustDomain,
+  spiffeIdProblem,
+  trustDomainProblem,
 } from './spiffe-id.ts'
 
 describe('parseSpiffeId: valid IDs', () => {
@@ -101,6 +103,57 @@ describe('parseSpiffeId: each rule names itself', () => {
   })
 })
 
+describe('parseSpiffeId with requirePath', () => {
+  it('accepts an ID with a path', () => {
+    expect(parseSpiffeId('spiffe://example.org/admin', { requirePath: true }).path).toBe('/admin')
+  })
+
+  it('refuses the ID of the trust domain itself, which the standard alone allows', () => {
+    const error = catchAttestError(() => parseSpiffeId('spiffe://example.org', { requirePath: true }))
+    expect(error.code).toBe('ATT_ERR_SPIFFE_ID_INVALID')
+    expect(error.details.check).toBe('path_missing')
+    expect(error.message).toBe(
+      'invalid SPIFFE ID "spiffe://example.org": it names the trust domain itself; a path is required, e.g. "spiffe://example.org/workload"',
+    )
+  })
+
+  it('reports a malformed path as such, not as a missing one', () => {
+    const error = catchAttestError(() => parseSpiffeId('spiffe://example.org/', { requirePath: true }))
+    expect(error.details.check).toBe('path_segment_empty')
+  })
+})
+
+describe('spiffeIdProblem', () => {
+  it.each(['spiffe://example.org/admin', 'spiffe://other.org/ns/spire/sa/admin-cli', 'spiffe://td/a.b_c-d'])(
+    'accepts %j',
+    (id) => {
+      expect(spiffeIdProblem(id)).toBeUndefined()
+      expect(spiffeIdProblem(id, { requirePath: true })).toBeUndefined()
+    },
+  )
+
+  it('accepts the ID of a trust domain unless a path is required', () => {
+    expect(spiffeIdProblem('spiffe://example.org')).toBeUndefined()
+    expect(spiffeIdProblem('spiffe://example.org', { requirePath: true })).toContain('a path is required')
+  })
+
+  it.each([
+    'https://example.org/admin',
+    'spiffe://Example.org/admin',
+    'spiffe://example.org/a//b',
+    'spiffe://example.org/a/../b',
+    'spiffe://example.org/a?b',
+  ])('returns the message parseSpiffeId throws for %j', (id) => {
+    expect(spiffeIdProblem(id)).toBe(catchAttestError(() => parseSpiffeId(id)).message)
+  })
+
+  it('describes a value that is not a string instead of throwing', () => {
+    expect(spiffeIdProblem(42 as unknown as string)).toBe(
+      'invalid SPIFFE ID: it must be a string (found number)',
+    )
+  })
+})
+
 describe('parseTrustDomain', () => {
   it('returns a valid name unchanged', () => {
     expect(parseTrustDomain('example.org')).toBe('example.org')
@@ -119,6 +172,11 @@ describe('parseTrustDomain', () => {
       'invalid trust domain "example.org:443": the trust domain may contain only lowercase letters, digits, ".", "-" and "_" (found ":")',
     ],
     ['a'.repeat(256), 'trust_domain_length', 'the trust domain may be at most 255 bytes long (found 256)'],
+    [
+      'spiffe://example.org',
+      'trust_domain_characters',
+      '(found ":"; give the bare name without "spiffe://")',
+    ],
   ])('rejects %j', (input, check, messagePart) => {
     const error = catchAttestError(() => parseTrustDomain(input))
     expect(error.code).toBe('ATT_ERR_SPIFFE_ID_INVALID')
@@ -130,6 +188,25 @@ describe('parseTrustDomain', () => {
     const error = catchAttestError(() => parseTrustDomain(undefined as unknown as string))
     expect(error.details.check).toBe('type')
     expect(error.message).toBe('invalid trust domain: it must be a string (found undefined)')
+  })
+})
+
+describe('trustDomainProblem', () => {
+  it.each(['example.org', 'td', 'my_domain-1.example.org', 'a'.repeat(255)])('accepts %j', (name) => {
+    expect(trustDomainProblem(name)).toBeUndefined()
+  })
+
+  it.each(['', 'Example.org', 'example.org:443', 'spiffe://example.org', 'a'.repeat(256)])(
+    'returns the message parseTrustDomain throws for %j',
+    (name) => {
+      expect(trustDomainProblem(name)).toBe(catchAttestError(() => parseTrustDomain(name)).message)
+    },
+  )
+
+  it('describes a value that is not a string instead of throwing', () => {
+    expect(trustDomainProblem(undefined as unknown as string)).toBe(
+      'invalid trust domain: it must be a string (found undefined)',
+    )
   })
 })
 

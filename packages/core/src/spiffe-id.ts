@@ -49,7 +49,8 @@ const PATH_SEGMENT_FORBIDDEN = /[^A-Za-z0-9._-]/u
  * (`port`), made of `[a-z0-9._-]` (`trust_domain_characters`), at most 255 bytes
  * (`trust_domain_length`); path segments that are not empty
  * (`path_segment_empty`, which includes a trailing `/`), not `.` or `..`
- * (`path_segment_dot`), and made of `[A-Za-z0-9._-]` (`path_segment_characters`).
+ * (`path_segment_dot`), and made of `[A-Za-z0-9._-]` (`path_segment_characters`);
+ * with `options.requirePath`, a path at all (`path_missing`).
  *
  * @throws {AttestError} `ATT_ERR_SPIFFE_ID_INVALID` naming the broken rule.
  * @see {@link https://github.com/spiffe/spiffe/blob/main/standards/SPIFFE-ID.md | SPIFFE-ID standard}
@@ -59,9 +60,10 @@ const PATH_SEGMENT_FORBIDDEN = /[^A-Za-z0-9._-]/u
  * id.trustDomain // "example.org"
  * id.segments    // ["spire", "agent", "k8s_psat", "demo", "733588a8"]
  * parseSpiffeId('spiffe://Example.org/x') // throws, details.check === "trust_domain_characters"
+ * parseSpiffeId('spiffe://example.org', { requirePath: true }) // throws, details.check === "path_missing"
  * ```
  */
-export function parseSpiffeId(input: string): SpiffeId {
+export function parseSpiffeId(input: string, options: ParseSpiffeIdOptions = {}): SpiffeId {
   if (typeof input !== 'string') {
     throw invalid('SPIFFE ID', input, {
       check: 'type',
@@ -97,15 +99,38 @@ export function parseSpiffeId(input: string): SpiffeId {
   if (trustDomain.includes(':')) {
     return fail('port', 'the trust domain must not carry a port (":")')
   }
-  const trustDomainProblem = findTrustDomainProblem(trustDomain)
-  if (trustDomainProblem) return fail(trustDomainProblem.check, trustDomainProblem.rule)
+  const domainProblem = findTrustDomainProblem(trustDomain)
+  if (domainProblem) return fail(domainProblem.check, domainProblem.rule)
 
   const segments = path === '' ? [] : path.slice(1).split('/')
   for (const segment of segments) {
     const segmentProblem = findPathSegmentProblem(segment)
     if (segmentProblem) return fail(segmentProblem.check, segmentProblem.rule)
   }
+  if (options.requirePath === true && path === '') {
+    return fail(
+      'path_missing',
+      `it names the trust domain itself; a path is required, e.g. "${SPIFFE_SCHEME_PREFIX}${trustDomain}/workload"`,
+    )
+  }
   return { trustDomain, path, segments, uri: input }
+}
+
+/**
+ * What is wrong with `id` as a SPIFFE ID (see {@link parseSpiffeId} for the
+ * rules and options), as the message of the error {@link parseSpiffeId} would
+ * throw, or `undefined` when it is valid. For code that collects problems
+ * instead of stopping at the first one, such as a configuration loader.
+ *
+ * @example
+ * ```ts
+ * spiffeIdProblem('spiffe://example.org/admin') // undefined
+ * spiffeIdProblem('spiffe://example.org', { requirePath: true })
+ * // 'invalid SPIFFE ID "spiffe://example.org": it names the trust domain itself; a path is required, …'
+ * ```
+ */
+export function spiffeIdProblem(id: string, options: ParseSpiffeIdOptions = {}): string | undefined {
+  return problemOf(() => parseSpiffeId(id, options))
 }
 
 /**
@@ -113,14 +138,23 @@ export function parseSpiffeId(input: string): SpiffeId {
  * For a reason, call {@link parseSpiffeId} instead.
  */
 export function isSpiffeId(input: unknown): input is string {
-  if (typeof input !== 'string') return false
-  try {
-    parseSpiffeId(input)
-    return true
-  } catch (error) {
-    if (error instanceof AttestError) return false
-    throw error
-  }
+  return typeof input === 'string' && spiffeIdProblem(input) === undefined
+}
+
+/**
+ * What is wrong with `name` as a bare trust domain name (see
+ * {@link parseTrustDomain}), as the message of the error
+ * {@link parseTrustDomain} would throw, or `undefined` when it is valid.
+ *
+ * @example
+ * ```ts
+ * trustDomainProblem('example.org') // undefined
+ * trustDomainProblem('Example.org')
+ * // 'invalid trust domain "Example.org": the trust domain may contain only lowercase letters, … (found "E"; trust domains are lowercase)'
+ * ```
+ */
+export function trustDomainProblem(name: string): string | undefined {
+  return problemOf(() => parseTrustDomain(name))
 }
 
 /**
@@ -190,6 +224,27 @@ export function formatSpiffeId(trustDomain: string, segments: readonly string[])
   return uri
 }
 
+/** Options of {@link parseSpiffeId} and {@link spiffeIdProblem}. */
+export interface ParseSpiffeIdOptions {
+  /**
+   * Refuse the ID of a trust domain itself (`spiffe://example.org`, empty
+   * path), as for the ID of a workload, an agent or an admin. Default `false`:
+   * the standard allows an empty path.
+   */
+  readonly requirePath?: boolean
+}
+
+/** The message of the `AttestError` that `validate` throws, or `undefined` when it returns. */
+function problemOf(validate: () => unknown): string | undefined {
+  try {
+    validate()
+    return undefined
+  } catch (error) {
+    if (error instanceof AttestError) return error.message
+    throw error
+  }
+}
+
 interface RuleViolation {
   readonly check: string
   readonly rule: string
@@ -213,7 +268,11 @@ function findTrustDomainProblem(trustDomain: string): RuleViolation | undefined 
   const forbidden = TRUST_DOMAIN_FORBIDDEN.exec(trustDomain)
   if (forbidden) {
     const found = forbidden[0]
-    const hint = found >= 'A' && found <= 'Z' ? '; trust domains are lowercase' : ''
+    const hint = trustDomain.startsWith(SPIFFE_SCHEME_PREFIX)
+      ? `; give the bare name without "${SPIFFE_SCHEME_PREFIX}"`
+      : found >= 'A' && found <= 'Z'
+        ? '; trust domains are lowercase'
+        : ''
     return {
       check: 'trust_domain_characters',
       rule: `the trust domain may contain only lowercase letters, digits, ".", "-" and "_" (found ${quote(found)}${hint})`,

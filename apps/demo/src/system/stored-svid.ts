@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { canonicalSerialNumber } from '@k8s-attest/core'
 
 /**
  * The file in the agent's data_dir holding its SVID chain (leaf first) and private key: the
@@ -46,19 +47,8 @@ export async function readStoredSvid(dataDir: string): Promise<StoredSvid | unde
   }
   return {
     spiffeId,
-    serialNumber: canonicalSerial(leaf.serialNumber),
+    serialNumber: canonicalSerialNumber(leaf.serialNumber),
     notBefore: leaf.validFromDate,
     notAfter: leaf.validToDate,
   }
-}
-
-/**
- * A certificate serial number in the form the server's admin API shows it: the integer in
- * lowercase hex, without leading zeros. Node and the agent's log write the serial's bytes in
- * hex, which keeps a leading `0` when the first byte is below 0x10 (one serial in sixteen), so
- * serials from different sources are compared through this.
- */
-export function canonicalSerial(hex: string): string {
-  if (!/^[0-9a-fA-F]+$/.test(hex)) throw new TypeError(`not a hex serial number: ${JSON.stringify(hex)}`)
-  return hex.toLowerCase().replace(/^0+(?=.)/, '')
 }

@@ -1,6 +1,6 @@
 import { Socket } from 'node:net'
+import { Secret } from '@k8s-attest/core'
 import { describe, expect, it } from 'vitest'
-import { SecretValue } from '../config/secret-value.ts'
 import { AdminAuthenticator } from './admin-auth.ts'
 
 const TOKEN = 'a'.repeat(64)
@@ -9,7 +9,7 @@ const plainSocket = new Socket()
 describe('AdminAuthenticator', () => {
   const authenticator = new AdminAuthenticator({
     bearerTokenFile: '/t',
-    bearerToken: new SecretValue(TOKEN),
+    bearerToken: new Secret(TOKEN),
     adminIds: [],
   })
 

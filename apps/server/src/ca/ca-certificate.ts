@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { x509 } from './x509.ts'
+import { formatSpiffeId } from '@k8s-attest/core'
+import { type WebCryptoKey, x509 } from './x509.ts'
 
 /** The subject of every CA certificate. Several CAs share it; their key identifiers tell them apart. */
 export const CA_SUBJECT = 'O=k8s-attest, CN=k8s-attest CA'
@@ -26,7 +27,7 @@ export function randomSerialNumber(): string {
 export interface CaCertificateParams {
   /** The CA key pair; the certificate is self-signed with it. */
   readonly publicKey: x509.PublicKeyType
-  readonly privateKey: CryptoKey
+  readonly privateKey: WebCryptoKey
   readonly trustDomain: string
   readonly now: Date
   readonly ttlMs: number
@@ -52,7 +53,9 @@ export async function createCaCertificate(params: CaCertificateParams): Promise<
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `spiffe://${params.trustDomain}` }]),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'url', value: formatSpiffeId(params.trustDomain, []) },
+      ]),
       await x509.SubjectKeyIdentifierExtension.create(params.publicKey),
     ],
   })
@@ -74,7 +77,7 @@ export function caCertificateProblem(
       .getExtension(x509.SubjectAlternativeNameExtension)
       ?.names.items.filter((name) => name.type === 'url')
       .map((name) => name.value) ?? []
-  const expected = `spiffe://${trustDomain}`
+  const expected = formatSpiffeId(trustDomain, [])
   if (uris.length !== 1 || uris[0] !== expected) {
     return (
       `is a CA for ${uris.map((uri) => JSON.stringify(uri)).join(', ') || 'no SPIFFE trust domain'}, ` +

@@ -149,7 +149,11 @@ describe('CertificateAuthority', () => {
     })
 
     it('refuses invalid options as programming errors', async () => {
-      await expect(open({ trustDomain: 'Example.org' })).rejects.toThrow(TypeError)
+      await expect(open({ trustDomain: 'Example.org' })).rejects.toThrow(
+        new TypeError(
+          'trustDomain option: invalid trust domain "Example.org": the trust domain may contain only lowercase letters, digits, ".", "-" and "_" (found "E"; trust domains are lowercase)',
+        ),
+      )
       await expect(open({ caTtlMs: 0 })).rejects.toThrow(
         new TypeError('caTtlMs must be a positive number of milliseconds; got 0'),
       )
@@ -250,7 +254,14 @@ describe('CertificateAuthority', () => {
           'spiffeId "spiffe://evil.org/spire/agent/x" is not in this CA\'s trust domain "example.org"',
         ),
       )
-      await expect(ca.signAgentCsr(pem, 'spiffe://example.org')).rejects.toThrow(TypeError)
+      await expect(ca.signAgentCsr(pem, 'spiffe://example.org')).rejects.toThrow(
+        new TypeError(
+          'spiffeId: invalid SPIFFE ID "spiffe://example.org": it names the trust domain itself; a path is required, e.g. "spiffe://example.org/workload"',
+        ),
+      )
+      await expect(ca.signAgentCsr(pem, 'spiffe://example.org/a/../b')).rejects.toThrow(
+        expect.objectContaining({ name: 'TypeError', message: expect.stringContaining('"." or ".."') }),
+      )
     })
 
     it("cuts the SVID at the signing CA's expiry", async () => {

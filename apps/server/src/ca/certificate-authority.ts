@@ -1,5 +1,11 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { trustDomainOf, trustDomainProblem, workloadSpiffeIdProblem } from '../config/spiffe-names.ts'
+import {
+  isAttestError,
+  parseSpiffeId,
+  type SpiffeId,
+  serverSpiffeId,
+  trustDomainProblem,
+} from '@k8s-attest/core'
 import { CA_KEY_ALGORITHM, caCertificateProblem, createCaCertificate } from './ca-certificate.ts'
 import { CaStoreError } from './ca-errors.ts'
 import { CaStore } from './ca-store.ts'
@@ -7,7 +13,7 @@ import { type IssuedCertificate, issueLeafCertificate, type SigningCa } from './
 import { planRotation, type RotationPlan } from './rotation-schedule.ts'
 import { buildTrustBundle, type TrustBundle } from './spiffe-bundle.ts'
 import { verifyCsr } from './verify-csr.ts'
-import { x509 } from './x509.ts'
+import { type WebCryptoKey, x509 } from './x509.ts'
 
 /** Options of {@link CertificateAuthority.open}. */
 export interface CertificateAuthorityOptions {
@@ -49,7 +55,7 @@ interface LoadedCa {
   readonly id: string
   readonly certificate: x509.X509Certificate
   /** Absent for superseded CAs, which stay only to be trusted. */
-  readonly privateKey: CryptoKey | undefined
+  readonly privateKey: WebCryptoKey | undefined
 }
 
 /** Bundle consumers should look again at most every 5 minutes (SPIRE's bundle endpoint default). */
@@ -117,7 +123,7 @@ export class CertificateAuthority {
    */
   static async open(options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
     const problem = trustDomainProblem(options.trustDomain)
-    if (problem !== undefined) throw new TypeError(`trustDomain ${problem}`)
+    if (problem !== undefined) throw new TypeError(`trustDomain option: ${problem}`)
     for (const name of ['caTtlMs', 'agentTtlMs'] as const) {
       if (!Number.isFinite(options[name]) || options[name] <= 0) {
         throw new TypeError(`${name} must be a positive number of milliseconds; got ${options[name]}`)
@@ -200,7 +206,7 @@ export class CertificateAuthority {
     const keys = await crypto.subtle.generateKey(CA_KEY_ALGORITHM, true, ['sign', 'verify'])
     const issued = await issueLeafCertificate(signing, {
       publicKey: keys.publicKey,
-      spiffeId: `spiffe://${this.trustDomain}/spire/server`,
+      spiffeId: serverSpiffeId(this.trustDomain),
       dnsNames: options.dnsNames,
       ipAddresses: options.ipAddresses ?? ['127.0.0.1'],
       keyUsages: x509.KeyUsageFlags.digitalSignature,
@@ -213,9 +219,14 @@ export class CertificateAuthority {
   }
 
   #checkOwnSpiffeId(spiffeId: string): void {
-    const problem = workloadSpiffeIdProblem(spiffeId)
-    if (problem !== undefined) throw new TypeError(`spiffeId ${problem}`)
-    if (trustDomainOf(spiffeId) !== this.trustDomain) {
+    let id: SpiffeId
+    try {
+      id = parseSpiffeId(spiffeId, { requirePath: true })
+    } catch (error) {
+      if (!isAttestError(error)) throw error
+      throw new TypeError(`spiffeId: ${error.message}`, { cause: error })
+    }
+    if (id.trustDomain !== this.trustDomain) {
       throw new TypeError(
         `spiffeId ${JSON.stringify(spiffeId)} is not in this CA's trust domain ${JSON.stringify(this.trustDomain)}`,
       )
@@ -375,7 +386,7 @@ export class CertificateAuthority {
  * The WebCrypto form of a CA key that @peculiar/x509 signs with, not extractable: once loaded,
  * the key material never leaves the crypto layer again.
  */
-async function signingKeyOf(privateKey: KeyObject): Promise<CryptoKey> {
+async function signingKeyOf(privateKey: KeyObject): Promise<WebCryptoKey> {
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' })
   return crypto.subtle.importKey('pkcs8', new Uint8Array(pkcs8), CA_KEY_ALGORITHM, false, ['sign'])
 }

@@ -2,8 +2,10 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { inspect } from 'node:util'
 import { ConfigError, type ConfigIssue } from '@k8s-attest/spire-config'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLogger } from '../logging/logger.ts'
 import { loadServerConfig, type ParseServerConfigOptions, parseServerConfig } from './load-server-config.ts'
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/config')
@@ -186,9 +188,17 @@ describe('loading the server configuration', () => {
         rateLimit: { enabled: false, attestationsPerSecond: 0.5 },
         dataStore: { databaseType: 'sqlite3', connectionString: join(dir, 'db', 'attest.sqlite3') },
       })
-      expect(config.admin?.bearerToken?.reveal()).toBe(
-        (await readFile(join(dir, 'admin-token'), 'utf8')).trim(),
+      const token = (await readFile(join(dir, 'admin-token'), 'utf8')).trim()
+      expect(config.admin?.bearerToken?.reveal()).toBe(token)
+      // The whole configuration may be dumped or logged without leaking the admin token.
+      const logLines: string[] = []
+      createLogger({ level: 'info', destination: { write: (line: string) => logLines.push(line) } }).info(
+        { config },
+        'configuration loaded',
       )
+      expect(logLines.join('')).toContain('"bearerToken":"[REDACTED]"')
+      expect(logLines.join('')).not.toContain(token)
+      expect(inspect(config, { depth: Number.POSITIVE_INFINITY })).not.toContain(token)
       expect(config.nodeAttestors.k8sPsat?.clusters.get('demo')).toEqual({
         name: 'demo',
         serviceAccountAllowList: ['spire:spire-agent'],
@@ -341,7 +351,7 @@ describe('loading the server configuration', () => {
       expect(message).toBe(
         [
           `invalid server configuration ${JSON.stringify(configFile)} (3 problems):`,
-          '  - server.trust_domain: must contain only lowercase letters, digits, ".", "-" and "_"; got "Example.org"',
+          '  - server.trust_domain: invalid trust domain "Example.org": the trust domain may contain only lowercase letters, digits, ".", "-" and "_" (found "E"; trust domains are lowercase)',
           '  - server.ca_ttl: must be a duration of at least 1m such as "24h", "1h30m" or "90s"; got "1 day": ' +
             'unknown unit " day" (units: ns, us, ms, s, m, h)',
           '  - plugins.NodeAttestor.k8s_psat.plugin_data.clusters.demo.service_account_allow_list[0]: must be a ' +
@@ -411,7 +421,8 @@ describe('loading the server configuration', () => {
         { ...SERVER, trust_domain: '"spiffe://example.org"' },
         {
           path: 'server.trust_domain',
-          message: 'must be the bare trust domain name without "spiffe://"; got "spiffe://example.org"',
+          message:
+            'invalid trust domain "spiffe://example.org": the trust domain may contain only lowercase letters, digits, ".", "-" and "_" (found ":"; give the bare name without "spiffe://")',
         },
       ],
       [
@@ -550,7 +561,7 @@ describe('loading the server configuration', () => {
         () => ({
           path: 'server.admin.admin_ids[1]',
           message:
-            'must have a path after the trust domain, e.g. "spiffe://example.org/admin"; got "spiffe://example.org"',
+            'invalid SPIFFE ID "spiffe://example.org": it names the trust domain itself; a path is required, e.g. "spiffe://example.org/workload"',
         }),
       ],
       [

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
+import type { Secret } from '@k8s-attest/core'
 import type { ConfigIssue } from '@k8s-attest/spire-config'
-import type { SecretValue } from './secret-value.ts'
 
 /**
  * The server's configuration after loading: every default applied, every relative path made
@@ -58,8 +58,11 @@ export interface AdminConfig {
    * `openssl rand -hex 32` makes one). `undefined` disables bearer authentication.
    */
   readonly bearerTokenFile: string | undefined
-  /** The token read from {@link bearerTokenFile} at load time. */
-  readonly bearerToken: SecretValue | undefined
+  /**
+   * The token read from {@link bearerTokenFile} at load time. A core `Secret`: it prints as
+   * `[REDACTED]`, so logging the whole configuration cannot leak it.
+   */
+  readonly bearerToken: Secret | undefined
   /**
    * `admin_ids`: SPIFFE IDs (any trust domain) allowed to call the admin API over mutual TLS
    * with an X.509 SVID, like SPIRE's `server.admin_ids`. Default `[]`.

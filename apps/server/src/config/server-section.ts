@@ -1,33 +1,34 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { Secret, spiffeIdProblem, trustDomainProblem } from '@k8s-attest/core'
 import {
   type ConfigIssue,
   describeFileError,
   formatDuration,
   type HclBodyReader,
 } from '@k8s-attest/spire-config'
-import { SecretValue } from './secret-value.ts'
 import {
   type AdminConfig,
   type LogLevel,
   type RateLimitConfig,
   SERVER_CONFIG_DEFAULTS,
+  type ServerConfig,
 } from './server-config.ts'
-import { trustDomainProblem, workloadSpiffeIdProblem } from './spiffe-names.ts'
 
 /** The fields of {@link ServerConfig} that come from the `server { … }` block. */
-export interface ServerSection {
-  readonly trustDomain: string
-  readonly bindAddress: string
-  readonly bindPort: number
-  readonly dataDir: string
-  readonly caTtlMs: number
-  readonly agentTtlMs: number
-  readonly logLevel: LogLevel
-  readonly dnsNames: readonly string[]
-  readonly admin: AdminConfig | undefined
-  readonly rateLimit: RateLimitConfig
-}
+export type ServerSection = Pick<
+  ServerConfig,
+  | 'trustDomain'
+  | 'bindAddress'
+  | 'bindPort'
+  | 'dataDir'
+  | 'caTtlMs'
+  | 'agentTtlMs'
+  | 'logLevel'
+  | 'dnsNames'
+  | 'admin'
+  | 'rateLimit'
+>
 
 /**
  * SPIRE's CA manager switches to the next CA when the current one has 1/6 of its lifetime
@@ -186,10 +187,9 @@ async function readAdmin(
   // As in SPIRE, "" is the same as leaving the key out.
   const tokenFileSetting = admin.string('bearer_token_file', 'a file path', { allowEmpty: true })
   const adminIds =
-    admin.stringList(
-      'admin_ids',
-      'SPIFFE IDs such as "spiffe://example.org/admin"',
-      workloadSpiffeIdProblem,
+    admin.stringList('admin_ids', 'SPIFFE IDs such as "spiffe://example.org/admin"', (id) =>
+      // An admin is a workload: the ID of a bare trust domain names nobody.
+      spiffeIdProblem(id, { requirePath: true }),
     ) ?? []
   admin.rejectUnknownKeys()
 
@@ -212,7 +212,7 @@ async function readAdmin(
 }
 
 /** The token in `path`, or what is wrong with the file. */
-async function readBearerToken(path: string): Promise<SecretValue | string> {
+async function readBearerToken(path: string): Promise<Secret | string> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -227,7 +227,7 @@ async function readBearerToken(path: string): Promise<SecretValue | string> {
     )
   }
   if (/\s/.test(token)) return `${JSON.stringify(path)} must hold a single token without inner whitespace`
-  return new SecretValue(token)
+  return new Secret(token)
 }
 
 function readRateLimit(rateLimit: HclBodyReader | undefined): RateLimitConfig {

@@ -1,3 +1,4 @@
+import { canonicalSerialNumber, spiffeIdProblem } from '@k8s-attest/core'
 import {
   ATTESTORS,
   type AttestationInput,
@@ -14,21 +15,15 @@ import {
  * expected, as jose does for bad API use.
  */
 
-const MAX_SPIFFE_ID_LENGTH = 2048
 const SERIAL_PATTERN = /^[0-9a-f]{1,40}$/i
 const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/
 
 /** Throws unless `spiffeId` looks like a SPIFFE ID (the flow builds it; the store only guards its key). */
 export function checkSpiffeId(spiffeId: unknown, name = 'spiffeId'): string {
-  if (
-    typeof spiffeId !== 'string' ||
-    !spiffeId.startsWith('spiffe://') ||
-    spiffeId.length > MAX_SPIFFE_ID_LENGTH
-  ) {
-    throw new TypeError(
-      `"${name}" must be a string starting with "spiffe://" of at most ${MAX_SPIFFE_ID_LENGTH} characters, got ${describe(spiffeId)}`,
-    )
-  }
+  if (typeof spiffeId !== 'string')
+    throw new TypeError(`"${name}" must be a SPIFFE ID, got ${describe(spiffeId)}`)
+  const problem = spiffeIdProblem(spiffeId)
+  if (problem !== undefined) throw new TypeError(`"${name}" must be a SPIFFE ID (${problem})`)
   return spiffeId
 }
 
@@ -65,7 +60,7 @@ export function normalizeSerial(serial: unknown, name = 'svidSerial'): string {
   if (typeof serial !== 'string' || !SERIAL_PATTERN.test(serial)) {
     throw new TypeError(`"${name}" must be 1 to 40 hex digits, got ${describe(serial)}`)
   }
-  return serial.toLowerCase().replace(/^0+(?=.)/, '')
+  return canonicalSerialNumber(serial)
 }
 
 /** Throws unless `fingerprint` is a SHA-256 in lowercase hex. */

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
+import { canonicalSerialNumber, isSpiffeId } from '@k8s-attest/core'
 
 /** A client certificate that chains to the server's trust bundle, reduced to what routes use. */
 export interface VerifiedPeerSvid {
@@ -27,13 +28,8 @@ export function peerSvidOf(socket: Socket | TLSSocket): VerifiedPeerSvid | PeerS
     .filter((name) => name.startsWith('URI:'))
     .map((name) => name.slice('URI:'.length))
   const [spiffeId, ...others] = uris
-  if (spiffeId === undefined || others.length > 0 || !spiffeId.startsWith('spiffe://')) return 'no_spiffe_id'
-  return { spiffeId, serialHex: normalizeSerial(certificate.serialNumber) }
-}
-
-/** Node prints serials in uppercase with leading zeros; the datastore keeps lowercase without. */
-export function normalizeSerial(serial: string): string {
-  return serial.toLowerCase().replace(/^0+(?=.)/, '')
+  if (spiffeId === undefined || others.length > 0 || !isSpiffeId(spiffeId)) return 'no_spiffe_id'
+  return { spiffeId, serialHex: canonicalSerialNumber(certificate.serialNumber) }
 }
 
 function isTlsSocket(socket: Socket | TLSSocket): socket is TLSSocket {

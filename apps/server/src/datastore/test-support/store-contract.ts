@@ -246,7 +246,7 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
           store.recordAttestation(attestation('x', { spiffeId: 'example.org/x' })),
         ).rejects.toThrow(
           new TypeError(
-            '"input.spiffeId" must be a string starting with "spiffe://" of at most 2048 characters, got "example.org/x"',
+            '"input.spiffeId" must be a SPIFFE ID (invalid SPIFFE ID "example.org/x": the scheme must be "spiffe" followed by "://" (lowercase))',
           ),
         )
         await expect(store.recordAttestation(attestation('x', { svidSerial: 'xyz' }))).rejects.toThrow(
