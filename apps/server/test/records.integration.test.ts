@@ -3,7 +3,7 @@ import type { DataStoreConfig } from '../src/config/server-config.ts'
 import { expectProblem } from './expect-problem.ts'
 import { useTestPostgres } from './fixtures/postgres.ts'
 import { KubeWorld } from './kube-world.ts'
-import { newAgentKey, type RunningServer, startServer } from './server-harness.ts'
+import { ADMIN_TOKEN, newAgentKey, type RunningServer, startServer } from './server-harness.ts'
 
 /*
  * The attestation flow's record keeping — success, ban, evict, single-use SAT tokens — on both
@@ -77,5 +77,61 @@ describe.each(ENGINES)('on %s', (_engine, dataStore) => {
       'ATT_ERR_TOKEN_REPLAYED',
     )
     expect(await server.agentCount()).toBe(count)
+  })
+})
+
+describe('two servers on one PostgreSQL database', () => {
+  let first: RunningServer
+  let second: RunningServer
+
+  beforeAll(async () => {
+    const dataStore: DataStoreConfig = {
+      databaseType: 'postgres',
+      connectionString: await postgres().createIsolatedSchema(),
+    }
+    const clusters = { psat: { demo: { world } }, satReview: { legacy: world } }
+    // Two processes behind one Service share the CA volume and the database, nothing else:
+    // each has its own connection pool, and neither caches records.
+    first = await startServer({ clusters, dataStore })
+    second = await startServer({ clusters, dataStore, dataDir: first.dataDir })
+  })
+
+  afterAll(async () => {
+    await second?.close()
+    await first?.close()
+  })
+
+  it('serve the same agents: one records, the other sees, bans, and is obeyed', async () => {
+    expect(second.ca.bundle().pem).toBe(first.ca.bundle().pem)
+    const pod = world.newAgentPod()
+    const attested = await first.attest('k8s_psat', 'demo', pod.token, (await newAgentKey()).csrPem)
+    expect(attested.status).toBe(200)
+    const spiffeId = attested.body.spiffe_id as string
+
+    const shown = await second.request('GET', `/v1/admin/agents/${encodeURIComponent(spiffeId)}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+    expect(shown.status).toBe(200)
+    expect(shown.body).toMatchObject({ spiffe_id: spiffeId, svid_serial: expect.any(String), banned: false })
+
+    const banned = await second.request('POST', `/v1/admin/agents/${encodeURIComponent(spiffeId)}/ban`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+    expect(banned.status).toBe(200)
+    expectProblem(
+      await first.attest('k8s_psat', 'demo', world.tokenFor(pod), (await newAgentKey()).csrPem),
+      403,
+      'ATT_ERR_AGENT_BANNED',
+    )
+  })
+
+  it('refuse a k8s_sat token on one that the other has already accepted', async () => {
+    const token = world.api.createLegacyTokenSecret('spire', 'records-two-servers', 'spire-agent')
+    expect((await first.attest('k8s_sat', 'legacy', token, (await newAgentKey()).csrPem)).status).toBe(200)
+    expectProblem(
+      await second.attest('k8s_sat', 'legacy', token, (await newAgentKey()).csrPem),
+      403,
+      'ATT_ERR_TOKEN_REPLAYED',
+    )
   })
 })
