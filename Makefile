@@ -5,8 +5,12 @@ WITH_TOOLCHAIN := . scripts/toolchain.sh &&
 
 .PHONY: install test typecheck lint format demo
 
-install:
+# Installs the workspace's dependencies when the lockfile or a package.json changed since.
+install: node_modules/.modules.yaml
+
+node_modules/.modules.yaml: pnpm-lock.yaml package.json $(wildcard packages/*/package.json apps/*/package.json e2e/package.json)
 	@$(WITH_TOOLCHAIN) pnpm install --frozen-lockfile --prefer-offline
+	@touch $@
 
 typecheck: install
 	@$(WITH_TOOLCHAIN) pnpm typecheck

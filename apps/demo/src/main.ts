@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import type { AgentView } from '@k8s-attest/core'
 import { formatAgentsTable } from './agents-table.ts'
 import { startDemo } from './demo.ts'
 
@@ -31,26 +32,36 @@ const shutdown = async (code: number) => {
 process.on('SIGINT', () => void shutdown(0))
 process.on('SIGTERM', () => void shutdown(0))
 
+/** What the table shows that a rotation, an eviction or a new agent changes. */
+const serialsOf = (agents: readonly AgentView[]) =>
+  agents.map((agent) => `${agent.spiffe_id}=${agent.svid_serial}`).join()
+const fail = async (error: unknown) => {
+  console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`)
+  await shutdown(1)
+}
+
+let shown = ''
 try {
   const agents = await demo.waitForAgents()
   console.log(`\n${agents.length} agents attested to ${demo.serverUrl} (trust domain ${demo.trustDomain}):\n`)
   console.log(formatAgentsTable(agents, new Date()))
+  shown = serialsOf(agents)
 } catch (error) {
-  console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`)
-  await shutdown(1)
+  await fail(error)
 }
 
 if (values.once) await shutdown(0)
 else {
   console.log('\nAgents rotate their SVIDs at half life (1 minute). Ctrl-C stops the demo.')
-  let shown = ''
   setInterval(async () => {
-    const agents = await demo.listAgents()
-    // Print again only when an SVID changed (a rotation, a new or evicted agent).
-    const serials = agents.map((agent) => `${agent.spiffe_id}=${agent.svid_serial}`).join()
-    if (serials !== shown)
+    try {
+      const agents = await demo.listAgents()
+      if (serialsOf(agents) === shown) return
+      shown = serialsOf(agents)
       console.log(`\n${new Date().toISOString()}\n${formatAgentsTable(agents, new Date())}`)
-    shown = serials
+    } catch (error) {
+      await fail(error)
+    }
   }, 5_000)
   await new Promise(() => {}) // until a signal
 }
