@@ -12,7 +12,14 @@ import { REATTEST_ON_RENEWAL_CODES, type RenewalMethod, renewalMethod, rotationT
 import { type Scheduler, systemScheduler } from './scheduler.ts'
 import { ServerClient } from './server-client.ts'
 import { expectedServerId } from './spiffe.ts'
-import { loadStoredBundle, loadStoredSvid, prepareDataDir, storeBundle, storeSvid } from './svid-store.ts'
+import {
+  loadStoredBundle,
+  loadStoredSvid,
+  prepareDataDir,
+  removeStoredSvid,
+  storeBundle,
+  storeSvid,
+} from './svid-store.ts'
 import { type HeldSvid, verifySvid } from './svid-verify.ts'
 import { readTokenFile } from './token-file.ts'
 import { bootstrapTrustBundle } from './trust-bootstrap.ts'
@@ -82,10 +89,20 @@ export class AgentStoppedError extends Error {
 }
 
 /**
- * Longest `Retry-After` honoured. A server asking for more is probably misconfigured; waiting
- * an hour still respects it in spirit without risking the SVID's expiry for a typo.
+ * Longest `Retry-After` honoured. A server asking for more is probably misconfigured (a day
+ * typed for a minute); an hour still respects it in spirit. It does not protect the SVID: one
+ * with less than the server's wait left expires meanwhile, as the server asked.
  */
 export const MAX_RETRY_AFTER_MS = 3_600_000
+
+/**
+ * Longest single wait for the rotation time. The deadline is wall-clock time (the SVID's
+ * `notAfter`) but Node's timers count monotonic time, which stands still while the host is
+ * suspended or the VM paused, and ignores steps of the wall clock: one timer for the whole
+ * wait to half-life (hours, with long TTLs) would fire that long after the host resumes,
+ * possibly past the SVID's expiry. Waking this often to compare the clock costs nothing.
+ */
+export const MAX_ROTATION_WAIT_MS = 60_000
 
 /**
  * Starts the agent: restore the SVID from data_dir if it is still valid, otherwise attest;
@@ -266,7 +283,7 @@ class AgentRunner {
       if (held !== undefined) {
         const waitMs = rotationTime(held) - this.#scheduler.now()
         if (waitMs > 0) {
-          await this.#scheduler.sleep(waitMs, signal)
+          await this.#scheduler.sleep(Math.min(waitMs, MAX_ROTATION_WAIT_MS), signal)
           continue
         }
       }
@@ -282,6 +299,7 @@ class AgentRunner {
           `the server banned this agent; stopping (${failed.error.message}). ` +
             'An operator must lift the ban on the server before the agent can attest again',
         )
+        await this.#dropSvid()
         return { reason: 'banned', error: failed.error }
       }
       await this.#scheduler.sleep(this.#waitAfter(failed), signal)
@@ -364,7 +382,8 @@ class AgentRunner {
       this.#metrics.recordAttestation('success')
       return obtained
     } catch (error) {
-      this.#metrics.recordAttestation('failure', codeOf(error))
+      // A request cut short by stop() is no failure of the attestation.
+      if (!this.#abort.signal.aborted) this.#metrics.recordAttestation('failure', codeOf(error))
       throw error
     }
   }
@@ -378,6 +397,7 @@ class AgentRunner {
       this.#metrics.recordRenewal('success')
       return obtained
     } catch (error) {
+      if (this.#abort.signal.aborted) throw error
       this.#metrics.recordRenewal('failure', codeOf(error))
       if (error instanceof ServerProblemError && REATTEST_ON_RENEWAL_CODES.has(error.code)) {
         this.#logger.info(
@@ -446,6 +466,25 @@ class AgentRunner {
     const waiting = this.#waiters
     this.#waiters = waiting.filter((waiter) => waiter.afterSerial === svid.serialNumber)
     for (const waiter of waiting) if (waiter.afterSerial !== svid.serialNumber) waiter.resolve(info)
+  }
+
+  /**
+   * After a ban, as SPIRE's agent does: the SVID is removed from data_dir (and from memory), so
+   * that a restarted agent attests (and hears of the ban) at once instead of serving the old
+   * SVID until its half-life, and `healthcheck` fails.
+   */
+  async #dropSvid(): Promise<void> {
+    const held = this.#held
+    this.#held = undefined
+    this.#client.setSvid(undefined)
+    this.#metrics.setSvid(undefined)
+    try {
+      await removeStoredSvid(this.#config.dataDir)
+      if (held !== undefined) this.#logger.info(this.#svidFields(held), 'removed the SVID from data_dir')
+    } catch (error) {
+      // The ban stands whether or not the file could go; the next start hears of it at rotation.
+      this.#logger.error({ err: error }, 'could not remove the SVID of the banned agent from data_dir')
+    }
   }
 
   /** The wait before the next attempt, logged with why. */

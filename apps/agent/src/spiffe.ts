@@ -36,7 +36,20 @@ export type SvidIdResult =
  * (an SVID never names the trust domain itself).
  */
 export function spiffeIdOfSvid(der: Uint8Array, trustDomain: string): SvidIdResult {
-  const uris = uriSansOf(der)
+  let uris: string[]
+  try {
+    uris = uriSansOf(der)
+  } catch (error) {
+    // OpenSSL parses extensions lazily, so a certificate node:crypto accepts may still carry a
+    // SAN extension that is not valid DER. Such an SVID is refused like any other bad one: a
+    // corrupt file in data_dir, or a bad answer, must not end the agent.
+    const reason = error instanceof Error ? error.message : String(error)
+    return {
+      ok: false,
+      problem: `has a subject alternative name extension that cannot be parsed (${reason})`,
+      value: '',
+    }
+  }
   if (uris.length !== 1) {
     return {
       ok: false,

@@ -9,6 +9,7 @@ import {
   loadStoredBundle,
   loadStoredSvid,
   prepareDataDir,
+  removeStoredSvid,
   SVID_FILE_NAME,
   storeBundle,
   storeSvid,
@@ -78,6 +79,17 @@ describe('svid store', () => {
     expect(await readdir(dataDir)).toEqual([SVID_FILE_NAME])
   })
 
+  it('removes the stored SVID and keeps the bundle; nothing to remove is no error', async () => {
+    await storeBundle(dataDir, bundle)
+    await storeSvid(dataDir, svid)
+    await removeStoredSvid(dataDir)
+    expect(await readdir(dataDir)).toEqual([BUNDLE_FILE_NAME])
+
+    await removeStoredSvid(dataDir)
+    await removeStoredSvid(join(dataDir, 'never-created'))
+    expect(await loadStoredSvid(dataDir, expectations())).toMatchObject({ status: 'missing' })
+  })
+
   it('reports missing files as missing', async () => {
     expect(await loadStoredBundle(dataDir)).toEqual({
       status: 'missing',
@@ -115,6 +127,25 @@ describe('svid store', () => {
     expect(await loadStoredSvid(dataDir, expectations())).toMatchObject({
       status: 'unusable',
       error: { details: { check: 'svid_public_key' } },
+    })
+  })
+
+  it('reports a stored SVID whose certificate is corrupt as unusable, rather than failing', async () => {
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const corrupt = await ca.issueLeaf({
+      publicKey: keys.publicKey,
+      // Claims a 5-byte URI and holds 1: OpenSSL parses the certificate, the SAN does not parse.
+      subjectAltNameValue: new Uint8Array([0x30, 0x03, 0x86, 0x05, 0x41]),
+      notBefore: new Date(NOW - 1000),
+      notAfter: new Date(NOW + 60_000),
+    })
+    await writeFile(
+      join(dataDir, SVID_FILE_NAME),
+      corrupt + keys.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    )
+    expect(await loadStoredSvid(dataDir, expectations())).toMatchObject({
+      status: 'unusable',
+      error: { code: 'ATT_ERR_SVID_VERIFICATION_FAILED', details: { check: 'svid_spiffe_id' } },
     })
   })
 

@@ -1,5 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from './atomic-file.ts'
 import { AgentError, isAgentError } from './errors.ts'
@@ -65,6 +65,30 @@ export async function storeSvid(dataDir: string, svid: HeldSvid): Promise<void> 
     await writeFileAtomic(path, chain + key, SVID_FILE_MODE)
   } catch (error) {
     throw dataDirFailed(`cannot write the SVID to ${JSON.stringify(path)}`, path, error)
+  }
+}
+
+/**
+ * Removes the stored SVID and its key (the bundle stays), and flushes data_dir so the removal
+ * survives a crash: for a banned agent, whose SVID must no longer pass for an identity, neither
+ * to a restarted agent nor to `healthcheck`. Removing an SVID that is not there is not an error.
+ *
+ * @throws {AgentError} `ATT_ERR_DATA_DIR_FAILED`.
+ */
+export async function removeStoredSvid(dataDir: string): Promise<void> {
+  const path = join(dataDir, SVID_FILE_NAME)
+  try {
+    await rm(path, { force: true })
+    const directory = await open(dataDir, 'r')
+    try {
+      await directory.sync()
+    } finally {
+      await directory.close()
+    }
+  } catch (error) {
+    // data_dir itself missing means nothing was ever stored: nothing to remove.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw dataDirFailed(`cannot remove the SVID ${JSON.stringify(path)}`, path, error)
   }
 }
 

@@ -30,6 +30,7 @@ function issue(options: {
   notBefore?: Date
   notAfter?: Date
   isCa?: boolean
+  subjectAltNameValue?: Uint8Array<ArrayBuffer>
   by?: TestCa
   key?: KeyObject
 }) {
@@ -39,8 +40,14 @@ function issue(options: {
     notBefore: options.notBefore ?? new Date(NOW - HOUR),
     notAfter: options.notAfter ?? new Date(NOW + HOUR),
     ...(options.isCa === undefined ? {} : { isCa: options.isCa }),
+    ...(options.subjectAltNameValue === undefined
+      ? {}
+      : { subjectAltNameValue: options.subjectAltNameValue }),
   })
 }
+
+/** A SAN extension value that claims 5 bytes of URI and holds 1: OpenSSL accepts it, ASN.1 parsers do not. */
+const TRUNCATED_SAN = new Uint8Array([0x30, 0x03, 0x86, 0x05, 0x41])
 
 function input(overrides: Partial<VerifySvidInput> = {}): VerifySvidInput {
   return {
@@ -103,6 +110,12 @@ describe('verifySvid', () => {
     const error = refusal({ chainPem: [await issue({ uris })] })
     expect(error.details.check).toBe('svid_spiffe_id')
     expect(error.message).toContain(problem)
+  })
+
+  it('refuses, as an AgentError, a leaf whose subject alternative names do not parse', async () => {
+    const error = refusal({ chainPem: [await issue({ subjectAltNameValue: TRUNCATED_SAN })] })
+    expect(error.details.check).toBe('svid_spiffe_id')
+    expect(error.message).toContain('has a subject alternative name extension that cannot be parsed')
   })
 
   it('refuses an SVID whose ID differs from the one the server announced', () => {

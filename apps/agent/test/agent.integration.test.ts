@@ -1,8 +1,11 @@
-import { readFile, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { checkHealth } from '../src/healthcheck.ts'
 import { AgentMetrics } from '../src/metrics.ts'
-import { type AgentHandle, runAgent } from '../src/run-agent.ts'
+import { type AgentHandle, MAX_ROTATION_WAIT_MS, runAgent } from '../src/run-agent.ts'
 import { BUNDLE_FILE_NAME, SVID_FILE_NAME } from '../src/svid-store.ts'
 import {
   type AgentFixture,
@@ -169,6 +172,22 @@ describe('rotation (k8s_psat)', () => {
     expect(await scheduler.nextSleep()).toBe(HALF_LIFE_MS)
   })
 
+  it('checks the wall clock at least every minute, so a suspended host rotates as soon as it resumes', async () => {
+    const { server, scheduler, start } = await setup({ svidTtlMs: 2 * 3_600_000 })
+    const agent = start()
+    const first = await agent.nextSvid()
+
+    // Node's timers count monotonic time, which stands still while the host is suspended:
+    // one timer for the whole hour to half-life would fire an hour after the host resumes.
+    expect(await scheduler.nextSleep()).toBe(MAX_ROTATION_WAIT_MS)
+    // The host sleeps through the half-life; the wall clock jumps past it during that wait.
+    scheduler.advance(3_600_000)
+    const second = await agent.nextSvid(first)
+
+    expect(server.attestations).toHaveLength(2)
+    expect(second.serialNumber).not.toBe(first.serialNumber)
+  })
+
   it('keeps the old SVID in place while the server is down, backs off with jitter, and recovers', async () => {
     const { server, fixture, scheduler, logs, start } = await setup()
     const agent = start()
@@ -248,6 +267,20 @@ describe('rotation (k8s_psat)', () => {
     })
     expect(logs.find('the server banned this agent')[0]).toMatchObject({ level: 'error', failure: 'banned' })
     await expect(agent.nextSvid(svid)).rejects.toMatchObject({ name: 'AgentStoppedError' })
+  })
+
+  it('removes its SVID from data_dir when banned, so a restart or a probe does not pass for attested', async () => {
+    const { server, fixture, scheduler, start } = await setup()
+    const agent = start()
+    const svid = await agent.nextSvid()
+    server.ban(svid.spiffeId)
+
+    scheduler.advance(await scheduler.nextSleep())
+    expect(await agent.done).toMatchObject({ reason: 'banned' })
+
+    expect(agent.current()).toBeUndefined()
+    expect(await readdir(fixture.dataDir)).toEqual([BUNDLE_FILE_NAME])
+    expect(await checkHealth(fixture.config, scheduler.now())).toMatchObject({ healthy: false })
   })
   it('backs off instead of looping when each new SVID is already past half-life', async () => {
     const scheduler = new ManualScheduler(Math.floor(Date.now() / 1000) * 1000)
@@ -385,6 +418,48 @@ describe('server verification', () => {
     await scheduler.advanceThroughNextSleep()
     await agent.nextSvid(first)
     expect(server.attestations).toHaveLength(2)
+  })
+})
+
+describe('stop', () => {
+  it('aborts a request in flight at once, without counting or logging it as a failure', async () => {
+    const ca = await TestCa.create()
+    const serving = await ca.issueWithKey({ uris: ['spiffe://example.org/spire/server'] })
+    let arrived: () => void = () => {}
+    const requestArrived = new Promise<void>((resolve) => {
+      arrived = resolve
+    })
+    // A server that reads the request and never answers, as one stuck on a slow datastore.
+    const stuck = createHttpsServer({ cert: serving.certPem, key: serving.keyPem }, (request) => {
+      request.resume()
+      arrived()
+    })
+    await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve))
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          stuck.closeAllConnections()
+          stuck.close(resolve)
+        }),
+    )
+    const fixture = await createAgentFixture({
+      serverPort: (stuck.address() as AddressInfo).port,
+      bundlePem: ca.certPem,
+    })
+    cleanups.push(() => fixture.cleanup())
+    const logs = new LogCapture()
+    const metrics = new AgentMetrics()
+    const agent = runAgent(fixture.config, {
+      logger: logs.logger(),
+      metrics,
+      scheduler: new ManualScheduler(),
+    })
+
+    await requestArrived
+    expect(await agent.stop()).toEqual({ reason: 'stopped' })
+
+    expect(logs.entries().filter((entry) => entry.level === 'warn' || entry.level === 'error')).toEqual([])
+    expect(await counterValue(metrics, 'k8s_attest_agent_attestations_total', { result: 'failure' })).toBe(0)
   })
 })
 

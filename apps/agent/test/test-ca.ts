@@ -5,6 +5,7 @@ import * as x509 from '@peculiar/x509'
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const
 const DAY_MS = 86_400_000
+const SUBJECT_ALT_NAME_OID = '2.5.29.17'
 
 /** What a leaf certificate says, for {@link TestCa.issueLeaf}. */
 export interface LeafOptions {
@@ -20,6 +21,11 @@ export interface LeafOptions {
   readonly notAfter?: Date
   /** Mark the leaf as a CA (to test that such an "SVID" is refused). Default `false`. */
   readonly isCa?: boolean
+  /**
+   * The raw value of the subject alternative name extension, in place of one built from
+   * `uris`, `dnsNames` and `ips`: to make a certificate whose SAN does not parse.
+   */
+  readonly subjectAltNameValue?: Uint8Array<ArrayBuffer>
 }
 
 /** A PEM certificate with its PKCS#8 private key. */
@@ -102,14 +108,16 @@ export class TestCa {
             : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
           true,
         ),
-        ...(names.length > 0
-          ? [
-              new x509.SubjectAlternativeNameExtension(
-                names,
-                names.some((n) => n.type === 'url'),
-              ),
-            ]
-          : []),
+        ...(options.subjectAltNameValue !== undefined
+          ? [new x509.Extension(SUBJECT_ALT_NAME_OID, true, options.subjectAltNameValue)]
+          : names.length > 0
+            ? [
+                new x509.SubjectAlternativeNameExtension(
+                  names,
+                  names.some((n) => n.type === 'url'),
+                ),
+              ]
+            : []),
       ],
     })
     return certificate.toString('pem')
