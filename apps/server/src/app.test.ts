@@ -129,6 +129,28 @@ describe('buildApp (over fake cluster clients)', () => {
     expect(listed.json()).toEqual({ agents: [] })
   })
 
+  it('quotes no part of an unparsable body, which may hold a token, in the answer or the log', async () => {
+    unit = await buildUnitApp({ psat: new FakeClusterClient(), sat: new FakeClusterClient() })
+    // A token pasted without quotes: V8's JSON.parse message quotes the text around the error;
+    // fastify replaces it with its own, and this keeps it so.
+    const secret = 'eyJhbGciOiJSUzI1NiJ9SECRETPART'
+    const response = await unit.app.inject({
+      method: 'POST',
+      url: '/v1/attest',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"attestation":{"type":"k8s_sat","payload":{"cluster":"legacy","token":${secret}}}}`,
+    })
+    expect(response.json()).toMatchObject({
+      status: 400,
+      code: 'ATT_ERR_BAD_REQUEST',
+      check: 'FST_ERR_CTP_INVALID_JSON_BODY',
+    })
+    for (const fragment of [secret.slice(0, 10), secret.slice(10, 20), secret.slice(20)]) {
+      expect(response.body).not.toContain(fragment)
+      expect(unit.logLines.join('\n')).not.toContain(fragment)
+    }
+  })
+
   it('answers unparsable JSON and a wrong media type with ATT_ERR_BAD_REQUEST', async () => {
     unit = await buildUnitApp({ psat: new FakeClusterClient(), sat: new FakeClusterClient() })
     const broken = await unit.app.inject({

@@ -7,6 +7,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { AdminAuthenticator } from './admin/admin-auth.ts'
 import { AttestationService } from './attestation/attestation-service.ts'
 import type { CertificateAuthority } from './ca/certificate-authority.ts'
+import type { TrustBundle } from './ca/spiffe-bundle.ts'
 import type { ServerConfig } from './config/server-config.ts'
 import type { AgentStore } from './datastore/agent-store.ts'
 import { handleError, handleNotFound } from './http/error-handler.ts'
@@ -70,9 +71,10 @@ export type App = FastifyInstance
 export async function buildApp(config: ServerConfig, deps: AppDependencies): Promise<App> {
   const { ca, store, clusterClients, logger } = deps
   const serving = await ca.issueServingCertificate({ dnsNames: config.dnsNames })
+  const listenerTls = { signingCertificatePem: ca.signingCertificatePem, bundle: ca.bundle() }
   const app = fastify({
     loggerInstance: logger,
-    https: tlsOptions(serving, ca.bundle()),
+    https: tlsOptions(serving, listenerTls.bundle),
     bodyLimit: BODY_LIMIT_BYTES,
     // Reject unknown fields (the schemas say additionalProperties: false) instead of dropping them.
     ajv: { customOptions: { removeAdditional: false } },
@@ -87,6 +89,7 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
       handleError(error, request, reply)
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  installedListenerTls.set(app.server, listenerTls)
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
       { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
@@ -163,10 +166,24 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   return app
 }
 
+/** What a listener's TLS context was built from: the CA that issued its certificate, and the bundle it trusts. */
+interface ListenerTls {
+  readonly signingCertificatePem: string
+  readonly bundle: TrustBundle
+}
+
 /**
- * Applies a due CA rotation. When another CA signs from now on, or the bundle changed, the
- * listener gets a new serving certificate and the new bundle for client certificates; open
- * connections keep theirs.
+ * Per app server, what its TLS context holds now. Compared with the CA's current state rather
+ * than trusting `rotateIfDue()`'s outcome: any signature (an attestation) may run a due
+ * rotation first, and its outcome then reaches nobody.
+ */
+const installedListenerTls = new WeakMap<object, ListenerTls>()
+
+/**
+ * Applies a due CA rotation. When the signing CA is not the one that issued the listener's
+ * certificate, or the bundle is not the one the listener trusts (whoever ran the rotation),
+ * the listener gets a new serving certificate and the current bundle for client certificates;
+ * open connections keep theirs.
  */
 export async function rotateServingCertificate(
   app: FastifyInstance,
@@ -174,14 +191,19 @@ export async function rotateServingCertificate(
   dnsNames: readonly string[],
 ): Promise<void> {
   try {
-    const outcome = await ca.rotateIfDue()
-    if (!outcome.signingCaChanged && !outcome.bundleChanged) return
+    await ca.rotateIfDue()
+    const installed = installedListenerTls.get(app.server)
+    const signingCaChanged = installed?.signingCertificatePem !== ca.signingCertificatePem
+    if (!signingCaChanged && installed?.bundle === ca.bundle()) return
+    // Read before issuing: should another rotation run meanwhile, the next check sees it.
+    const current = { signingCertificatePem: ca.signingCertificatePem, bundle: ca.bundle() }
     const serving = await ca.issueServingCertificate({ dnsNames })
     // buildApp always listens over HTTPS, so the raw server is an https.Server.
     const server = app.server as HttpsServer
-    server.setSecureContext(secureContextOptions(serving, ca.bundle()))
+    server.setSecureContext(secureContextOptions(serving, current.bundle))
+    installedListenerTls.set(app.server, current)
     app.log.info(
-      { serial: serving.serialHex, signing_ca_changed: outcome.signingCaChanged },
+      { serial: serving.serialHex, signing_ca_changed: signingCaChanged },
       'serving certificate reissued',
     )
   } catch (error) {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectProblem } from './expect-problem.ts'
 import { KubeWorld } from './kube-world.ts'
 import { newAgentKey, type RunningServer, startServer } from './server-harness.ts'
+import { respelledSignature } from './tokens.ts'
 
 /*
  * The attestation server end to end: built by buildApp, listening on 127.0.0.1:0 over TLS,
@@ -290,6 +291,34 @@ describe('k8s_sat', () => {
     expect(response.body.spiffe_id).toMatch(/\/k8s_sat\/legacy-keys\//)
     const replay = await storesNothing(async () =>
       server.attest('k8s_sat', 'legacy-keys', token, (await newAgentKey()).csrPem),
+    )
+    expectProblem(replay, 403, 'ATT_ERR_TOKEN_REPLAYED')
+  })
+
+  // A legacy token must equal the API server's copy, so only local key mode would take it
+  // respelled; projected tokens have no copy, so TokenReview mode would take them.
+  it.each([
+    [
+      'a projected token in TokenReview mode',
+      'legacy',
+      () =>
+        demo.api.requestToken({
+          namespace: 'spire',
+          serviceAccount: 'spire-agent',
+          audiences: [...demo.api.apiAudiences],
+        }).token,
+    ],
+    [
+      'a legacy token in local key mode',
+      'legacy-keys',
+      () => demo.api.createLegacyTokenSecret('spire', 'agent-token-respelled', 'spire-agent'),
+    ],
+  ])('refuses a replay of %s with its signature spelled differently', async (_case, cluster, newToken) => {
+    const token = sent(newToken())
+    const first = await server.attest('k8s_sat', cluster, token, (await newAgentKey()).csrPem)
+    expect(first.status).toBe(200)
+    const replay = await storesNothing(async () =>
+      server.attest('k8s_sat', cluster, sent(respelledSignature(token)), (await newAgentKey()).csrPem),
     )
     expectProblem(replay, 403, 'ATT_ERR_TOKEN_REPLAYED')
   })

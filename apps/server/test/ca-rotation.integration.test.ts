@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto'
 import { connect, type PeerCertificate } from 'node:tls'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { rotateServingCertificate } from '../src/app.ts'
+import { createTestCsr } from '../src/ca/test-support/csr.ts'
 import { ManualClock } from '../src/ca/test-support/manual-clock.ts'
 import { KubeWorld } from './kube-world.ts'
 import { type RunningServer, startServer } from './server-harness.ts'
@@ -51,4 +52,17 @@ it('serves a certificate of the new signing CA after a rotation', async () => {
   const after = await servedCertificate()
   expect(after.serialNumber).not.toBe(before.serialNumber)
   expect(new X509Certificate(after.raw).checkIssued(secondCa)).toBe(true)
+})
+
+it('serves a certificate of the new signing CA when a signature ran the rotation first', async () => {
+  const ca = server.ca
+  const before = await servedCertificate()
+  // Past the next takeover; an attestation's signature notices first and rotates the CA.
+  clock.advance(21 * 3_600_000)
+  await ca.signAgentCsr((await createTestCsr()).pem, 'spiffe://example.org/spire/agent/k8s_sat/demo/1')
+  const signingCa = new X509Certificate(ca.signingCertificatePem)
+  expect(new X509Certificate(before.raw).checkIssued(signingCa)).toBe(false)
+  await rotateServingCertificate(server.app, ca, ['localhost'])
+  const after = await servedCertificate()
+  expect(new X509Certificate(after.raw).checkIssued(signingCa)).toBe(true)
 })

@@ -1,8 +1,18 @@
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { AttestError } from '@k8s-attest/core'
 import { describe, expect, it } from 'vitest'
 import { FakeClusterClient } from '../../test/fake-cluster-client.ts'
-import { legacyClaims, projectedClaims, signedToken, unsignedToken } from '../../test/tokens.ts'
+import {
+  legacyClaims,
+  projectedClaims,
+  signedToken,
+  unsignedToken,
+  withMirroredEcdsaSignature,
+} from '../../test/tokens.ts'
+import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { attestSat, tokenFingerprint } from './attest-sat.ts'
 import { SatKeyVerifier } from './sat-key-verifier.ts'
 
@@ -89,7 +99,11 @@ describe('attestSat in TokenReview mode', () => {
       ],
       serviceAccount: 'spire:spire-agent',
       reattestable: false,
-      singleUseToken: { fingerprint: createHash('sha256').update(token).digest('hex') },
+      singleUseToken: {
+        fingerprint: createHash('sha256')
+          .update(token.slice(0, token.lastIndexOf('.')))
+          .digest('hex'),
+      },
     })
   })
 })
@@ -115,17 +129,47 @@ describe('attestSat in local key mode', () => {
     expect(agent.singleUseToken?.fingerprint).toBe(tokenFingerprint(token))
   })
 
-  it("records a projected token's expiry for pruning its claim", async () => {
+  it('keeps the claim of a projected token while the leeway still accepts the token', async () => {
     const issuer = 'https://kubernetes.default.svc.cluster.local'
-    const projected = new SatKeyVerifier({ cluster: 'legacy', keys: [keys.publicKey], issuer })
     const claims = projectedClaims({ issuer })
+    // Two minutes past `exp`: the 5 minutes' leeway still accepts the token.
+    const now = () => new Date(((claims.exp as number) + 120) * 1000)
+    const projected = new SatKeyVerifier({ cluster: 'legacy', keys: [keys.publicKey], issuer, now })
     const token = await signedToken(claims, keys.privateKey, 'RS256')
-    const agent = await attestSat({
-      ...base,
-      verification: { kind: 'service-account-keys', verifier: projected },
-      token,
+    const verification = { kind: 'service-account-keys' as const, verifier: projected }
+    const dataDir = await mkdtemp(join(tmpdir(), 'k8s-attest-sat-'))
+    const store = await openAgentStore({
+      databaseType: 'sqlite3',
+      connectionString: join(dataDir, 'db.sqlite3'),
+      now,
     })
-    expect(agent.singleUseToken?.expiresAt).toEqual(new Date((claims.exp as number) * 1000))
+    try {
+      const first = await attestSat({ ...base, verification, token })
+      const { fingerprint, expiresAt } = first.singleUseToken ?? { fingerprint: '' }
+      expect(await store.claimSatToken(fingerprint, expiresAt)).toBe(true)
+      await store.pruneSatTokenClaims()
+      const replay = await attestSat({ ...base, verification, token })
+      expect(await store.claimSatToken(replay.singleUseToken?.fingerprint ?? '')).toBe(false)
+    } finally {
+      await store.close()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it('claims an ECDSA token under one fingerprint, whichever of its two valid signatures it carries', async () => {
+    const ecKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const verifier = new SatKeyVerifier({
+      cluster: 'legacy',
+      keys: [ecKeys.publicKey],
+      issuer: 'kubernetes/serviceaccount',
+    })
+    const token = await signedToken(legacyClaims(), ecKeys.privateKey, 'ES256')
+    const mirrored = withMirroredEcdsaSignature(token)
+    expect(mirrored).not.toBe(token)
+    const verification = { kind: 'service-account-keys' as const, verifier }
+    const original = await attestSat({ ...base, verification, token })
+    const replay = await attestSat({ ...base, verification, token: mirrored })
+    expect(replay.singleUseToken?.fingerprint).toBe(original.singleUseToken?.fingerprint)
   })
 
   it('refuses a forged token before looking at its claims', async () => {

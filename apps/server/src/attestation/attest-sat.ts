@@ -11,7 +11,7 @@ import {
 } from '@k8s-attest/core'
 import type { ClusterClient } from '../kubernetes/cluster-client.ts'
 import type { AttestedAgent } from './attested-agent.ts'
-import type { SatKeyVerifier } from './sat-key-verifier.ts'
+import { SAT_CLOCK_LEEWAY_SECONDS, type SatKeyVerifier } from './sat-key-verifier.ts'
 
 /** How a k8s_sat cluster's tokens are verified (`use_token_review_api_validation`). */
 export type SatTokenVerification =
@@ -39,8 +39,8 @@ export interface SatAttestationInput {
  * issuer and time checks) → the service account is allowed → a new ID
  * `…/k8s_sat/<cluster>/<UUID>`.
  *
- * Unlike SPIRE, a SAT token attests only once: the result carries the token's SHA-256
- * fingerprint for the caller to claim after its own remaining checks, so that a refused
+ * Unlike SPIRE, a SAT token attests only once: the result carries the token's fingerprint
+ * (see {@link tokenFingerprint}) for the caller to claim after its own remaining checks, so that a refused
  * attempt does not spend the token but a replayed one is refused.
  *
  * @throws {AttestError} naming the failed check.
@@ -80,12 +80,25 @@ export async function attestSat(input: SatAttestationInput): Promise<AttestedAge
     reattestable: false,
     singleUseToken: {
       fingerprint: tokenFingerprint(token),
-      ...(typeof expiry === 'number' ? { expiresAt: new Date(expiry * 1000) } : {}),
+      // A token is still accepted for a while after `exp` (this server's leeway, the API
+      // server's, clock skew between them): its claim must outlive that, or pruning it
+      // would let the token attest again.
+      ...(typeof expiry === 'number'
+        ? { expiresAt: new Date((expiry + SAT_CLOCK_LEEWAY_SECONDS) * 1000) }
+        : {}),
     },
   }
 }
 
-/** SHA-256 of the token, lowercase hex: what is stored instead of the token. */
+/**
+ * What a SAT token is claimed under: SHA-256 (lowercase hex) of its signed part, `header.payload`,
+ * not of the whole token. The signature's spelling is malleable without any key — lenient
+ * base64url decoders (Node's, Go's) ignore the unused bits of its last character, and an ECDSA
+ * signature `(r, s)` is as valid as `(r, n − s)` — so a fingerprint over the whole token would
+ * let one token attest again under another spelling. The signed part cannot change without
+ * breaking the signature. The token itself is never stored.
+ */
 export function tokenFingerprint(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
+  const signedPart = token.slice(0, token.lastIndexOf('.'))
+  return createHash('sha256').update(signedPart).digest('hex')
 }

@@ -28,8 +28,8 @@ export interface AttestedAgent {
 
 /** A SAT token to be claimed once. */
 export interface SingleUseToken {
-  /** SHA-256 of the token, 64 lowercase hex digits; the token itself is never stored. */
+  /** `tokenFingerprint(token)`: SHA-256 of its signed part, 64 lowercase hex digits. */
   readonly fingerprint: string
-  /** The token's `exp`, when it has one: the claim can be pruned after it. */
+  /** When the token has an `exp`: `exp` plus the clock leeway; the claim can be pruned after it. */
   readonly expiresAt?: Date
 }

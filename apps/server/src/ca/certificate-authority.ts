@@ -29,7 +29,10 @@ export interface CertificateAuthorityOptions {
   readonly now?: () => Date
 }
 
-/** What a call to {@link CertificateAuthority.rotateIfDue} changed. */
+/**
+ * What a call to {@link CertificateAuthority.rotateIfDue} changed — that call only: a rotation
+ * run by a signature is reported to nobody.
+ */
 export interface RotationOutcome {
   /** Another CA signs from now on: reissue the serving certificate. */
   readonly signingCaChanged: boolean
@@ -78,8 +81,10 @@ const MAX_RECONCILE_ROUNDS = 3
  * Rotation runs when the CA is opened, whenever {@link rotateIfDue} is called, and before each
  * signature, so a signature never uses a CA past its takeover time even if nobody calls
  * `rotateIfDue`. Call it on a timer anyway (e.g. every minute, or at
- * {@link nextRotationCheckAt}): its outcome says when to reissue the serving certificate
- * ({@link issueServingCertificate}), whose lifetime is the signing CA's remaining lifetime.
+ * {@link nextRotationCheckAt}), then reissue the serving certificate
+ * ({@link issueServingCertificate}, whose lifetime is the signing CA's remaining lifetime) when
+ * {@link signingCertificatePem} is not the one that issued it. Its outcome alone cannot tell:
+ * a signature may have run the rotation first.
  *
  * One server process per `data_dir` is the intended deployment. Several processes sharing one
  * stay safe (files are published without overwriting, and all agree on which CA signs), but each
@@ -196,7 +201,7 @@ export class CertificateAuthority {
    * Issues a new key and certificate for the server's own TLS listener: URI SAN
    * `spiffe://<td>/spire/server` (SPIRE's server ID, which agents check), the given DNS names
    * and IP addresses, extKeyUsage serverAuth. It is valid until the signing CA expires, and
-   * must be reissued when {@link rotateIfDue} reports `signingCaChanged` (the new CA takes over
+   * must be reissued when another CA signs (the new CA takes over
    * while the old one still has 1/6 of its lifetime, so the old certificate never lapses in
    * between). Issue one on every start.
    */

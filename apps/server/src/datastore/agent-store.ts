@@ -177,14 +177,14 @@ export interface AgentStore {
    * `true` the first time, `false` for every later claim: of any number of
    * concurrent claims, across processes, exactly one is first.
    *
-   * @param fingerprint SHA-256 of the token, 64 lowercase hex digits (computed by the caller; the token itself is never stored).
-   * @param expiresAt The token's `exp`, if it has one: the claim may be pruned after it.
+   * @param fingerprint The token's fingerprint, 64 lowercase hex digits (SHA-256, computed by the caller; the token itself is never stored).
+   * @param expiresAt When the token can no longer attest (its `exp` plus clock leeway), if it expires: the claim may be pruned after it.
    */
   claimSatToken(fingerprint: string, expiresAt?: Date): Promise<boolean>
 
   /**
-   * Deletes claims whose token expired at or before the store's clock (a token
-   * past `exp` fails TokenReview anyway, so its claim no longer matters).
+   * Deletes claims whose `expiresAt` is at or before the store's clock (the
+   * token can no longer attest, so its claim no longer matters).
    * Claims without an expiry are kept. Resolves the number deleted.
    */
   pruneSatTokenClaims(): Promise<number>
