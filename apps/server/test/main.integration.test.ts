@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -80,6 +81,29 @@ it('exits 1 with the reason when the CA in data_dir belongs to another trust dom
   expect(captured.stderr()).toMatch(
     /^cannot start: the CA cannot be used \(ATT_ERR_CA_STORE_INVALID\): .*one\.example/,
   )
+})
+
+it('exits 1 with one line when its port is taken', async () => {
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  const { port } = taken.address() as AddressInfo
+  try {
+    const file = join(dir, 'taken.conf')
+    const dataDir = join(dir, 'taken')
+    await writeFile(
+      file,
+      configText(
+        `trust_domain = "example.org"\nbind_address = "127.0.0.1"\nbind_port = ${port}\ndata_dir = "${dataDir}"`,
+      ),
+    )
+    const captured = captureIo()
+    expect(await runCli(['run', '-config', file], captured.io)).toBe(1)
+    expect(captured.stderr()).toMatch(
+      new RegExp(`^cannot start: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+    )
+  } finally {
+    await new Promise((resolve) => taken.close(resolve))
+  }
 })
 
 it('runs from a config file with -expandEnv, serves over TLS, and exits 0 on SIGTERM', async () => {

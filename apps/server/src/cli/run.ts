@@ -4,7 +4,7 @@ import { buildApp } from '../app.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
 import { loadServerConfig } from '../config/load-server-config.ts'
 import { openAgentStore } from '../datastore/open-agent-store.ts'
-import { createClusterClients } from '../kubernetes/cluster-clients.ts'
+import { closeClusterClients, createClusterClients } from '../kubernetes/cluster-clients.ts'
 import { createLogger } from '../logging/logger.ts'
 import { ServerMetrics } from '../metrics/metrics.ts'
 import type { CliIo } from './cli-io.ts'
@@ -65,13 +65,28 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
   const clusterClients = createClusterClients(config.nodeAttestors, {
     onCall: (cluster, call) => metrics.recordKubeApiCall(cluster, call),
   })
-  const app = await buildApp(config, { store, ca, clusterClients, logger, metrics })
+  let app: Awaited<ReturnType<typeof buildApp>>
+  try {
+    app = await buildApp(config, { store, ca, clusterClients, logger, metrics })
+  } catch (error) {
+    // Before buildApp returns, nothing owns the store and the cluster connections but us.
+    await closeClusterClients(clusterClients)
+    await store.close()
+    throw error
+  }
+  try {
+    await app.listen({ host: config.bindAddress, port: config.bindPort })
+  } catch (error) {
+    await app.close()
+    const reason = error instanceof Error ? error.message : String(error)
+    io.stderr(`cannot start: cannot listen on ${config.bindAddress}:${config.bindPort}: ${reason}\n`)
+    return 1
+  }
   closeWithGrace({ delay: GRACE_MS, logger }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'closing after an uncaught error')
     else logger.info({ signal }, 'closing')
     await app.close()
   })
-  await app.listen({ host: config.bindAddress, port: config.bindPort })
   return 0
 }
 
