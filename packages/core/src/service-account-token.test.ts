@@ -17,6 +17,12 @@ const kubernetesIo = (claims: Record<string, unknown>): Record<string, unknown> 
   claims['kubernetes.io'] as Record<string, unknown>
 
 /** Decodes `token`, expecting a malformed-token error with `check`, and returns the message. */
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/** The base64url character one bit away: the same bytes when that bit encodes none. */
+const respell = (character: string): string =>
+  BASE64URL_ALPHABET.charAt(BASE64URL_ALPHABET.indexOf(character) ^ 1)
+
 function rejectionOf(token: string, check: string): string {
   const error = catchAttestError(() => decodeServiceAccountTokenUnverified(token))
   expect(error.code).toBe('ATT_ERR_TOKEN_MALFORMED')
@@ -224,6 +230,32 @@ describe('rejections of the compact serialization', () => {
       `malformed service account token: the ${part} part has an impossible base64url length`,
     )
   })
+
+  it.each([
+    ['header', 'header_base64url', 0],
+    ['payload', 'payload_base64url', 1],
+  ])(
+    '%s part: refuses a respelling that sets the unused bits of its last character',
+    (part, check, index) => {
+      // kube-apiserver's JOSE library decodes base64url leniently and re-encodes the decoded bytes
+      // to check the signature, so a respelled header or payload still verifies there. Refusing
+      // it here keeps one token from getting past single-use checks under several spellings.
+      const padded = (json: string) => (base64url.encode(json).length % 4 === 0 ? `${json} ` : json)
+      const parts = [
+        base64url.encode(padded(JSON.stringify(KUBE_HEADER))),
+        base64url.encode(padded(JSON.stringify(projectedClaims()))),
+        signature,
+      ]
+      const canonical = parts[index] ?? ''
+      const respelled = `${canonical.slice(0, -1)}${respell(canonical.at(-1) ?? '')}`
+      expect(base64url.decode(respelled)).toEqual(base64url.decode(canonical))
+      expect(() => decodeServiceAccountTokenUnverified(parts.join('.'))).not.toThrow()
+      parts[index] = respelled
+      expect(rejectionOf(parts.join('.'), check)).toBe(
+        `malformed service account token: the ${part} part is not canonical base64url (its last character sets bits that encode no byte)`,
+      )
+    },
+  )
 
   it.each([
     ['header', 'header_json', (part: string) => `${part}.${payload}.${signature}`],

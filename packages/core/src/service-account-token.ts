@@ -192,6 +192,7 @@ export type DecodedServiceAccountToken =
   | DecodedProjectedServiceAccountToken
   | DecodedLegacyServiceAccountToken
 
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const BASE64URL = /^[A-Za-z0-9_-]*$/
 /** `fatal` makes invalid UTF-8 an error instead of silently becoming U+FFFD. */
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
@@ -204,7 +205,8 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
  * Checks, each with its `details.check`: a string (`token_type`) of at most
  * 16 KiB (`token_size`); three `.`-separated parts (`token_parts`); each part
  * non-empty base64url (`header_base64url`, `payload_base64url`,
- * `signature_base64url`); header and payload UTF-8 JSON objects
+ * `signature_base64url`), header and payload spelled canonically (no bits set
+ * that encode no byte, so a signed part has one spelling only); header and payload UTF-8 JSON objects
  * (`header_json`, `payload_json`); a string `alg` (`header_alg`) and, if
  * present, a string `kid` (`header_kid`); required claims present
  * (`claim_missing`, the claim in `details.value`) and every known claim of the
@@ -293,6 +295,27 @@ function checkBase64url(encoded: string, part: PartName): void {
   }
   // Four characters carry three bytes; a lone trailing character carries none.
   if (encoded.length % 4 === 1) throw malformed(check, `the ${part} part has an impossible base64url length`)
+  // The signature's spelling is left alone: it is not part of what is signed, and the server
+  // keys single use on the signed part, `header.payload`, for that reason.
+  if (part !== 'signature' && !hasCanonicalEnding(encoded)) {
+    throw malformed(
+      check,
+      `the ${part} part is not canonical base64url (its last character sets bits that encode no byte)`,
+    )
+  }
+}
+
+/**
+ * Whether the bits of the last character that encode no byte are zero, as every encoder writes
+ * them (RFC 4648 §3.5). Lenient decoders — Node's, Go's, and so kube-apiserver's JOSE library,
+ * which re-encodes what it decoded to check the signature — ignore those bits, so without this
+ * one signed header or payload has up to 16 spellings that all verify.
+ */
+function hasCanonicalEnding(encoded: string): boolean {
+  // 2 trailing characters carry 12 bits for 1 byte, 3 carry 18 bits for 2 bytes.
+  const unusedBits = [0, 0, 4, 2][encoded.length % 4] ?? 0
+  const last = BASE64URL_ALPHABET.indexOf(encoded.charAt(encoded.length - 1))
+  return (last & ((1 << unusedBits) - 1)) === 0
 }
 
 function decodeJsonObject(encoded: string, part: 'header' | 'payload'): Readonly<Record<string, unknown>> {

@@ -311,6 +311,15 @@ describe('admin API schemas', () => {
     expect(check({ selector: 'ab' })).toBe(false)
     expect(check({ sort: 'name' })).toBe(false)
   })
+
+  it('AgentListQuerySchema bounds every string filter', () => {
+    const { check } = validator(AgentListQuerySchema)
+    expect(check({ cluster: 'c'.repeat(253) })).toBe(true)
+    expect(check({ cluster: 'c'.repeat(254) })).toBe(false)
+    expect(check({ selector: `k8s_psat:agent_pod_label:${'v'.repeat(2048)}` })).toBe(false)
+    expect(check({ page_token: 't'.repeat(4096) })).toBe(true)
+    expect(check({ page_token: 't'.repeat(4097) })).toBe(false)
+  })
 })
 
 describe('WIRE_PATHS', () => {

@@ -204,14 +204,21 @@ export type AgentView = Static<typeof AgentViewSchema>
 /** `GET /v1/admin/agents` query. */
 export const AgentListQuerySchema = Type.Object(
   {
-    cluster: Type.Optional(Type.String({ minLength: 1 })),
+    cluster: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
     attestor: Type.Optional(AttestorTypeSchema),
     selector: Type.Optional(
-      Type.String({ minLength: 3, description: 'type:value, e.g. k8s_psat:agent_ns:spire' }),
+      Type.String({
+        minLength: 3,
+        // A label selector is at most ~340 characters (a 253-character key, a 63-character value).
+        maxLength: 1024,
+        description: 'type:value, e.g. k8s_psat:agent_ns:spire',
+      }),
     ),
     banned: Type.Optional(Type.Boolean()),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-    page_token: Type.Optional(Type.String({ minLength: 1 })),
+    page_token: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 4096, description: 'next_page_token of the previous page' }),
+    ),
   },
   { additionalProperties: false },
 )

@@ -22,6 +22,16 @@ describe('parseDuration', () => {
     ['2000000ns', 2],
     ['-1m', -60_000],
     ['+2m', 120_000],
+    // Exact to the nanosecond, as Go's integer arithmetic is: no float drift from the fraction.
+    ['2.3h', 8_280_000],
+    ['1.1s', 1_100],
+    ['0.7m', 42_000],
+    // Go truncates below a nanosecond.
+    ['0.0000000001s', 0],
+    ['1.0000000019s', 1_000.000001],
+    // Go's limits: int64 nanoseconds, one more on the negative side.
+    ['2562047h47m16.854775807s', 9_223_372_036_854.775],
+    ['-2562047h47m16.854775808s', -9_223_372_036_854.775],
   ])('reads %j as Go does', (text, milliseconds) => {
     expect(parseDuration(text)).toEqual({ ok: true, milliseconds })
   })
@@ -37,6 +47,9 @@ describe('parseDuration', () => {
     ['h', 'expected a number at "h"'],
     ['1h.m', 'expected a number at ".m"'],
     ['2562048h', 'is out of range (Go allows at most 2562047h)'],
+    ['2562047h47m16.854775808s', 'is out of range (Go allows at most 2562047h)'],
+    ['9223372036854775808ns', 'is out of range (Go allows at most 2562047h)'],
+    ['-2562047h47m16.854775809s', 'is out of range (Go allows at most 2562047h)'],
   ])('refuses %j: %s', (text, reason) => {
     expect(parseDuration(text)).toEqual({ ok: false, reason })
   })

@@ -7,21 +7,26 @@
  *
  * @see https://pkg.go.dev/time#ParseDuration
  */
-const MS_PER_UNIT: Readonly<Record<string, number>> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3, // U+00B5 MICRO SIGN, as Go accepts it
-  μs: 1e-3, // U+03BC GREEK SMALL LETTER MU, as Go accepts it
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
+const NS_PER_UNIT: Readonly<Record<string, bigint>> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n, // U+00B5 MICRO SIGN, as Go accepts it
+  μs: 1_000n, // U+03BC GREEK SMALL LETTER MU, as Go accepts it
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
 }
+
+const NS_PER_MS = 1_000_000n
 
 const UNIT_NAMES = 'ns, us, ms, s, m, h'
 
-/** Go keeps durations as int64 nanoseconds; anything longer (about 106,751 days) is an error there. */
-const MAX_GO_DURATION_MS = 9_223_372_036_854.775
+/**
+ * Go keeps durations as int64 nanoseconds (about 106,751 days); anything longer is an error there.
+ * The negative side reaches one nanosecond further, as int64 does.
+ */
+const MAX_GO_DURATION_NS = 2n ** 63n - 1n
 
 /** The outcome of {@link parseDuration}: milliseconds, or why the text is not a duration. */
 export type ParsedDuration =
@@ -29,9 +34,10 @@ export type ParsedDuration =
   | { readonly ok: false; readonly reason: string }
 
 /**
- * Parses a Go duration string into milliseconds: fractional for units below a millisecond, and
- * possibly zero or negative, because range checks belong to the caller, which knows what the
- * duration is for. `reason` completes a sentence about the text (`"1 day": unknown unit " day"`).
+ * Parses a Go duration string into milliseconds, exactly as Go reads it to the nanosecond (a
+ * fraction below a nanosecond is truncated, as Go truncates it): fractional for units below a
+ * millisecond, and possibly zero or negative, because range checks belong to the caller, which
+ * knows what the duration is for. `reason` completes a sentence about the text (`"1 day": unknown unit " day"`).
  *
  * @example
  * ```ts
@@ -49,7 +55,9 @@ export function parseDuration(text: string): ParsedDuration {
   if (rest === '0') return { ok: true, milliseconds: 0 }
   if (rest === '') return { ok: false, reason: 'is empty' }
 
-  let total = 0
+  // Summed in integer nanoseconds, as Go does, so "2.3h" is exactly 8,280,000 ms and the range
+  // check is exact; floating point would drift (2.3 × 3,600,000 = 8,279,999.999999999).
+  let totalNs = 0n
   while (rest !== '') {
     const number = /^(\d*)(?:\.(\d*))?/.exec(rest)
     const numberText = number?.[0] ?? ''
@@ -63,15 +71,21 @@ export function parseDuration(text: string): ParsedDuration {
     if (unit === undefined) {
       return { ok: false, reason: `missing unit after ${JSON.stringify(numberText)} (units: ${UNIT_NAMES})` }
     }
-    const scale = MS_PER_UNIT[unit]
-    if (scale === undefined) {
+    const unitNs = NS_PER_UNIT[unit]
+    if (unitNs === undefined) {
       return { ok: false, reason: `unknown unit ${JSON.stringify(unit)} (units: ${UNIT_NAMES})` }
     }
     rest = rest.slice(unit.length)
-    total += Number(`${whole === '' ? '0' : whole}.${fraction === '' ? '0' : fraction}`) * scale
+    totalNs += BigInt(whole === '' ? '0' : whole) * unitNs
+    // The fraction's share, truncated to whole nanoseconds as Go truncates it.
+    if (fraction !== '') totalNs += (BigInt(fraction) * unitNs) / 10n ** BigInt(fraction.length)
   }
-  if (total > MAX_GO_DURATION_MS) return { ok: false, reason: 'is out of range (Go allows at most 2562047h)' }
-  return { ok: true, milliseconds: sign * total }
+  if (totalNs > MAX_GO_DURATION_NS + (sign < 0 ? 1n : 0n)) {
+    return { ok: false, reason: 'is out of range (Go allows at most 2562047h)' }
+  }
+  // Whole milliseconds and the nanosecond rest apart, so both convert to numbers exactly.
+  const milliseconds = Number(totalNs / NS_PER_MS) + Number(totalNs % NS_PER_MS) / 1e6
+  return { ok: true, milliseconds: milliseconds === 0 ? 0 : sign * milliseconds }
 }
 
 /**

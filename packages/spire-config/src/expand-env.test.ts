@@ -34,6 +34,12 @@ describe('expandEnv (Go os.ExpandEnv semantics)', () => {
     expect(expandEnv(text, env)).toBe(expected)
   })
 
+  it("expands only the environment's own variables, never what a plain object inherits", () => {
+    // Go's os.Getenv knows nothing of Object.prototype: these are unset variables there.
+    expect(expandEnv('[$constructor][${toString}][$__proto__][$hasOwnProperty]', {})).toBe('[][][][]')
+    expect(expandEnv('[$constructor]', { constructor: 'set' })).toBe('[set]')
+  })
+
   it('inserts values as they are, without expanding them again', () => {
     expect(expandEnv('$A', { A: '$B', B: 'no' })).toBe('$B')
   })

@@ -34,12 +34,21 @@ export function expandEnv(text: string, env: Environment): string {
     if (text[index] !== '$') continue
     out += text.slice(copiedUpTo, index)
     const { name, width } = shellNameAt(text, index + 1)
-    if (name !== undefined) out += env[name] ?? ''
+    if (name !== undefined) out += lookUp(env, name)
     else if (width === 0) out += '$'
     index += width
     copiedUpTo = index + 1
   }
   return out + text.slice(copiedUpTo)
+}
+
+/**
+ * The variable `name`, or `''` when it is unset. Only the environment's own keys count: a plain
+ * object also answers `constructor` or `toString` from its prototype, which Go's `os.Getenv` knows
+ * nothing of, so `$constructor` must expand to `''`, not to a function's source text.
+ */
+function lookUp(env: Environment, name: string): string {
+  return Object.hasOwn(env, name) ? (env[name] ?? '') : ''
 }
 
 const SHELL_SPECIAL_CHARACTER = /^[*#$@!?\-0-9]$/

@@ -95,8 +95,10 @@ export async function attestSat(input: SatAttestationInput): Promise<AttestedAge
  * not of the whole token. The signature's spelling is malleable without any key — lenient
  * base64url decoders (Node's, Go's) ignore the unused bits of its last character, and an ECDSA
  * signature `(r, s)` is as valid as `(r, n − s)` — so a fingerprint over the whole token would
- * let one token attest again under another spelling. The signed part cannot change without
- * breaking the signature. The token itself is never stored.
+ * let one token attest again under another spelling. The signed part has exactly one spelling
+ * here because core's decoder, which every token passes first, refuses non-canonical base64url
+ * in header and payload (a lenient verifier would otherwise accept a respelled signed part).
+ * The token itself is never stored.
  */
 export function tokenFingerprint(token: string): string {
   const signedPart = token.slice(0, token.lastIndexOf('.'))
