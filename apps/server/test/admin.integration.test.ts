@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createPrivateKey, X509Certificate } from 'node:crypto'
+import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,8 +11,8 @@ import { KubeWorld } from './kube-world.ts'
 import { ADMIN_ID, ADMIN_TOKEN, newAgentKey, type RunningServer, startServer } from './server-harness.ts'
 
 /*
- * The admin API over HTTPS (bearer token and mTLS admin SVID) and the `agent` CLI verbs end to
- * end against it.
+ * The admin API over HTTPS (bearer token and mTLS admin SVID), the `agent` CLI verbs end to
+ * end against it, and `x509 mint`, which issues the admin SVIDs those verbs present.
  */
 
 let world: KubeWorld
@@ -40,7 +41,13 @@ async function attestedPsatAgent(): Promise<string> {
   return response.body.spiffe_id as string
 }
 
-/** An X.509 SVID for `spiffeId` from the server's CA, as an admin tool would hold. */
+async function cli(...args: string[]) {
+  const captured = captureIo()
+  const status = await runCli(args, captured.io)
+  return { status, stdout: captured.stdout(), stderr: captured.stderr() }
+}
+
+/** An X.509 SVID for `spiffeId` signed directly by the server's CA (bypassing every CLI check). */
 async function svidFor(spiffeId: string) {
   const key = await newAgentKey()
   const issued = await server.ca.signAgentCsr(key.csrPem, spiffeId)
@@ -134,11 +141,6 @@ describe('admin verbs', () => {
 })
 
 describe('k8s-attest-server agent …', () => {
-  async function cli(...args: string[]) {
-    const captured = captureIo()
-    const status = await runCli(args, captured.io)
-    return { status, stdout: captured.stdout(), stderr: captured.stderr() }
-  }
   const connection = () => [
     '-serverAddress',
     server.url.replace('https://', ''),
@@ -177,25 +179,6 @@ describe('k8s-attest-server agent …', () => {
     expect(gone.stderr).toContain('ATT_ERR_AGENT_NOT_FOUND, HTTP 404')
   })
 
-  it('authenticates with an admin SVID', async () => {
-    const svid = await svidFor(ADMIN_ID)
-    await writeFile(join(files, 'admin.pem'), svid.cert)
-    await writeFile(join(files, 'admin-key.pem'), svid.key)
-    const listed = await cli(
-      'agent',
-      'list',
-      '-serverAddress',
-      server.url.replace('https://', ''),
-      '-trustBundle',
-      join(files, 'bundle.pem'),
-      '-certFile',
-      join(files, 'admin.pem'),
-      '-keyFile',
-      join(files, 'admin-key.pem'),
-    )
-    expect(listed.status).toBe(0)
-  })
-
   it('prints the refusal of a wrong token and exits 1', async () => {
     await writeFile(join(files, 'wrong-token'), 'nope')
     const result = await cli(
@@ -217,5 +200,161 @@ describe('k8s-attest-server agent …', () => {
     expect(unknown.status).toBe(2)
     expect(unknown.stderr).toContain('flag provided but not defined: -bogus')
     expect((await cli('agent', 'nuke')).stderr).toContain('unknown agent command "nuke"')
+  })
+})
+
+describe('k8s-attest-server x509 mint', () => {
+  const OTHER_DOMAIN_ADMIN = 'spiffe://other.org/admin'
+
+  /** A server.conf for `dataDir` as an operator would have it next to the server. */
+  async function serverConf(name: string, dataDir: string): Promise<string> {
+    const path = join(files, name)
+    await writeFile(
+      path,
+      `server {
+  trust_domain = "example.org"
+  data_dir = ${JSON.stringify(dataDir)}
+  agent_ttl = "1h"
+  admin {
+    admin_ids = [${JSON.stringify(ADMIN_ID)}, ${JSON.stringify(OTHER_DOMAIN_ADMIN)}]
+  }
+}
+plugins {
+  DataStore "sql" {
+    plugin_data {
+      database_type = "sqlite3"
+    }
+  }
+  NodeAttestor "k8s_psat" {
+    plugin_data {
+      clusters = {
+        "demo" = {
+          service_account_allow_list = ["spire:spire-agent"]
+        }
+      }
+    }
+  }
+}
+`,
+    )
+    return path
+  }
+  const mint = async (...args: string[]) =>
+    cli('x509', 'mint', '-config', await serverConf('server.conf', server.dataDir), ...args)
+
+  /** Each PEM certificate in `text`, parsed. */
+  function certificatesIn(text: string): X509Certificate[] {
+    return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map(
+      ([pem]) => new X509Certificate(pem),
+    )
+  }
+
+  it('mints an admin SVID that `agent list -certFile/-keyFile` authenticates with', async () => {
+    const spiffeId = await attestedPsatAgent()
+    const out = join(files, 'minted')
+    const minted = await mint('-spiffeID', ADMIN_ID, '-write', out)
+    expect(minted).toEqual({
+      status: 0,
+      stdout: `X509-SVID written to ${join(out, 'svid.pem')}\nPrivate key written to ${join(out, 'key.pem')}\nRoot CAs written to ${join(out, 'bundle.pem')}\n`,
+      stderr: '',
+    })
+    expect((await stat(join(out, 'key.pem'))).mode & 0o777).toBe(0o600)
+    const [leaf, issuer] = certificatesIn(await readFile(join(out, 'svid.pem'), 'utf8'))
+    expect(leaf?.subjectAltName).toBe(`URI:${ADMIN_ID}`)
+    expect(leaf?.checkPrivateKey(createPrivateKey(await readFile(join(out, 'key.pem'))))).toBe(true)
+    expect(issuer?.raw.equals(new X509Certificate(server.ca.signingCertificatePem).raw)).toBe(true)
+    // agent_ttl (1h) by default, at the second precision of X.509 times.
+    expect(Date.parse(leaf?.validTo ?? '') - Date.now()).toBeGreaterThan(3_600_000 - 60_000)
+    expect(Date.parse(leaf?.validTo ?? '') - Date.now()).toBeLessThanOrEqual(3_600_000)
+
+    const listed = await cli(
+      'agent',
+      'list',
+      '-serverAddress',
+      server.url.replace('https://', ''),
+      '-trustBundle',
+      join(out, 'bundle.pem'),
+      '-certFile',
+      join(out, 'svid.pem'),
+      '-keyFile',
+      join(out, 'key.pem'),
+    )
+    expect(listed.status).toBe(0)
+    expect(listed.stdout).toContain(`SPIFFE ID         : ${spiffeId}`)
+  })
+
+  it('prints the SVID, its key and the root CAs without -write, for the ttl asked', async () => {
+    const minted = await mint('-spiffeID', ADMIN_ID, '-ttl', '10m')
+    expect(minted.status).toBe(0)
+    expect(minted.stdout).toMatch(
+      /^X509-SVID:\n(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+?-----END CERTIFICATE-----\n){2}\nPrivate key:\n-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+?-----END PRIVATE KEY-----\n\nRoot CAs:\n(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+?-----END CERTIFICATE-----\n)+\n$/,
+    )
+    const [leaf] = certificatesIn(minted.stdout)
+    expect(leaf?.subjectAltName).toBe(`URI:${ADMIN_ID}`)
+    expect(Date.parse(leaf?.validTo ?? '') - Date.now()).toBeGreaterThan(600_000 - 60_000)
+    expect(Date.parse(leaf?.validTo ?? '') - Date.now()).toBeLessThanOrEqual(600_000)
+  })
+
+  it("says so when the signing CA's expiry cuts the ttl short", async () => {
+    const minted = await mint('-spiffeID', ADMIN_ID, '-ttl', '1000h')
+    expect(minted.status).toBe(0)
+    expect(minted.stderr).toMatch(
+      /^X509-SVID lifetime was capped shorter than the requested ttl by the signing CA's expiry; expires "\S+"\n$/,
+    )
+  })
+
+  it('refuses a SPIFFE ID that is not an admin ID, naming the allowed ones, and writes nothing', async () => {
+    const out = join(files, 'refused')
+    const agentId = 'spiffe://example.org/spire/agent/k8s_psat/demo/1234'
+    const refused = await mint('-spiffeID', agentId, '-write', out)
+    expect(refused).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `Error: SPIFFE ID "${agentId}" is not one of server.admin.admin_ids in ${join(files, 'server.conf')} (allowed: "${ADMIN_ID}", "${OTHER_DOMAIN_ADMIN}"); x509 mint issues admin SVIDs only, never agent or server identities (ATT_ERR_CLI_MINT_REFUSED)\n`,
+    })
+    await expect(access(out)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('refuses an admin ID of another trust domain, which this CA cannot sign for', async () => {
+    const refused = await mint('-spiffeID', OTHER_DOMAIN_ADMIN)
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toBe(
+      `Error: SPIFFE ID "${OTHER_DOMAIN_ADMIN}" is in trust domain "other.org", but this server's CA signs for "example.org" only; an admin of another trust domain needs an SVID from that trust domain (ATT_ERR_CLI_MINT_REFUSED)\n`,
+    )
+  })
+
+  it('refuses to create a CA: data_dir must hold the server’s', async () => {
+    const emptyDataDir = join(files, 'no-server-yet')
+    const refused = await cli(
+      'x509',
+      'mint',
+      '-config',
+      await serverConf('fresh.conf', emptyDataDir),
+      '-spiffeID',
+      ADMIN_ID,
+    )
+    expect(refused).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `Error: no CA key in ${join(emptyDataDir, 'ca')}: start the server with this configuration once (it creates the CA), or check data_dir (ATT_ERR_CLI_MINT_REFUSED)\n`,
+    })
+    await expect(access(emptyDataDir)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('explains bad usage and exits 2', async () => {
+    const missing = await mint()
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toMatch(/^x509 mint: -spiffeID is required: one of server.admin.admin_ids\n/)
+    expect(missing.stderr).toContain('already fully trusted')
+    expect(missing.stderr).toContain('Usage of x509 mint:\n  -config string')
+
+    const badUnit = await mint('-spiffeID', ADMIN_ID, '-ttl', '1d')
+    expect(badUnit.status).toBe(2)
+    expect(badUnit.stderr).toMatch(/^invalid value "1d" for flag -ttl: .*unit/)
+    const tooShort = await mint('-spiffeID', ADMIN_ID, '-ttl', '0s')
+    expect(tooShort.status).toBe(2)
+    expect(tooShort.stderr).toMatch(/^invalid value "0s" for flag -ttl: must be at least 1s/)
+
+    expect((await cli('x509', 'burn')).stderr).toContain('unknown x509 command "burn"; expected one of mint')
   })
 })

@@ -264,6 +264,18 @@ describe('CertificateAuthority', () => {
       )
     })
 
+    it('takes another lifetime when asked (x509 mint -ttl), still cut at the CA expiry', async () => {
+      const ca = await open()
+      const { pem } = await createTestCsr()
+      const svid = await ca.signAgentCsr(pem, AGENT_ID, { ttlMs: 2 * HOUR })
+      expect(svid.notAfter).toEqual(new Date(START.getTime() + 2 * HOUR))
+      const capped = await ca.signAgentCsr(pem, AGENT_ID, { ttlMs: 100 * HOUR })
+      expect(capped.notAfter).toEqual(new Date(START.getTime() + 6 * HOUR))
+      await expect(ca.signAgentCsr(pem, AGENT_ID, { ttlMs: 0 })).rejects.toThrow(
+        new TypeError('ttlMs must be a positive number of milliseconds; got 0'),
+      )
+    })
+
     it("cuts the SVID at the signing CA's expiry", async () => {
       const ca = await open({ agentTtlMs: 1.5 * HOUR })
       clock.advance(4.9 * HOUR)

@@ -40,6 +40,15 @@ export interface RotationOutcome {
   readonly bundleChanged: boolean
 }
 
+/** Options of {@link CertificateAuthority.signAgentCsr}. */
+export interface SignCsrOptions {
+  /**
+   * Lifetime of the certificate instead of `agent_ttl`, still cut at the signing CA's expiry.
+   * Only operators choose it (`x509 mint -ttl`); attestation always uses `agent_ttl`.
+   */
+  readonly ttlMs?: number
+}
+
 /** The server's own TLS certificate and its key. */
 export interface ServingCertificate extends IssuedCertificate {
   /** The private key, PKCS#8 PEM, for `https.createServer({ key })`. Never log it. */
@@ -175,16 +184,28 @@ export class CertificateAuthority {
    *
    * The CSR's signature is verified and only its public key is used: whatever subject, SANs or
    * extensions it asks for, the certificate names `spiffeId` alone. It is valid from 10 seconds
-   * ago until `agent_ttl` from now or the signing CA's expiry, whichever is first, with
+   * ago until `agent_ttl` (or `options.ttlMs`) from now or the signing CA's expiry, whichever is first, with
    * keyUsage digitalSignature + keyEncipherment (critical) and extKeyUsage serverAuth +
    * clientAuth, as SPIRE's agent SVIDs.
    *
+   * `k8s-attest-server x509 mint` signs admin SVIDs through the same path (with
+   * `options.ttlMs`), so every X.509 SVID this CA issues has this one profile.
+   *
    * @throws {CsrError} `ATT_ERR_CSR_INVALID` when the CSR is refused (see `verifyCsr`).
    * @throws {TypeError} when `spiffeId` is not a SPIFFE ID of this trust domain (a caller bug:
-   *   the ID comes from the server, never from the agent).
+   *   the ID comes from the server, never from the agent), or `options.ttlMs` is not a
+   *   positive number.
    */
-  async signAgentCsr(csr: string | Uint8Array, spiffeId: string): Promise<IssuedCertificate> {
+  async signAgentCsr(
+    csr: string | Uint8Array,
+    spiffeId: string,
+    options: SignCsrOptions = {},
+  ): Promise<IssuedCertificate> {
     this.#checkOwnSpiffeId(spiffeId)
+    const ttlMs = options.ttlMs ?? this.#agentTtlMs
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new TypeError(`ttlMs must be a positive number of milliseconds; got ${ttlMs}`)
+    }
     const { publicKey } = await verifyCsr(csr)
     await this.rotateIfDue()
     return issueLeafCertificate(this.#requireSigning(), {
@@ -192,7 +213,7 @@ export class CertificateAuthority {
       spiffeId,
       keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
       extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
-      ttlMs: this.#agentTtlMs,
+      ttlMs,
       now: this.#now(),
     })
   }

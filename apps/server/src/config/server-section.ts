@@ -50,7 +50,7 @@ const UNSUPPORTED_SPIRE_SERVER_KEYS: Readonly<Record<string, string>> = {
   ratelimit: 'k8s-attest names this block rate_limit { enabled = true, attestations_per_second = 1 }',
   ca_key_type: 'the CA key is always EC P-256',
   ca_subject: 'the CA subject is fixed (O=k8s-attest, CN=k8s-attest CA)',
-  default_x509_svid_ttl: 'k8s-attest issues only agent SVIDs; set agent_ttl',
+  default_x509_svid_ttl: 'agent SVIDs live for agent_ttl (x509 mint takes -ttl for admin SVIDs)',
   default_jwt_svid_ttl: 'k8s-attest issues no JWT-SVIDs',
   federation: 'k8s-attest has no federation',
   socket_path: 'the admin API is served over HTTPS; configure the admin block',
