@@ -138,17 +138,22 @@ it('runs from a config file with -expandEnv, serves over TLS, and exits 0 on SIG
   }
 })
 
-/** Reads the child's JSON log until fastify says where it listens. */
-async function listeningUrl(child: ChildProcess): Promise<string> {
+/**
+ * Reads the child's JSON log until fastify says where it listens, and keeps draining both pipes
+ * afterwards: a child whose stdout is no longer read can stall in a log write and never reach
+ * its SIGTERM handler (this test timed out about one run in four while it stopped reading).
+ */
+function listeningUrl(child: ChildProcess): Promise<string> {
   let output = ''
-  let errors = ''
   child.stderr?.on('data', (chunk: Buffer) => {
-    errors += chunk.toString()
+    output += chunk.toString()
   })
-  for await (const chunk of child.stdout ?? []) {
-    output += String(chunk)
-    const match = /Server listening at (https:\/\/127\.0\.0\.1:\d+)/.exec(output)
-    if (match?.[1] !== undefined) return match[1]
-  }
-  throw new Error(`the server exited before listening:\n${output}\n${errors}`)
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /Server listening at (https:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (match?.[1] !== undefined) resolve(match[1])
+    })
+    child.once('exit', () => reject(new Error(`the server exited before listening:\n${output}`)))
+  })
 }

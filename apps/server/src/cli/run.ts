@@ -1,24 +1,16 @@
-import { isConfigError } from '@k8s-attest/spire-config'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from '../app.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
-import { loadServerConfig } from '../config/load-server-config.ts'
 import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { closeClusterClients, createClusterClients } from '../kubernetes/cluster-clients.ts'
 import { createLogger } from '../logging/logger.ts'
 import { ServerMetrics } from '../metrics/metrics.ts'
 import type { CliIo } from './cli-io.ts'
-import { booleanFlag, type FlagSpec, parseFlags, stringFlag } from './flags.ts'
+import { CONFIG_FLAGS, loadConfigFromFlags } from './config-flags.ts'
+import { type FlagSpec, parseFlags } from './flags.ts'
 
 /** SPIRE's `run` flags that k8s-attest has. */
-export const RUN_FLAGS: readonly FlagSpec[] = [
-  {
-    name: 'config',
-    kind: 'string',
-    description: 'Path to a k8s-attest server config file (default "conf/server.conf")',
-  },
-  { name: 'expandEnv', kind: 'boolean', description: 'Expand environment variables in the config file' },
-]
+export const RUN_FLAGS: readonly FlagSpec[] = [...CONFIG_FLAGS]
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const GRACE_MS = 10_000
@@ -34,18 +26,8 @@ const GRACE_MS = 10_000
  */
 export async function runServer(args: readonly string[], io: CliIo): Promise<number> {
   const flags = parseFlags(args, RUN_FLAGS)
-  let config: Awaited<ReturnType<typeof loadServerConfig>>
-  try {
-    config = await loadServerConfig(stringFlag(flags, 'config', 'conf/server.conf'), {
-      expandEnv: booleanFlag(flags, 'expandEnv'),
-    })
-  } catch (error) {
-    if (isConfigError(error)) {
-      io.stderr(`${error.message}\n`)
-      return 1
-    }
-    throw error
-  }
+  const config = await loadConfigFromFlags(flags, io)
+  if (config === undefined) return 1
   const logger = createLogger({ level: config.logLevel })
   for (const warning of config.warnings) logger.warn({ config_key: warning.path }, warning.message)
 
@@ -74,19 +56,21 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     await store.close()
     throw error
   }
+  // Before listen: a SIGTERM that arrives as soon as the listener is up must close gracefully too.
+  const graceful = closeWithGrace({ delay: GRACE_MS, logger }, async ({ signal, err }) => {
+    if (err !== undefined) logger.error({ err }, 'closing after an uncaught error')
+    else logger.info({ signal }, 'closing')
+    await app.close()
+  })
   try {
     await app.listen({ host: config.bindAddress, port: config.bindPort })
   } catch (error) {
+    graceful.uninstall()
     await app.close()
     const reason = error instanceof Error ? error.message : String(error)
     io.stderr(`cannot start: cannot listen on ${config.bindAddress}:${config.bindPort}: ${reason}\n`)
     return 1
   }
-  closeWithGrace({ delay: GRACE_MS, logger }, async ({ signal, err }) => {
-    if (err !== undefined) logger.error({ err }, 'closing after an uncaught error')
-    else logger.info({ signal }, 'closing')
-    await app.close()
-  })
   return 0
 }
 

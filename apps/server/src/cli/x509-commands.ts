@@ -1,7 +1,7 @@
-import { isConfigError, parseDuration } from '@k8s-attest/spire-config'
-import { loadServerConfig } from '../config/load-server-config.ts'
+import { parseDuration } from '@k8s-attest/spire-config'
 import type { CliIo } from './cli-io.ts'
-import { booleanFlag, type FlagSpec, parseFlags, stringFlag, UsageError } from './flags.ts'
+import { CONFIG_FLAGS, loadConfigFromFlags } from './config-flags.ts'
+import { type FlagSpec, parseFlags, stringFlag, UsageError } from './flags.ts'
 import { MintRefusal, mintAdminSvid } from './mint-admin-svid.ts'
 import { writeFilesAtomically } from './write-files-atomically.ts'
 
@@ -20,12 +20,7 @@ SPIFFE ID that is not an admin ID, so it never mints agent or server identities.
 
 /** The flags of `x509 mint`. */
 export const X509_MINT_FLAGS: readonly FlagSpec[] = [
-  {
-    name: 'config',
-    kind: 'string',
-    description: 'Path to the k8s-attest server config file (default "conf/server.conf")',
-  },
-  { name: 'expandEnv', kind: 'boolean', description: 'Expand environment variables in the config file' },
+  ...CONFIG_FLAGS,
   {
     name: 'spiffeID',
     kind: 'string',
@@ -72,18 +67,8 @@ export async function runX509Command(args: readonly string[], io: CliIo): Promis
   }
   const ttlMs = ttlFlag(stringFlag(flags, 'ttl'))
 
-  let config: Awaited<ReturnType<typeof loadServerConfig>>
-  try {
-    config = await loadServerConfig(stringFlag(flags, 'config', 'conf/server.conf'), {
-      expandEnv: booleanFlag(flags, 'expandEnv'),
-    })
-  } catch (error) {
-    if (isConfigError(error)) {
-      io.stderr(`${error.message}\n`)
-      return 1
-    }
-    throw error
-  }
+  const config = await loadConfigFromFlags(flags, io)
+  if (config === undefined) return 1
 
   let minted: Awaited<ReturnType<typeof mintAdminSvid>>
   try {
