@@ -1,5 +1,6 @@
 import { AttestError } from '@k8s-attest/core'
 import { describe, expect, it } from 'vitest'
+import { attestRefusal } from '../../test/attest-refusal.ts'
 import { psatScenario } from '../../test/psat-fixture.ts'
 import { unsignedToken } from '../../test/tokens.ts'
 import type { PsatClusterConfig } from '../config/server-config.ts'
@@ -15,20 +16,11 @@ const CLUSTER: PsatClusterConfig = {
   usePodUidForAgentId: false,
 }
 
-async function refusal(promise: Promise<unknown>): Promise<AttestError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  )
-  expect(error).toBeInstanceOf(AttestError)
-  return error as AttestError
-}
-
 // One test per rejection branch, in the order the checks run (SPIRE's TestAttestFailsIf…).
 describe('attestPsat', () => {
   it('refuses a token that is not a JWT before asking the API server', async () => {
     const { client } = psatScenario()
-    const error = await refusal(
+    const error = await attestRefusal(
       attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token: 'garbage' }),
     )
     expect(error.code).toBe('ATT_ERR_TOKEN_MALFORMED')
@@ -53,7 +45,9 @@ describe('attestPsat', () => {
       user: {},
       error: '[invalid bearer token, service account token has expired]',
     })
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
     expect(error.message).toContain('service account token has expired')
     expect(client.calls).toEqual(['reviewToken [spire-server]'])
@@ -62,7 +56,9 @@ describe('attestPsat', () => {
   it('refuses when status.audiences holds none of the requested audiences', async () => {
     const { client, token, review } = psatScenario()
     client.reviews.set(token, { ...review, audiences: ['other'] })
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_AUDIENCE_MISMATCH')
     expect(error.details).toMatchObject({ check: 'audiences', cluster: 'demo', value: 'other' })
   })
@@ -73,14 +69,18 @@ describe('attestPsat', () => {
       ...review,
       user: { ...review.user, username: 'system:serviceaccount:spire:spire-agent:x' },
     })
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_USERNAME_INVALID')
   })
 
   it('refuses a token that is not bound to a pod', async () => {
     const { client, token, review } = psatScenario()
     client.reviews.set(token, { ...review, user: { ...review.user, extra: {} } })
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_TOKEN_INVALID')
     expect(error.details.check).toBe('pod_binding')
   })
@@ -88,7 +88,9 @@ describe('attestPsat', () => {
   it("refuses when the reviewed service account UID is not the token's claim", async () => {
     const { client, token, review } = psatScenario()
     client.reviews.set(token, { ...review, user: { ...review.user, uid: 'recreated-uid' } })
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_SA_UID_MISMATCH')
     expect(error.details).toMatchObject({ check: 'service_account_uid', expected: 'recreated-uid' })
   })
@@ -96,7 +98,7 @@ describe('attestPsat', () => {
   it('refuses a service account that is not on the allow-list', async () => {
     const { client, token } = psatScenario()
     const cluster = { ...CLUSTER, serviceAccountAllowList: ['spire:other'] }
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster, client, token }))
+    const error = await attestRefusal(attestPsat({ trustDomain: 'example.org', cluster, client, token }))
     expect(error.code).toBe('ATT_ERR_SA_NOT_ALLOWED')
     expect(error.details).toMatchObject({ cluster: 'demo', value: 'spire:spire-agent' })
     expect(client.calls).toEqual(['reviewToken [spire-server]'])
@@ -105,7 +107,9 @@ describe('attestPsat', () => {
   it('refuses when the pod no longer exists', async () => {
     const { client, token } = psatScenario()
     client.pods.clear()
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_POD_NOT_FOUND')
     expect(error.details).toMatchObject({ check: 'pod_exists', value: 'spire/agent-1' })
   })
@@ -113,7 +117,9 @@ describe('attestPsat', () => {
   it('refuses when the pod was recreated under the same name (another UID)', async () => {
     const { client, token, pod } = psatScenario()
     client.pods.set('spire/agent-1', { ...pod, uid: 'new-pod-uid' })
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_POD_UID_MISMATCH')
     expect(error.details).toMatchObject({ check: 'pod_uid', value: 'new-pod-uid', expected: pod.uid })
   })
@@ -121,7 +127,9 @@ describe('attestPsat', () => {
   it('refuses a pod that is not scheduled to a node', async () => {
     const { client, token, pod } = psatScenario()
     client.pods.set('spire/agent-1', { ...pod, nodeName: '' })
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_NODE_NOT_FOUND')
     expect(error.details.check).toBe('pod_node_name')
   })
@@ -129,7 +137,9 @@ describe('attestPsat', () => {
   it("refuses when the pod's node does not exist", async () => {
     const { client, token } = psatScenario()
     client.nodes.clear()
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_NODE_NOT_FOUND')
     expect(error.details).toMatchObject({ check: 'node_exists', value: 'node-a' })
   })
@@ -137,7 +147,9 @@ describe('attestPsat', () => {
   it('refuses a node without a UID', async () => {
     const { client, token, node } = psatScenario()
     client.nodes.set('node-a', { ...node, uid: '' })
-    const error = await refusal(attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }))
+    const error = await attestRefusal(
+      attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token }),
+    )
     expect(error.code).toBe('ATT_ERR_NODE_UID_MISSING')
   })
 

@@ -2,8 +2,8 @@ import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AttestError } from '@k8s-attest/core'
 import { describe, expect, it } from 'vitest'
+import { attestRefusal } from '../../test/attest-refusal.ts'
 import { FakeClusterClient } from '../../test/fake-cluster-client.ts'
 import {
   legacyClaims,
@@ -41,19 +41,10 @@ function reviewMode() {
   }
 }
 
-async function refusal(promise: Promise<unknown>): Promise<AttestError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  )
-  expect(error).toBeInstanceOf(AttestError)
-  return error as AttestError
-}
-
 describe('attestSat in TokenReview mode', () => {
   it('refuses a malformed token without a review', async () => {
     const { input, client } = reviewMode()
-    const error = await refusal(attestSat({ ...input, token: 'not.a.token' }))
+    const error = await attestRefusal(attestSat({ ...input, token: 'not.a.token' }))
     expect(error.code).toBe('ATT_ERR_TOKEN_MALFORMED')
     expect(client.calls).toEqual([])
   })
@@ -64,7 +55,7 @@ describe('attestSat in TokenReview mode', () => {
       user: {},
       error: "[invalid bearer token, Token does not match server's copy]",
     })
-    const error = await refusal(attestSat(input))
+    const error = await attestRefusal(attestSat(input))
     expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
     expect(client.calls).toEqual(['reviewToken []'])
   })
@@ -75,12 +66,14 @@ describe('attestSat in TokenReview mode', () => {
       authenticated: true,
       user: { username: 'system:serviceaccount:spire:spire-agent', uid: 'other' },
     })
-    expect((await refusal(attestSat(input))).code).toBe('ATT_ERR_SA_UID_MISMATCH')
+    expect((await attestRefusal(attestSat(input))).code).toBe('ATT_ERR_SA_UID_MISMATCH')
   })
 
   it('refuses a service account not on the allow-list', async () => {
     const { input } = reviewMode()
-    const error = await refusal(attestSat({ ...input, serviceAccountAllowList: ['kube-system:node-agent'] }))
+    const error = await attestRefusal(
+      attestSat({ ...input, serviceAccountAllowList: ['kube-system:node-agent'] }),
+    )
     expect(error.code).toBe('ATT_ERR_SA_NOT_ALLOWED')
     expect(error.details).toMatchObject({ cluster: 'legacy', value: 'spire:spire-agent' })
   })
@@ -174,7 +167,7 @@ describe('attestSat in local key mode', () => {
 
   it('refuses a forged token before looking at its claims', async () => {
     const token = unsignedToken(legacyClaims())
-    expect((await refusal(attestSat({ ...base, token }))).code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+    expect((await attestRefusal(attestSat({ ...base, token }))).code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
   })
 
   it('refuses a signed token of a service account not allowed', async () => {
@@ -187,6 +180,6 @@ describe('attestSat in local key mode', () => {
       keys.privateKey,
       'RS256',
     )
-    expect((await refusal(attestSat({ ...base, token }))).code).toBe('ATT_ERR_SA_NOT_ALLOWED')
+    expect((await attestRefusal(attestSat({ ...base, token }))).code).toBe('ATT_ERR_SA_NOT_ALLOWED')
   })
 })

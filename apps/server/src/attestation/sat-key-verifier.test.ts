@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { AttestError } from '@k8s-attest/core'
 import { describe, expect, it } from 'vitest'
+import { attestRefusal } from '../../test/attest-refusal.ts'
 import { legacyClaims, projectedClaims, signedToken } from '../../test/tokens.ts'
 import { SatKeyVerifier } from './sat-key-verifier.ts'
 
@@ -18,15 +18,6 @@ function verifier(issuer = LEGACY_ISSUER) {
     issuer,
     now: () => NOW,
   })
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AttestError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  )
-  expect(error).toBeInstanceOf(AttestError)
-  return error as AttestError
 }
 
 describe('SatKeyVerifier', () => {
@@ -50,7 +41,7 @@ describe('SatKeyVerifier', () => {
   it('refuses a signature no key verifies', async () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 })
     const token = await signedToken(legacyClaims(), stranger.privateKey, 'RS256')
-    const error = await refusal(verifier().verify(token, 'RS256'))
+    const error = await attestRefusal(verifier().verify(token, 'RS256'))
     expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
     expect(error.details).toMatchObject({ check: 'signature', cluster: 'demo' })
   })
@@ -58,14 +49,14 @@ describe('SatKeyVerifier', () => {
   it('refuses an algorithm none of the keys can verify', async () => {
     const token = await signedToken(legacyClaims(), rsa.privateKey, 'RS256')
     const onlyEc = new SatKeyVerifier({ cluster: 'demo', keys: [ec256.publicKey], issuer: LEGACY_ISSUER })
-    const error = await refusal(onlyEc.verify(token, 'RS256'))
+    const error = await attestRefusal(onlyEc.verify(token, 'RS256'))
     expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
     expect(error.details).toMatchObject({ check: 'signature_algorithm', value: 'RS256', expected: 'ES256' })
   })
 
   it('refuses a validly signed token of another issuer', async () => {
     const token = await signedToken(projectedClaims({ nowSeconds }), rsa.privateKey, 'RS256')
-    const error = await refusal(verifier().verify(token, 'RS256'))
+    const error = await attestRefusal(verifier().verify(token, 'RS256'))
     expect(error.code).toBe('ATT_ERR_TOKEN_INVALID')
     expect(error.details).toMatchObject({
       check: 'issuer',
@@ -80,7 +71,7 @@ describe('SatKeyVerifier', () => {
       verifier().verify(await signedToken(almost, rsa.privateKey, 'RS256'), 'RS256'),
     ).resolves.toBeUndefined()
     const expired = { ...legacyClaims(), exp: nowSeconds - 301 }
-    const error = await refusal(
+    const error = await attestRefusal(
       verifier().verify(await signedToken(expired, rsa.privateKey, 'RS256'), 'RS256'),
     )
     expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
@@ -89,7 +80,9 @@ describe('SatKeyVerifier', () => {
 
   it('refuses a token not valid for more than 5 minutes yet', async () => {
     const early = { ...legacyClaims(), nbf: nowSeconds + 301 }
-    const error = await refusal(verifier().verify(await signedToken(early, rsa.privateKey, 'RS256'), 'RS256'))
+    const error = await attestRefusal(
+      verifier().verify(await signedToken(early, rsa.privateKey, 'RS256'), 'RS256'),
+    )
     expect(error.details.check).toBe('nbf')
   })
 
