@@ -29,12 +29,6 @@ export const ADMIN_PATHS = {
   ban: `${WIRE_PATHS.adminAgents}/:spiffe_id/ban`,
 } as const
 
-/** The path of one agent's resource, for clients. */
-export function adminAgentPath(spiffeId: string, action?: 'ban'): string {
-  const path = `${WIRE_PATHS.adminAgents}/${encodeURIComponent(spiffeId)}`
-  return action === undefined ? path : `${path}/${action}`
-}
-
 const AgentParamsSchema = Type.Object(
   {
     spiffe_id: Type.String({
