@@ -129,6 +129,22 @@ describe('admin verbs', () => {
     )
   })
 
+  it('writes an access log line naming method and route of each admin call', async () => {
+    const spiffeId = await attestedPsatAgent()
+    const before = server.logLines.length
+    await server.request('GET', adminAgentPath(spiffeId), { headers: bearer })
+    await server.request('POST', adminAgentPath(spiffeId, 'ban'), { headers: bearer })
+    const access = server.logLines
+      .slice(before)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.msg === 'admin API call')
+      .map(({ method, route, admin_auth }) => ({ method, route, admin_auth }))
+    expect(access).toEqual([
+      { method: 'GET', route: '/v1/admin/agents/:spiffe_id', admin_auth: 'bearer_token' },
+      { method: 'POST', route: '/v1/admin/agents/:spiffe_id/ban', admin_auth: 'bearer_token' },
+    ])
+  })
+
   it('refuses a selector filter without a type', async () => {
     const response = await server.request('GET', '/v1/admin/agents?selector=nocolon', { headers: bearer })
     expectProblem(response, 400, 'ATT_ERR_BAD_REQUEST')
