@@ -1,6 +1,7 @@
 import type { AgentView } from '@k8s-attest/core'
 import { describe, expect, it } from 'vitest'
 import { formatAgentsTable } from './agents-table.ts'
+import type { ExitStatus } from './child-process.ts'
 
 const now = new Date('2026-12-03T12:00:00Z')
 const view = (node: string, overrides: Partial<AgentView> = {}): AgentView => ({
@@ -31,7 +32,7 @@ describe('formatAgentsTable', () => {
         view('node-4', { svid_expires_at: '2026-12-03T11:59:59.000Z' }),
       ],
       now,
-      new Map([
+      new Map<string, ExitStatus | undefined>([
         ['node-1', undefined],
         ['node-2', 'SIGKILL'],
         ['node-3', 3],
