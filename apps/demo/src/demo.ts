@@ -15,6 +15,7 @@ import {
   type ServerInstallation,
   startServer,
 } from './system/server-process.ts'
+import { readStoredSvid } from './system/stored-svid.ts'
 
 /** Options of {@link startDemo}. */
 export interface DemoOptions {
@@ -197,6 +198,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
             if (ended !== undefined) {
               throw new Error(`an agent exited with ${ended.process.exitStatus()}\n${await ended.log.tail()}`)
             }
+            // The agents' own files first, so the wait costs the server (and its access log) one
+            // call rather than one every poll; an agent stores its SVID after being recorded.
+            const stored = await Promise.all(
+              agents.map((agent) => readStoredSvid(agent.installation.dataDir).catch(() => undefined)),
+            )
+            if (stored.some((svid) => svid === undefined)) return undefined
             const recorded = await current().admin.list()
             return recorded.length >= agents.length ? recorded : undefined
           },
