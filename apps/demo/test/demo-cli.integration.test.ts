@@ -54,7 +54,7 @@ describe('make demo', () => {
     '--once, then again in the same --dir under a terminal: progress, URL, credentials, one line per change, server restarted, Ctrl-C exits 0',
     async () => {
       const dir = join(root, 'demo')
-      const first = await runToCompletion(DEMO_MAIN, ['--once', '--dir', dir], DEMO_TIMEOUT_MS)
+      const first = await runToCompletion(DEMO_MAIN, ['--once', '--dir', dir], DEMO_TIMEOUT_MS, embeddedEnv())
       expect(first.stderr).toBe('')
       expect(first.status).toBe(0)
       expect(first.stdout).toMatch(/^3 agents attested to https:/m)
@@ -132,6 +132,13 @@ describe('make demo', () => {
   )
 })
 
+/** This process's environment without KUBECONFIG: these runs are about the embedded cluster. */
+function embeddedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  delete env.KUBECONFIG
+  return env
+}
+
 /** The pid in the first match of `pattern` (its first group) in `text`. */
 function pidAfter(text: string, pattern: RegExp): number {
   const pid = Number(pattern.exec(text)?.[1])
@@ -155,9 +162,9 @@ interface TerminalRun {
  * whole foreground process group — make included — unless the program took the terminal raw.
  */
 function startInTerminal(command: string): TerminalRun {
-  const env = { ...process.env }
+  const env = embeddedEnv()
   // A make running this test must not hand its own flags (jobserver descriptors) to this one.
-  for (const name of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'KUBECONFIG']) delete env[name]
+  for (const name of ['MAKEFLAGS', 'MFLAGS', 'MAKELEVEL']) delete env[name]
   const child: ChildProcess = spawn(
     'script',
     ['--quiet', '--flush', '--return', '--command', command, '/dev/null'],
