@@ -208,6 +208,24 @@ describe('k8s-attest-server agent …', () => {
     expect(result.stderr).toContain('ATT_ERR_UNAUTHENTICATED')
   })
 
+  it('says in one line, exit 1, when the server cannot be reached or a file cannot be read', async () => {
+    const unreachable = await cli('agent', 'list', '-serverAddress', '127.0.0.1:1', ...connection().slice(2))
+    expect(unreachable.status).toBe(1)
+    expect(unreachable.stderr).toMatch(
+      /^Error: cannot reach the server at https:\/\/127\.0\.0\.1:1: .*\(ECONNREFUSED\)\n$/,
+    )
+    const missing = join(files, 'no-such-bundle.pem')
+    const unreadable = await cli(
+      'agent',
+      'list',
+      ...connection().slice(0, 2),
+      '-trustBundle',
+      missing,
+      ...connection().slice(4),
+    )
+    expect(unreadable).toEqual({ status: 1, stdout: '', stderr: `Error: cannot read ${missing} (ENOENT)\n` })
+  })
+
   it('explains bad usage and exits 2', async () => {
     const missing = await cli('agent', 'show', ...connection())
     expect(missing).toMatchObject({ status: 2 })
