@@ -177,10 +177,17 @@ describe('k8s_psat', () => {
     expect(response.body.detail).toContain('expired')
   })
 
-  it('refuses a token for another audience (401)', async () => {
+  it('refuses a token for another audience as ATT_ERR_AUDIENCE_MISMATCH (403), without a TokenReview', async () => {
     const agent = demo.newAgentPod({ audiences: ['someone-else'] })
+    demo.api.counters.reset()
     const response = await storesNothing(() => attestPsat('demo', agent.token))
-    expectProblem(response, 401, 'ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+    expect(expectProblem(response, 403, 'ATT_ERR_AUDIENCE_MISMATCH')).toMatchObject({
+      check: 'token_audiences',
+      cluster: 'demo',
+      value: 'someone-else',
+      expected: 'spire-server',
+    })
+    expect(demo.api.counters.requests({ verb: 'create', resource: 'tokenreviews' })).toBe(0)
   })
 
   it('refuses the token of another cluster (401)', async () => {

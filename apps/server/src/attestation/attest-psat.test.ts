@@ -27,6 +27,22 @@ describe('attestPsat', () => {
     expect(client.calls).toEqual([])
   })
 
+  it('refuses a token whose own aud claim names none of the cluster audiences, before any review', async () => {
+    // kube-apiserver refuses such a token inside the review ("invalid bearer token, token
+    // audiences [...] is invalid for the target audiences [...]"), with no authenticated key.
+    const { client, token } = psatScenario()
+    const cluster = { ...CLUSTER, audience: ['other-audience', 'third'] }
+    const error = await attestRefusal(attestPsat({ trustDomain: 'example.org', cluster, client, token }))
+    expect(error.code).toBe('ATT_ERR_AUDIENCE_MISMATCH')
+    expect(error.details).toMatchObject({
+      check: 'token_audiences',
+      cluster: 'demo',
+      value: 'spire-server',
+      expected: 'other-audience,third',
+    })
+    expect(client.calls).toEqual([])
+  })
+
   it('propagates a TokenReview failure', async () => {
     const { client, token } = psatScenario()
     const failure = new AttestError('ATT_ERR_KUBE_API_UNAVAILABLE', 'down', {

@@ -39,6 +39,17 @@ describe('KubeClusterClient', () => {
     expect(await client.reviewToken('garbage', [])).toMatchObject({ error: 'invalid bearer token' })
   })
 
+  it('returns the refusal of a token for another audience exactly as kube-apiserver v1.32 does', async () => {
+    const pod = world.newAgentPod({ audiences: ['spire-server'] })
+    // Recorded from kube-apiserver v1.32.13 ("TokenReview: wrong audience [other-audience]" in
+    // shared/kube-reference): no authenticated key, no audiences, the reason only in prose.
+    expect(await client.reviewToken(pod.token, ['other-audience'])).toEqual({
+      user: {},
+      error:
+        '[invalid bearer token, token audiences ["spire-server"] is invalid for the target audiences ["other-audience"]]',
+    })
+  })
+
   it('reads pods and nodes, and undefined for absent ones', async () => {
     const pod = world.newAgentPod({ podLabels: { app: 'a' } })
     expect(await client.getPod('spire', pod.podName)).toMatchObject({
