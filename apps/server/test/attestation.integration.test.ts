@@ -29,6 +29,8 @@ beforeAll(async () => {
           world: demo,
           config: { audience: ['custom-aud', 'second-aud'], usePodUidForAgentId: true },
         },
+        // The same cluster with a short API deadline, for an API server that never answers.
+        'demo-deadline': { world: demo, config: { kubeApiTimeoutMs: 300 } },
       },
       satReview: { legacy: demo },
       satKeys: { 'legacy-keys': demo },
@@ -436,6 +438,25 @@ describe('Kubernetes API failures', () => {
     expectProblem(response, 503, 'ATT_ERR_KUBE_API_UNAVAILABLE')
     expect(response.headers['retry-after']).toBe('5')
   })
+
+  it.each([
+    ['the TokenReview', { resource: 'tokenreviews' }],
+    ['the pod GET', { resource: 'pods', verb: 'get' }],
+    ['the node GET', { resource: 'nodes', verb: 'get' }],
+  ])(
+    'answers 503 with Retry-After when %s is accepted and never answered (kube_api_timeout)',
+    async (_what, where) => {
+      const agent = demo.newAgentPod()
+      const fault = demo.api.faults.inject({ ...where, hang: true, times: 1 })
+      const response = await storesNothing(() => attestPsat('demo-deadline', agent.token))
+      fault.remove()
+      expect(fault.hits).toBe(1)
+      const problem = expectProblem(response, 503, 'ATT_ERR_KUBE_API_UNAVAILABLE')
+      expect(response.headers['retry-after']).toBe('5')
+      expect(problem).toMatchObject({ cluster: 'demo-deadline', check: 'kube_api_timeout' })
+      expect((await attestPsat('demo-deadline', agent.token)).status).toBe(200)
+    },
+  )
 
   it('answers 503 with Retry-After when the API server refuses connections', async () => {
     const agent = demoEc.newAgentPod()

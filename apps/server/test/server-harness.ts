@@ -163,6 +163,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
       serviceAccountAllowList: ['spire:spire-agent'],
       audience: ['spire-server'],
       kubeConfigFile: kubeconfigPath ?? world.kubeconfigPath,
+      kubeApiTimeoutMs: 5_000,
       allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
       allowedPodLabelKeys: ['app'],
       usePodUidForAgentId: false,
@@ -174,7 +175,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
     sat.set(name, {
       name,
       serviceAccountAllowList: ['spire:spire-agent'],
-      validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath },
+      validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath, kubeApiTimeoutMs: 5_000 },
     })
   }
   for (const [name, world] of Object.entries(options.clusters.satKeys ?? {})) {

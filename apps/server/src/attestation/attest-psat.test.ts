@@ -11,6 +11,7 @@ const CLUSTER: PsatClusterConfig = {
   serviceAccountAllowList: ['spire:spire-agent'],
   audience: ['spire-server'],
   kubeConfigFile: undefined,
+  kubeApiTimeoutMs: 5_000,
   allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
   allowedPodLabelKeys: ['app'],
   usePodUidForAgentId: false,

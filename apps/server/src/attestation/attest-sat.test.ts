@@ -62,7 +62,7 @@ describe('attestSat in TokenReview mode', () => {
 
   it('sends a projected token, whatever its aud, to the review with no audiences (no claimed-audience check)', async () => {
     const { input, client } = reviewMode()
-    const claims = { ...projectedClaims(), aud: ['spire-server'] }
+    const claims: Record<string, unknown> = { ...projectedClaims(), aud: ['spire-server'] }
     const token = unsignedToken(claims)
     const uid = (claims['kubernetes.io'] as { serviceaccount: { uid: string } }).serviceaccount.uid
     client.reviews.set(token, {

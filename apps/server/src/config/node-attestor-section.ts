@@ -98,6 +98,7 @@ async function readPsatCluster(
     item === '' ? 'must not be empty; write audience = [] to use the API server audiences' : undefined,
   ) ?? [...SERVER_CONFIG_DEFAULTS.psatAudience]
   const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
+  const kubeApiTimeoutMs = readKubeApiTimeout(cluster)
   const allowedNodeLabelKeys =
     cluster.stringList('allowed_node_label_keys', 'label keys', labelKeyProblem) ?? []
   const allowedPodLabelKeys =
@@ -109,6 +110,7 @@ async function readPsatCluster(
     serviceAccountAllowList,
     audience,
     kubeConfigFile,
+    kubeApiTimeoutMs,
     allowedNodeLabelKeys,
     allowedPodLabelKeys,
     usePodUidForAgentId,
@@ -130,6 +132,8 @@ async function readSatCluster(
     allowEmpty: true,
   })
   const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
+  const timeoutSetting = cluster.has('kube_api_timeout')
+  const kubeApiTimeoutMs = readKubeApiTimeout(cluster)
   cluster.rejectUnknownKeys()
 
   let validation: SatTokenValidation
@@ -148,11 +152,17 @@ async function readSatCluster(
         'is only used when use_token_review_api_validation = false (the API server checks the issuer otherwise)',
       )
     }
-    validation = { kind: 'token-review', kubeConfigFile }
+    validation = { kind: 'token-review', kubeConfigFile, kubeApiTimeoutMs }
   } else {
     if (kubeConfigFile !== undefined) {
       cluster.report(
         'kube_config_file',
+        'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
+      )
+    }
+    if (timeoutSetting) {
+      cluster.report(
+        'kube_api_timeout',
         'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
       )
     }
@@ -180,6 +190,14 @@ function readAllowList(clusterName: string, cluster: HclBodyReader): string[] {
     emptyMessage: `cluster ${JSON.stringify(clusterName)} must allow at least one service account, e.g. ["spire:spire-agent"]`,
   })
   return list ?? []
+}
+
+/** `kube_api_timeout`: the deadline of each Kubernetes API call, default 5 s. */
+function readKubeApiTimeout(cluster: HclBodyReader): number {
+  return (
+    cluster.duration('kube_api_timeout', { minMs: 1, examples: ['5s', '500ms'] }) ??
+    SERVER_CONFIG_DEFAULTS.kubeApiTimeoutMs
+  )
 }
 
 /** `kube_config_file`: `undefined` for in-cluster configuration, else an existing file. */

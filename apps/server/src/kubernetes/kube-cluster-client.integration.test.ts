@@ -1,6 +1,7 @@
 import { AttestError } from '@k8s-attest/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { KubeWorld } from '../../test/kube-world.ts'
+import { withCallDeadline } from './call-deadline.ts'
 import { TOKEN_REVIEW_PERMISSION } from './cluster-client.ts'
 import { type KubeApiCall, KubeClusterClient } from './kube-cluster-client.ts'
 
@@ -109,6 +110,23 @@ describe('KubeClusterClient', () => {
       code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
       details: { cluster: 'demo', value: '503', retryAfterSeconds: 9 },
     })
+  })
+
+  it('gives up on an API server that accepts the call and never answers, and drops the request', async () => {
+    const pod = world.newAgentPod()
+    const guarded = withCallDeadline(client, { cluster: 'demo', timeoutMs: 300 })
+    const fault = world.api.faults.inject({ resource: 'tokenreviews', hang: true, times: 1 })
+    const error = await guarded.reviewToken(pod.token, ['spire-server']).catch((thrown: unknown) => thrown)
+    expect(fault.hits).toBe(1)
+    expect(error).toMatchObject({
+      code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
+      details: { check: 'kube_api_timeout', cluster: 'demo', value: '300ms' },
+    })
+    // The request was aborted (client-node saw no answer), and the pool still serves the next call.
+    await vi.waitFor(() =>
+      expect(calls.at(-1)).toMatchObject({ verb: 'create', resource: 'tokenreviews', code: 'error' }),
+    )
+    expect(await guarded.reviewToken(pod.token, ['spire-server'])).toMatchObject({ authenticated: true })
   })
 
   it('turns a refusal of its own credentials into ATT_ERR_KUBE_API_FAILED', async () => {

@@ -3,11 +3,14 @@ import {
   ApiException,
   AuthenticationV1Api,
   AuthorizationV1Api,
+  type ConfigurationOptions,
   CoreV1Api,
+  Observable,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node'
 import type {
+  CallOptions,
   ClusterClient,
   NodeInfo,
   PermissionCheck,
@@ -66,40 +69,52 @@ export class KubeClusterClient implements ClusterClient {
     return new KubeClusterClient(options.cluster, config, options.onCall ?? (() => {}))
   }
 
-  async reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus> {
+  async reviewToken(
+    token: string,
+    audiences: readonly string[],
+    options: CallOptions = {},
+  ): Promise<RawTokenReviewStatus> {
     const review = await this.#call('create', 'tokenreviews', () =>
-      this.#authentication.createTokenReview({
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenReview',
-          spec: { token, audiences: [...audiences] },
+      this.#authentication.createTokenReview(
+        {
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            spec: { token, audiences: [...audiences] },
+          },
         },
-      }),
+        abortable(options),
+      ),
     )
     return review.status ?? {}
   }
 
-  async getPod(namespace: string, name: string): Promise<PodInfo | undefined> {
+  async getPod(namespace: string, name: string, options: CallOptions = {}): Promise<PodInfo | undefined> {
     const pod = await this.#callOrNotFound('get', 'pods', () =>
-      this.#core.readNamespacedPod({ namespace, name }),
+      this.#core.readNamespacedPod({ namespace, name }, abortable(options)),
     )
     return pod && podInfo(pod)
   }
 
-  async getNode(name: string): Promise<NodeInfo | undefined> {
-    const node = await this.#callOrNotFound('get', 'nodes', () => this.#core.readNode({ name }))
+  async getNode(name: string, options: CallOptions = {}): Promise<NodeInfo | undefined> {
+    const node = await this.#callOrNotFound('get', 'nodes', () =>
+      this.#core.readNode({ name }, abortable(options)),
+    )
     return node && nodeInfo(node)
   }
 
-  async checkPermission(permission: ResourcePermission): Promise<PermissionCheck> {
+  async checkPermission(permission: ResourcePermission, options: CallOptions = {}): Promise<PermissionCheck> {
     const review = await this.#call('create', 'selfsubjectaccessreviews', () =>
-      this.#authorization.createSelfSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SelfSubjectAccessReview',
-          spec: { resourceAttributes: { ...permission } },
+      this.#authorization.createSelfSubjectAccessReview(
+        {
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { ...permission } },
+          },
         },
-      }),
+        abortable(options),
+      ),
     )
     return {
       ...permission,
@@ -142,6 +157,28 @@ export class KubeClusterClient implements ClusterClient {
       this.#onCall({ verb, resource, code, durationMs: elapsed(started) })
       throw kubeApiError(this.#cluster, verb, resource, error)
     }
+  }
+}
+
+/**
+ * client-node's per-call options that hand `signal` to the request: its fetch takes the signal
+ * from the request context, and a middleware is the one per-call hook that can set it (after
+ * the credentials and the pooled dispatcher were applied, which it leaves alone). The object
+ * API takes the observable kind of middleware (client-node's own small `Observable`).
+ */
+function abortable({ signal }: CallOptions): ConfigurationOptions | undefined {
+  if (signal === undefined) return undefined
+  return {
+    middleware: [
+      {
+        pre: (context) => {
+          context.setSignal(signal)
+          return new Observable(Promise.resolve(context))
+        },
+        post: (context) => new Observable(Promise.resolve(context)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
   }
 }
 
