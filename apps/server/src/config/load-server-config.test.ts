@@ -69,6 +69,17 @@ describe('loading the server configuration', () => {
       await copyFile(join(FIXTURES, name), join(dir, name))
     }
     await writeFile(join(dir, 'short-token'), 'abc12\n')
+    await writeFile(
+      join(dir, 'impersonating.kubeconfig'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: demo',
+        'contexts: [{ name: demo, context: { cluster: demo, user: srv } }]',
+        'users: [{ name: srv, user: { token: abc, as: someone, as-groups: [admins] } }]',
+        '',
+      ].join('\n'),
+    )
   })
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true })
@@ -823,6 +834,14 @@ describe('loading the server configuration', () => {
         () => ({
           path: `${cluster}.kube_api_timeout`,
           message: 'must be a duration of at least 1ms such as "5s" or "500ms"; got "0s"',
+        }),
+      ],
+      [
+        'with a kube_config_file whose credentials @kubernetes/client-node would drop',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_config_file: '"impersonating.kubeconfig"' } })],
+        (dir) => ({
+          path: `${cluster}.kube_config_file`,
+          message: `${JSON.stringify(join(dir, 'impersonating.kubeconfig'))}: kubeconfig user "srv" sets "as-groups", which @kubernetes/client-node ignores (the calls would not impersonate those groups); remove it, or impersonate with "as" only`,
         }),
       ],
       [

@@ -1,5 +1,6 @@
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { describeFileError, type HclBodyReader } from '@k8s-attest/spire-config'
+import { kubeconfigCredentialProblems } from '../kubernetes/kubeconfig-file.ts'
 import {
   type NodeAttestorsConfig,
   type PsatClusterConfig,
@@ -217,6 +218,13 @@ async function readKubeConfigFile(
   try {
     const info = await stat(path)
     if (!info.isFile()) cluster.report('kube_config_file', `${JSON.stringify(path)} is not a file`)
+    else {
+      // Credentials @kubernetes/client-node would silently drop are refused now, not found
+      // out as "missing RBAC" of system:anonymous at the first call.
+      for (const problem of kubeconfigCredentialProblems(await readFile(path, 'utf8'))) {
+        cluster.report('kube_config_file', `${JSON.stringify(path)}: ${problem}`)
+      }
+    }
   } catch (error) {
     cluster.report('kube_config_file', `cannot read ${JSON.stringify(path)}: ${describeFileError(error)}`)
   }

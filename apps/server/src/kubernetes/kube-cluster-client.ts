@@ -18,6 +18,7 @@ import type {
   RawTokenReviewStatus,
   ResourcePermission,
 } from './cluster-client.ts'
+import { loadKubeconfigFile } from './kubeconfig-file.ts'
 import { PooledKubeConfig } from './pooled-kube-config.ts'
 
 /** One Kubernetes API call, reported for metrics. */
@@ -61,10 +62,13 @@ export class KubeClusterClient implements ClusterClient {
     this.#onCall = onCall
   }
 
-  /** Loads credentials (kubeconfig file, or in-cluster when none is named). */
+  /**
+   * Loads credentials: a kubeconfig file as kubectl reads it (see `loadKubeconfigFile`), or
+   * in-cluster when none is named.
+   */
   static fromKubeconfig(options: KubeClusterClientOptions): KubeClusterClient {
     const config = new PooledKubeConfig()
-    if (options.kubeconfigFile) config.loadFromFile(options.kubeconfigFile)
+    if (options.kubeconfigFile) loadKubeconfigFile(config, options.kubeconfigFile)
     else config.loadFromCluster()
     return new KubeClusterClient(options.cluster, config, options.onCall ?? (() => {}))
   }
