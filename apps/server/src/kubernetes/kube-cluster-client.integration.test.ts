@@ -154,6 +154,10 @@ describe('KubeClusterClient', () => {
         code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
         details: { cluster: 'gone', check: 'kube_api' },
       })
+      // Not just fetch's "fetch failed": the cause says what happened.
+      expect((error as Error).message).toMatch(
+        /^Kubernetes API call create tokenreviews in cluster "gone" failed: fetch failed: .*ECONNREFUSED/,
+      )
     } finally {
       await unreachable.close()
     }

@@ -9,6 +9,7 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node'
+import { describeErrorChain } from '../logging/error-chain.ts'
 import type {
   CallOptions,
   ClusterClient,
@@ -215,7 +216,8 @@ function kubeApiError(cluster: string, verb: string, resource: string, error: un
       },
     )
   }
-  const reason = error instanceof Error ? error.message : String(error)
+  // fetch's own message is "fetch failed"; what happened (refused, reset, GOAWAY) is in its causes.
+  const reason = describeErrorChain(error)
   return new AttestError('ATT_ERR_KUBE_API_UNAVAILABLE', `Kubernetes API call ${what} failed: ${reason}`, {
     check: 'kube_api',
     cluster,

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { AgentStore } from '../datastore/agent-store.ts'
+import { describeErrorChain } from '../logging/error-chain.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
 import { checkPermissions, type PermissionTarget, rbacRuleSnippet } from './permission-check.ts'
 
@@ -92,7 +93,11 @@ export class Readiness {
         } else {
           const problem = `${describe(target)}: cannot check permissions`
           this.#permissionProblems.set(key, problem)
-          logger.error({ ...fields, [LOG_FIELDS.check]: 'rbac_permissions', err: result.error }, problem)
+          // The cause in the line itself: "cannot check permissions" alone hid a GOAWAY.
+          logger.error(
+            { ...fields, [LOG_FIELDS.check]: 'rbac_permissions', err: result.error },
+            `${problem}: ${describeErrorChain(result.error)}`,
+          )
         }
       }),
     )
