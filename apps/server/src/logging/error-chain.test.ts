@@ -8,7 +8,9 @@ function withCode(message: string, code: string): Error {
 describe('describeErrorChain', () => {
   it("follows fetch's cause to what happened on the wire", () => {
     const goaway = withCode('HTTP/2: "GOAWAY" frame received with code 0', 'UND_ERR_SOCKET')
-    const error = new Error('Kubernetes API call failed', { cause: new TypeError('fetch failed', { cause: goaway }) })
+    const error = new Error('Kubernetes API call failed', {
+      cause: new TypeError('fetch failed', { cause: goaway }),
+    })
     expect(describeErrorChain(error)).toBe(
       'Kubernetes API call failed: fetch failed: HTTP/2: "GOAWAY" frame received with code 0 (UND_ERR_SOCKET)',
     )
@@ -16,9 +18,9 @@ describe('describeErrorChain', () => {
 
   it('does not repeat a code or a message already said', () => {
     const refused = withCode('connect ECONNREFUSED 127.0.0.1:1', 'ECONNREFUSED')
-    expect(describeErrorChain(new Error('failed: connect ECONNREFUSED 127.0.0.1:1', { cause: refused }))).toBe(
-      'failed: connect ECONNREFUSED 127.0.0.1:1',
-    )
+    expect(
+      describeErrorChain(new Error('failed: connect ECONNREFUSED 127.0.0.1:1', { cause: refused })),
+    ).toBe('failed: connect ECONNREFUSED 127.0.0.1:1')
   })
 
   it('stops on a cycle and describes non-errors', () => {
