@@ -114,13 +114,15 @@ describe('KubeClusterClient', () => {
 
   it('gives up on an API server that accepts the call and never answers, and drops the request', async () => {
     const pod = world.newAgentPod()
-    const guarded = withCallDeadline(client, { cluster: 'demo', timeoutMs: 300 })
+    const guarded = withCallDeadline(client, { cluster: 'demo', timeoutMs: 1_000 })
+    // An answered call first: the hung one then travels on an open connection.
+    expect(await guarded.reviewToken(pod.token, ['spire-server'])).toMatchObject({ authenticated: true })
     const fault = world.api.faults.inject({ resource: 'tokenreviews', hang: true, times: 1 })
     const error = await guarded.reviewToken(pod.token, ['spire-server']).catch((thrown: unknown) => thrown)
     expect(fault.hits).toBe(1)
     expect(error).toMatchObject({
       code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
-      details: { check: 'kube_api_timeout', cluster: 'demo', value: '300ms' },
+      details: { check: 'kube_api_timeout', cluster: 'demo', value: '1s' },
     })
     // The request was aborted (client-node saw no answer), and the pool still serves the next call.
     await vi.waitFor(() =>

@@ -35,7 +35,7 @@ function scenario() {
 }
 
 describe('Readiness', () => {
-  it('is not ready before its first check, and checks at the first probe', async () => {
+  it('checks permissions at the first probe when they were never checked', async () => {
     const { readiness, checks } = scenario()
     expect(await readiness.report()).toEqual({ ready: true, problems: [] })
     expect(checks()).toBe(3)
