@@ -71,13 +71,17 @@ describe('admin authentication', () => {
     expect((await server.request('GET', '/v1/admin/agents', { headers: bearer })).status).toBe(200)
   })
 
-  it('accepts an admin SVID over mTLS, and refuses an agent SVID', async () => {
+  it('accepts an admin SVID over mTLS, and refuses an agent SVID (valid but not allowed: 403)', async () => {
     const admin = server.client(await svidFor(ADMIN_ID))
     const agent = server.client(await svidFor('spiffe://example.org/spire/agent/k8s_sat/demo/1'))
     try {
       expect((await server.request('GET', '/v1/admin/agents', { dispatcher: admin })).status).toBe(200)
       const refused = await server.request('GET', '/v1/admin/agents', { dispatcher: agent })
-      expect(expectProblem(refused, 401, 'ATT_ERR_UNAUTHENTICATED').check).toBe('admin_ids')
+      expect(expectProblem(refused, 403, 'ATT_ERR_PERMISSION_DENIED')).toMatchObject({
+        check: 'admin_ids',
+        title: 'Permission denied',
+        value: 'spiffe://example.org/spire/agent/k8s_sat/demo/1',
+      })
     } finally {
       await admin.close()
       await agent.close()

@@ -7,6 +7,7 @@ import {
 } from '@k8s-attest/core'
 import { CsrError } from '../ca/ca-errors.ts'
 import { isDatastoreError } from '../datastore/datastore-error.ts'
+import { titleOf } from './problem-titles.ts'
 import { statusOf } from './status-by-code.ts'
 
 export { PROBLEM_CONTENT_TYPE }
@@ -142,12 +143,4 @@ function validationField(error: Error): string | undefined {
   if (first === undefined) return undefined
   const extra = first.params?.missingProperty ?? first.params?.additionalProperty
   return `${validationContext ?? 'request'}${first.instancePath ?? ''}${extra === undefined ? '' : `/${extra}`}`
-}
-
-function titleOf(code: AttestErrorCode): string {
-  const words = code
-    .replace(/^ATT_ERR_/, '')
-    .toLowerCase()
-    .replaceAll('_', ' ')
-  return words.charAt(0).toUpperCase() + words.slice(1)
 }

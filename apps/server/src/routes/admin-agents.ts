@@ -49,7 +49,7 @@ const EvictResponseSchema = Type.Object(
   { spiffe_id: Type.String(), evicted: Type.Literal(true) },
   { additionalProperties: false },
 )
-const ADMIN_ERRORS = [400, 401, 500, 503] as const
+const ADMIN_ERRORS = [400, 401, 403, 500, 503] as const
 
 /**
  * The admin API, SPIRE's `spire-server agent` verbs over HTTPS: list (filtered, paginated),
