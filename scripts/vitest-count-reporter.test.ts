@@ -16,7 +16,13 @@ async function countFixture(file: string) {
       include: ['*.fixture.ts'],
       config: false,
       watch: false,
-      reporters: [{ onTestRunEnd: (modules, errors) => void (seen = { modules, errors }) }],
+      reporters: [
+        {
+          onTestRunEnd: (modules, errors) => {
+            seen = { modules, errors }
+          },
+        },
+      ],
     },
     {},
   )

@@ -151,7 +151,7 @@ describe('buildApp (over fake cluster clients)', () => {
     }
   })
 
-  it('answers unparsable JSON and a wrong media type with ATT_ERR_BAD_REQUEST', async () => {
+  it('answers unparsable JSON with ATT_ERR_BAD_REQUEST and a wrong media type with 415', async () => {
     unit = await buildUnitApp({ psat: new FakeClusterClient(), sat: new FakeClusterClient() })
     const broken = await unit.app.inject({
       method: 'POST',
@@ -166,10 +166,12 @@ describe('buildApp (over fake cluster clients)', () => {
       headers: { 'content-type': 'application/xml' },
       payload: '<x/>',
     })
+    expect(text.statusCode).toBe(415)
     expect(text.json()).toMatchObject({
-      status: 400,
-      code: 'ATT_ERR_BAD_REQUEST',
-      check: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      status: 415,
+      code: 'ATT_ERR_UNSUPPORTED_MEDIA_TYPE',
+      check: 'content_type',
+      expected: 'application/json',
     })
   })
 })
