@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomUUID, X509Certificate } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FakeClusterClient } from '../test/fake-cluster-client.ts'
 import { psatScenario } from '../test/psat-fixture.ts'
@@ -37,6 +37,18 @@ describe('buildApp (over fake cluster clients)', () => {
     expect(scenario.client.closed).toBe(true)
     expect(sat.closed).toBe(true)
     await expect(unit.store.ping()).rejects.toMatchObject({ code: 'ATT_ERR_DATASTORE_CLOSED' })
+  })
+
+  it('returns the SVID as leaf and intermediates only: the self-signed root travels in the bundle', async () => {
+    const scenario = psatScenario()
+    unit = await buildUnitApp({ psat: scenario.client, sat: new FakeClusterClient() })
+    const response = await attest('k8s_psat', 'demo', scenario.token)
+    const { svid, bundle } = response.json() as { svid: string[]; bundle: string[] }
+    const chain = svid.map((pem) => new X509Certificate(pem))
+    expect(chain.some((certificate) => certificate.verify(certificate.publicKey))).toBe(false)
+    expect(chain).toHaveLength(1)
+    const [root] = bundle.map((pem) => new X509Certificate(pem))
+    expect(root !== undefined && chain[0]?.checkIssued(root) && chain[0].verify(root.publicKey)).toBe(true)
   })
 
   it('answers a refusal as application/problem+json with the check, cluster and value', async () => {

@@ -91,10 +91,30 @@ describe('JSON bodies are not type-coerced', () => {
 
   it.each([
     ['csr as a one-element array', (b: any) => void (b.csr = [b.csr]), 'body/csr', 'string'],
-    ['token as a one-element array', (b: any) => void (b.attestation.payload.token = [b.attestation.payload.token]), 'body/attestation/payload/token', 'string'],
-    ['cluster as a one-element array', (b: any) => void (b.attestation.payload.cluster = ['demo']), 'body/attestation/payload/cluster', 'string'],
-    ['token as a number', (b: any) => void (b.attestation.payload.token = 123), 'body/attestation/payload/token', 'string'],
-    ['cluster as a boolean', (b: any) => void (b.attestation.payload.cluster = false), 'body/attestation/payload/cluster', 'string'],
+    [
+      'token as a one-element array',
+      (b: any) => void (b.attestation.payload.token = [b.attestation.payload.token]),
+      'body/attestation/payload/token',
+      'string',
+    ],
+    [
+      'cluster as a one-element array',
+      (b: any) => void (b.attestation.payload.cluster = ['demo']),
+      'body/attestation/payload/cluster',
+      'string',
+    ],
+    [
+      'token as a number',
+      (b: any) => void (b.attestation.payload.token = 123),
+      'body/attestation/payload/token',
+      'string',
+    ],
+    [
+      'cluster as a boolean',
+      (b: any) => void (b.attestation.payload.cluster = false),
+      'body/attestation/payload/cluster',
+      'string',
+    ],
   ])('refuses %s as a schema error naming the field and type', async (_name, mutate, field, type) => {
     const problem = expectClientProblem(await attestWith(mutate), 400, 'ATT_ERR_BAD_REQUEST')
     expect(problem).toMatchObject({ check: 'schema', value: field, expected: type })

@@ -418,7 +418,10 @@ describe('loading the server configuration', () => {
 
     it('with an unknown top-level key', async () => {
       expect(await issuesOf(configText({ topLevel: 'sever_name = "x"' }))).toEqual([
-        { path: 'sever_name', message: 'is not a known key here; expected one of: plugins, server' },
+        {
+          path: 'sever_name',
+          message: 'is not a known key here; expected one of: plugins, server, telemetry',
+        },
       ])
     })
 
