@@ -77,41 +77,62 @@ describe('the admin API, given a path parameter that is not a SPIFFE ID', () => 
   })
 })
 
+/** An attest body whose fields a test may replace with values of any JSON type. */
+interface LooseAttestBody {
+  attestation: { type: unknown; payload: { cluster: unknown; token: unknown } }
+  csr: unknown
+}
+
 describe('JSON bodies are not type-coerced', () => {
-  async function attestWith(mutate: (body: Record<string, any>) => void) {
+  async function attestWith(mutate: (body: LooseAttestBody) => void) {
     const scenario = psatScenario()
     const { app: server } = await app({ psat: scenario.client, sat: new FakeClusterClient() })
-    const body: Record<string, any> = {
+    const body: LooseAttestBody = {
       attestation: { type: 'k8s_psat', payload: { cluster: 'demo', token: scenario.token } },
       csr: (await createTestCsr()).pem,
     }
     mutate(body)
-    return server.inject({ method: 'POST', url: '/v1/attest', payload: body })
+    return server.inject({ method: 'POST', url: '/v1/attest', payload: body as object })
   }
 
-  it.each([
-    ['csr as a one-element array', (b: any) => void (b.csr = [b.csr]), 'body/csr', 'string'],
+  it.each<[string, (body: LooseAttestBody) => void, string, string]>([
+    [
+      'csr as a one-element array',
+      (body) => {
+        body.csr = [body.csr]
+      },
+      'body/csr',
+      'string',
+    ],
     [
       'token as a one-element array',
-      (b: any) => void (b.attestation.payload.token = [b.attestation.payload.token]),
+      (body) => {
+        body.attestation.payload.token = [body.attestation.payload.token]
+      },
       'body/attestation/payload/token',
       'string',
     ],
     [
       'cluster as a one-element array',
-      (b: any) => void (b.attestation.payload.cluster = ['demo']),
+      (body) => {
+        body.attestation.payload.cluster = ['demo']
+      },
       'body/attestation/payload/cluster',
       'string',
     ],
     [
       'token as a number',
-      (b: any) => void (b.attestation.payload.token = 123),
+      (body) => {
+        body.attestation.payload.token = 123
+      },
       'body/attestation/payload/token',
       'string',
     ],
     [
       'cluster as a boolean',
-      (b: any) => void (b.attestation.payload.cluster = false),
+      (body) => {
+        body.attestation.payload.cluster = false
+      },
       'body/attestation/payload/cluster',
       'string',
     ],
@@ -121,7 +142,9 @@ describe('JSON bodies are not type-coerced', () => {
   })
 
   it('refuses the attestor type as a one-element array', async () => {
-    const response = await attestWith((b) => void (b.attestation.type = ['k8s_psat']))
+    const response = await attestWith((body) => {
+      body.attestation.type = ['k8s_psat']
+    })
     expect(expectClientProblem(response, 400, 'ATT_ERR_BAD_REQUEST')).toMatchObject({
       check: 'schema',
       value: 'body/attestation/type',
