@@ -85,6 +85,32 @@ describe('buildApp (over fake cluster clients)', () => {
     expect(replay.json()).toMatchObject({ code: 'ATT_ERR_TOKEN_REPLAYED', status: 403 })
   })
 
+  it('lets a k8s_sat agent that lost its data_dir attest again once an operator evicts it, once', async () => {
+    const sat = new FakeClusterClient()
+    const uid = randomUUID()
+    const token = unsignedToken(legacyClaims(uid))
+    sat.reviews.set(token, {
+      authenticated: true,
+      user: { username: 'system:serviceaccount:spire:spire-agent', uid },
+    })
+    unit = await buildUnitApp({ psat: new FakeClusterClient(), sat })
+    const first = await attest('k8s_sat', 'legacy', token)
+    expect(first.statusCode).toBe(200)
+    // The pod restarted on an emptyDir: same token, no SVID to renew with.
+    expect((await attest('k8s_sat', 'legacy', token)).json().code).toBe('ATT_ERR_TOKEN_REPLAYED')
+    const evicted = await unit.app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/agents/${encodeURIComponent(first.json().spiffe_id)}`,
+      headers: { authorization: 'Bearer admin-token-0123456789abcdef0123456789abcdef' },
+    })
+    expect(evicted.statusCode).toBe(200)
+    const again = await attest('k8s_sat', 'legacy', token)
+    expect(again.statusCode).toBe(200)
+    expect(again.json().spiffe_id).not.toBe(first.json().spiffe_id)
+    // Released once, not forever: the token is single-use for the new agent too.
+    expect((await attest('k8s_sat', 'legacy', token)).json().code).toBe('ATT_ERR_TOKEN_REPLAYED')
+  })
+
   it('refuses a k8s_sat agent whose fresh UUID collides with a recorded one (500, generic message)', async () => {
     const sat = new FakeClusterClient()
     const uuid = randomUUID()
