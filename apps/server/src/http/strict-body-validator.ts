@@ -5,6 +5,9 @@ interface RoutePart {
   readonly httpPart?: string
 }
 
+/** One pool, as fastify's own: Ajv instances are shared by contexts with the same schemas and options. */
+const buildFromPool = AjvCompiler()
+
 /**
  * fastify's validator (Ajv through `@fastify/ajv-compiler`, with the app's own Ajv options),
  * except that JSON bodies are never type-coerced. fastify's default `coerceTypes: 'array'`
@@ -14,13 +17,12 @@ interface RoutePart {
  * coercion (`page_size=10` is the integer 10).
  */
 export const strictBodyValidator: BuildCompilerFromPool = (externalSchemas, options) => {
-  const buildFromPool = AjvCompiler()
   const coercing = buildFromPool(externalSchemas, options)
-  const strictOptions: Parameters<BuildCompilerFromPool>[1] = {
+  // fastify's options are Ajv's (never JTD mode): the cast only narrows the union.
+  const strictOptions = {
     ...options,
-    mode: undefined as never,
     customOptions: { ...(options?.customOptions as AjvOptions | undefined), coerceTypes: false },
-  }
+  } as Parameters<BuildCompilerFromPool>[1]
   const strict = buildFromPool(externalSchemas, strictOptions)
   // The pool's type says (schema) => …, but fastify calls it with the route part.
   const compile = (route: RoutePart) => (route.httpPart === 'body' ? strict : coercing)(route as never)
