@@ -102,7 +102,13 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   refuseWhileClosing(app)
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        url: request.url,
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
       'request completed',
     )
   })
