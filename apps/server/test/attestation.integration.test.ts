@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto'
+import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startMetricsListener } from '../src/metrics/metrics-listener.ts'
 import { expectProblem } from './expect-problem.ts'
 import { KubeWorld } from './kube-world.ts'
 import { newAgentKey, type RunningServer, startServer } from './server-harness.ts'
@@ -531,9 +533,11 @@ describe('bundle, metrics, OpenAPI', () => {
     })
   })
 
-  it('counts attestations, Kubernetes API calls and agents', async () => {
-    const response = await server.request('GET', '/metrics')
-    const text = String(response.body.text)
+  it('counts attestations, Kubernetes API calls and agents (on the metrics listener)', async () => {
+    const listener = await startMetricsListener({ host: '127.0.0.1', port: 0 }, server.app.metrics.registry)
+    const scrape = await request(`http://127.0.0.1:${listener.address.port}/metrics`)
+    const text = await scrape.body.text()
+    await listener.close()
     expect(text).toMatch(/k8s_attest_attestations_total\{attestor="k8s_psat",result="success",code=""\} \d+/)
     expect(text).toMatch(
       /k8s_attest_attestations_total\{attestor="k8s_psat",result="refused",code="ATT_ERR_SA_NOT_ALLOWED"\} 1/,

@@ -7,12 +7,14 @@ import { Agent, request } from 'undici'
 import { type App, buildApp, type HousekeepingIntervals } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { createTestCsr } from '../src/ca/test-support/csr.ts'
-import type {
-  DataStoreConfig,
-  PsatClusterConfig,
-  RateLimitConfig,
-  SatClusterConfig,
-  ServerConfig,
+import {
+  type DataStoreConfig,
+  type ListenerConfig,
+  type PsatClusterConfig,
+  type RateLimitConfig,
+  type SatClusterConfig,
+  SERVER_CONFIG_DEFAULTS,
+  type ServerConfig,
 } from '../src/config/server-config.ts'
 import type { AgentStore } from '../src/datastore/agent-store.ts'
 import { openAgentStore } from '../src/datastore/open-agent-store.ts'
@@ -46,6 +48,8 @@ export interface HarnessOptions {
   readonly dataStore?: DataStoreConfig
   /** Default: disabled. */
   readonly rateLimit?: RateLimitConfig
+  /** Timeouts and connection cap of the listener. Default: the configuration defaults. */
+  readonly listener?: Partial<ListenerConfig>
   /** The CA's and the attestation checks' clock. Default: the wall clock. */
   readonly now?: () => Date
   /** Housekeeping intervals. Default: the server's. */
@@ -208,6 +212,8 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
       adminIds: [ADMIN_ID],
     },
     rateLimit: options.rateLimit ?? { enabled: false, attestationsPerSecond: 1 },
+    listener: { ...SERVER_CONFIG_DEFAULTS.listener, ...options.listener },
+    metrics: undefined,
     dataStore: options.dataStore ?? {
       databaseType: 'sqlite3',
       connectionString: join(dataDir, 'datastore.sqlite3'),

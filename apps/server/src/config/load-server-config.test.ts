@@ -118,6 +118,13 @@ describe('loading the server configuration', () => {
         dnsNames: ['localhost'],
         admin: undefined,
         rateLimit: { enabled: true, attestationsPerSecond: 1 },
+        listener: {
+          readHeaderTimeoutMs: 10_000,
+          requestTimeoutMs: 30_000,
+          idleTimeoutMs: 120_000,
+          maxConnections: 1000,
+        },
+        metrics: undefined,
         dataStore: { databaseType: 'sqlite3', connectionString: join(dir, 'data', 'datastore.sqlite3') },
         nodeAttestors: {
           k8sPsat: {
@@ -154,7 +161,12 @@ describe('loading the server configuration', () => {
             agent_ttl: '"30m"',
             log_level: '"debug"',
             dns_names: '["spire-server.spire.svc", "localhost"]',
+            read_header_timeout: '"5s"',
+            request_timeout: '"1m"',
+            idle_timeout: '"90s"',
+            max_connections: '200',
           },
+          topLevel: 'telemetry {\nPrometheus {\nport = 9988\n}\n}',
           serverBlocks:
             'admin {\nbearer_token_file = "admin-token"\nadmin_ids = ["spiffe://example.org/admin"]\n}\n' +
             'rate_limit {\nenabled = false\nattestations_per_second = 0.5\n}',
@@ -200,6 +212,13 @@ describe('loading the server configuration', () => {
         dnsNames: ['spire-server.spire.svc', 'localhost'],
         admin: { bearerTokenFile: join(dir, 'admin-token'), adminIds: ['spiffe://example.org/admin'] },
         rateLimit: { enabled: false, attestationsPerSecond: 0.5 },
+        listener: {
+          readHeaderTimeoutMs: 5000,
+          requestTimeoutMs: 60_000,
+          idleTimeoutMs: 90_000,
+          maxConnections: 200,
+        },
+        metrics: { host: '127.0.0.1', port: 9988 },
         dataStore: { databaseType: 'sqlite3', connectionString: join(dir, 'db', 'attest.sqlite3') },
       })
       const token = (await readFile(join(dir, 'admin-token'), 'utf8')).trim()
@@ -290,6 +309,13 @@ describe('loading the server configuration', () => {
           adminIds: ['spiffe://example.org/admin'],
         },
         rateLimit: { enabled: true, attestationsPerSecond: 1 },
+        listener: {
+          readHeaderTimeoutMs: 10_000,
+          requestTimeoutMs: 30_000,
+          idleTimeoutMs: 120_000,
+          maxConnections: 1000,
+        },
+        metrics: { host: '127.0.0.1', port: 9988 },
         dataStore: {
           databaseType: 'sqlite3',
           connectionString: resolve(EXAMPLE_CONFIG, '../.data/server/datastore.sqlite3'),
@@ -409,17 +435,47 @@ describe('loading the server configuration', () => {
 
     it('with an unknown top-level key', async () => {
       expect(await issuesOf(configText({ topLevel: 'sever_name = "x"' }))).toEqual([
-        { path: 'sever_name', message: 'is not a known key here; expected one of: plugins, server' },
+        {
+          path: 'sever_name',
+          message: 'is not a known key here; expected one of: plugins, server, telemetry',
+        },
       ])
     })
 
     it('with a SPIRE section k8s-attest does not have', async () => {
-      expect(await issuesOf(configText({ topLevel: 'telemetry {\n}' }))).toEqual([
+      expect(await issuesOf(configText({ topLevel: 'health_checks {\n}' }))).toEqual([
         {
-          path: 'telemetry',
-          message: 'is not supported: k8s-attest serves Prometheus metrics from the server itself',
+          path: 'health_checks',
+          message: 'is not supported: k8s-attest serves its health endpoints on the main listener',
         },
       ])
+    })
+
+    it('with a telemetry block that is not a Prometheus listener on an IP address', async () => {
+      const issues = await issuesOf(
+        configText({ topLevel: 'telemetry {\nPrometheus {\nhost = "metrics.local"\n}\nStatsd {\n}\n}' }),
+      )
+      expect(issues.map((issue) => issue.path)).toEqual(
+        expect.arrayContaining([
+          'telemetry.Prometheus.host',
+          'telemetry.Prometheus.port',
+          'telemetry.Statsd',
+        ]),
+      )
+    })
+
+    it('with a header timeout longer than the request timeout, or a timeout below a second', async () => {
+      const issues = await issuesOf(
+        configText({
+          server: {
+            ...SERVER,
+            read_header_timeout: '"1m"',
+            request_timeout: '"30s"',
+            idle_timeout: '"10ms"',
+          },
+        }),
+      )
+      expect(issues.map((issue) => issue.path)).toEqual(['server.idle_timeout', 'server.read_header_timeout'])
     })
   })
 
