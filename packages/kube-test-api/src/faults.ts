@@ -2,10 +2,12 @@ import { type RequestInfo, resourceLabel } from './request-info.ts'
 import { internalError, type KubeStatusError, serviceUnavailable, tooManyRequests } from './status.ts'
 
 /**
- * Faults a test injects into request handling: added latency, and errors
- * (500, 503, or 429 with `Retry-After`) at a given rate, optionally only for
- * one verb and/or resource and only a number of times. Connection-level
- * faults (refusing or resetting connections) live on the server.
+ * Faults a test injects into request handling: added latency, errors
+ * (500, 503, or 429 with `Retry-After`), requests held unanswered until the
+ * fault is removed (`hang`), and answers cut off mid-body (`resetMidResponse`),
+ * at a given rate, optionally only for one verb and/or resource and only a
+ * number of times. Connection-level faults (refusing or resetting new
+ * connections) live on the server.
  */
 
 /** The statuses an injected error can have. */
@@ -27,6 +29,17 @@ export interface FaultRule {
     /** The message of a 500 or 503. */
     readonly message?: string
   }
+  /**
+   * Hold matching requests unanswered until the fault is removed (or the faults cleared), then
+   * handle them normally: an API server that accepts the connection and never answers, under
+   * the test's control instead of a timer.
+   */
+  readonly hang?: boolean
+  /**
+   * Send the response's status line, headers and the first half of its body, then destroy the
+   * connection: a connection reset mid-response.
+   */
+  readonly resetMidResponse?: boolean
   /** The fraction of matching requests affected, in (0, 1]. Default 1. */
   readonly rate?: number
   /** Stop after affecting this many requests. Default: no limit. */
@@ -47,16 +60,30 @@ export interface FaultOutcome {
   readonly error?: KubeStatusError
   /** The `Retry-After` header value, when the error carries one. */
   readonly retryAfterSeconds?: number
+  /** Resolves when the request may go on (a `hang` fault was removed). */
+  readonly held?: Promise<void>
+  /** Cut the answer off mid-body. */
+  readonly resetMidResponse?: boolean
 }
 
 interface ActiveFault {
   readonly rule: FaultRule
   hits: number
+  /** Releases of the requests a `hang` fault holds. */
+  readonly releases: Array<() => void>
 }
 
 function validateRule(rule: FaultRule): void {
-  if (rule.latencyMs === undefined && rule.error === undefined) {
-    throw new TypeError('a fault needs "latencyMs", "error" or both')
+  if (
+    rule.latencyMs === undefined &&
+    rule.error === undefined &&
+    rule.hang !== true &&
+    rule.resetMidResponse !== true
+  ) {
+    throw new TypeError('a fault needs "latencyMs", "error", "hang" or "resetMidResponse"')
+  }
+  if (rule.resetMidResponse === true && rule.error !== undefined) {
+    throw new TypeError('"resetMidResponse" cuts off a real answer; it cannot be combined with "error"')
   }
   if (rule.latencyMs !== undefined && (!Number.isFinite(rule.latencyMs) || rule.latencyMs < 0)) {
     throw new TypeError('"latencyMs" must be a non-negative number')
@@ -108,7 +135,7 @@ export class FaultInjector {
   /** Starts injecting `rule`. */
   inject(rule: FaultRule): InjectedFault {
     validateRule(rule)
-    const active: ActiveFault = { rule: { ...rule }, hits: 0 }
+    const active: ActiveFault = { rule: { ...rule }, hits: 0, releases: [] }
     this.#faults.push(active)
     const faults = this
     return {
@@ -117,12 +144,14 @@ export class FaultInjector {
       },
       remove() {
         faults.#faults = faults.#faults.filter((fault) => fault !== active)
+        releaseAll(active)
       },
     }
   }
 
-  /** Removes every injected fault. */
+  /** Removes every injected fault (held requests go on). */
   clear(): void {
+    for (const fault of this.#faults) releaseAll(fault)
     this.#faults = []
   }
 
@@ -130,6 +159,8 @@ export class FaultInjector {
   decide(request: RequestInfo): FaultOutcome {
     let latencyMs = 0
     let failure: { error: KubeStatusError; retryAfterSeconds?: number } | undefined
+    const holds: Promise<void>[] = []
+    let resetMidResponse = false
     for (const fault of this.#faults) {
       const { rule } = fault
       if (rule.verb !== undefined && rule.verb !== request.verb) continue
@@ -139,7 +170,18 @@ export class FaultInjector {
       fault.hits++
       latencyMs += rule.latencyMs ?? 0
       failure ??= errorOf(rule)
+      if (rule.hang === true) holds.push(new Promise((resolve) => fault.releases.push(resolve)))
+      if (rule.resetMidResponse === true) resetMidResponse = true
     }
-    return { latencyMs, ...failure }
+    return {
+      latencyMs,
+      ...failure,
+      ...(holds.length === 0 ? {} : { held: Promise.all(holds).then(() => undefined) }),
+      ...(resetMidResponse ? { resetMidResponse } : {}),
+    }
   }
+}
+
+function releaseAll(fault: ActiveFault): void {
+  for (const release of fault.releases.splice(0)) release()
 }

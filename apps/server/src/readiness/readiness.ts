@@ -31,6 +31,7 @@ export interface ReadinessReport {
  */
 export class Readiness {
   readonly #options: ReadinessOptions
+  #targets: readonly PermissionTarget[]
   /** Problems per cluster; a cluster not yet checked has an entry saying so. */
   readonly #permissionProblems = new Map<string, string>()
   #timer: NodeJS.Timeout | undefined
@@ -38,9 +39,31 @@ export class Readiness {
 
   constructor(options: ReadinessOptions) {
     this.#options = options
+    this.#targets = options.targets
     for (const target of options.targets) {
       this.#permissionProblems.set(keyOf(target), `${describe(target)}: permissions not checked yet`)
     }
+  }
+
+  /**
+   * Checks these clusters from now on (a configuration reload changed them): problems of
+   * clusters no longer configured are dropped, new clusters start "not checked yet", clusters
+   * kept keep their last answer, and all are checked again now. Resolves when that check has
+   * finished.
+   */
+  async replaceTargets(targets: readonly PermissionTarget[]): Promise<void> {
+    const previous = new Set(this.#targets.map(keyOf))
+    this.#targets = targets
+    const keys = new Set(targets.map(keyOf))
+    for (const key of this.#permissionProblems.keys()) {
+      if (!keys.has(key)) this.#permissionProblems.delete(key)
+    }
+    for (const target of targets) {
+      if (!previous.has(keyOf(target))) {
+        this.#permissionProblems.set(keyOf(target), `${describe(target)}: permissions not checked yet`)
+      }
+    }
+    await this.checkPermissionsNow()
   }
 
   /** Starts the first check (not awaited: an unreachable API server must not hold up startup) and the periodic ones. */
@@ -65,8 +88,10 @@ export class Readiness {
   async checkPermissionsNow(): Promise<void> {
     const { logger } = this.#options
     await Promise.all(
-      this.#options.targets.map(async (target) => {
+      this.#targets.map(async (target) => {
         const result = await checkPermissions(target)
+        // A reload may have replaced the targets while this check ran: its answer is stale.
+        if (!this.#targets.includes(target)) return
         const key = keyOf(target)
         const fields = { [LOG_FIELDS.cluster]: target.cluster, [LOG_FIELDS.attestor]: target.attestor }
         if (result.outcome === 'granted') {
