@@ -68,7 +68,8 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     app.configReloader?.reload().catch(() => undefined)
   }
   process.on('SIGHUP', reloadOnHangup)
-  const graceful = closeWithGrace({ delay: GRACE_MS, logger }, async ({ signal, err }) => {
+  // SIGHUP means reload here (as for most daemons), not close: close-with-grace would close on it.
+  const graceful = closeWithGrace({ delay: GRACE_MS, logger, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'closing after an uncaught error')
     else logger.info({ signal }, 'closing')
     process.off('SIGHUP', reloadOnHangup)
