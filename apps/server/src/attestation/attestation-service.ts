@@ -41,9 +41,10 @@ export interface PeerSvid {
  * send back what comes out. Per-cluster state (API clients, imported keys) is assembled once
  * per configuration ({@link AttestorClusters}), not per request, and replaced whole on reload.
  *
- * An attestation runs the attestor's checks, then signs the CSR, then (k8s_sat) spends the
- * token, then records the agent — the order in which a refusal costs the least: a bad CSR
- * does not burn a SAT token, and a banned agent gets nothing stored.
+ * An attestation runs the attestor's checks, then signs the CSR, then records the agent and
+ * (k8s_sat) spends the token in one transaction — the order in which a refusal costs the
+ * least: a bad CSR does not burn a SAT token, a banned agent gets nothing stored, and a
+ * failed write leaves the token unspent.
  */
 export class AttestationService {
   readonly #trustDomain: string
@@ -102,16 +103,6 @@ export class AttestationService {
     const { type, payload } = request.attestation
     const agent = await this.#runAttestor(clusters, type, payload.cluster, payload.token)
     const issued = await issueSvid(this.#signer, request.csr, agent.spiffeId, agent.cluster)
-    if (agent.singleUseToken !== undefined) {
-      const { fingerprint, expiresAt } = agent.singleUseToken
-      if (!(await this.#store.claimSatToken(fingerprint, expiresAt))) {
-        throw new AttestError(
-          'ATT_ERR_TOKEN_REPLAYED',
-          `this service account token of cluster "${agent.cluster}" has already been used to attest; a k8s_sat token attests once`,
-          { check: 'single_use_token', cluster: agent.cluster, value: `sha256:${fingerprint}` },
-        )
-      }
-    }
     const recorded = await this.#store.recordAttestation(
       {
         spiffeId: agent.spiffeId,
@@ -121,8 +112,20 @@ export class AttestationService {
         svidSerial: issued.serialHex,
         svidExpiresAt: issued.notAfter,
       },
-      { allowReattestation: agent.reattestable },
+      {
+        allowReattestation: agent.reattestable,
+        // Spent in the same transaction as the record: never one without the other.
+        ...(agent.singleUseToken === undefined ? {} : { claimSatToken: agent.singleUseToken }),
+      },
     )
+    if (recorded.outcome === 'token_replayed') {
+      const fingerprint = agent.singleUseToken?.fingerprint ?? ''
+      throw new AttestError(
+        'ATT_ERR_TOKEN_REPLAYED',
+        `this service account token of cluster "${agent.cluster}" has already been used to attest; a k8s_sat token attests once`,
+        { check: 'single_use_token', cluster: agent.cluster, value: `sha256:${fingerprint}` },
+      )
+    }
     if (recorded.outcome === 'banned') throw bannedError(agent.spiffeId, agent.cluster)
     if (recorded.outcome === 'already_attested') {
       // A fresh random UUID collided with a recorded agent: astronomically unlikely, never the agent's fault.
