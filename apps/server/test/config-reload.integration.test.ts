@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,6 +15,7 @@ import { createLogger } from '../src/logging/logger.ts'
 import { expectProblem } from './expect-problem.ts'
 import { KubeWorld } from './kube-world.ts'
 import { ADMIN_TOKEN, newAgentKey, RunningServer } from './server-harness.ts'
+import { childLog } from './server-process.ts'
 
 /*
  * Configuration reload without restart: the server is built from a real configuration file
@@ -296,38 +297,3 @@ describe('SIGHUP', () => {
     }
   })
 })
-
-/** Drains the child's output and resolves each `waitFor` with the first group of the first new match. */
-function childLog(child: ChildProcess): { waitFor(pattern: RegExp): Promise<string> } {
-  let output = ''
-  let consumed = 0
-  const waiters: Array<() => void> = []
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString()
-    for (const waiter of waiters.splice(0)) waiter()
-  }
-  child.stdout?.on('data', onData)
-  child.stderr?.on('data', onData)
-  return {
-    waitFor(pattern) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const rest = output.slice(consumed)
-          const match = pattern.exec(rest)
-          if (match !== null) {
-            consumed += match.index + match[0].length
-            resolve(match[1] ?? match[0])
-            return
-          }
-          if (child.exitCode !== null) {
-            reject(new Error(`the server exited:\n${output}`))
-            return
-          }
-          waiters.push(check)
-        }
-        child.once('exit', check)
-        check()
-      })
-    },
-  }
-}
