@@ -315,6 +315,33 @@ describe('cluster events', () => {
   })
 })
 
+describe('the agent’s token', () => {
+  it('truncated mid-write (a writer that is not atomic): refused as a bad token, nothing recorded; the whole token attests', async () => {
+    const agent = world.newAgentPod()
+    for (const cut of [agent.token.length / 2, agent.token.length - 5].map(Math.floor)) {
+      const refused = await attest('demo', agent.token.slice(0, cut))
+      expect(['ATT_ERR_TOKEN_MALFORMED', 'ATT_ERR_TOKEN_NOT_AUTHENTICATED']).toContain(refused.body.code)
+      expect(refused.status).toBeLessThan(500)
+    }
+    expect((await server.store.listAgents({ pageSize: 1000 })).agents).not.toContainEqual(
+      expect.objectContaining({
+        selectors: expect.arrayContaining([{ type: 'k8s_psat', value: `agent_pod_uid:${agent.podUid}` }]),
+      }),
+    )
+    expect((await attest('demo', agent.token)).status).toBe(200)
+    await expectInvariants()
+  })
+
+  it('rotated (kubelet’s new token for the same pod): attests as the same agent, old token still valid until it expires', async () => {
+    const agent = world.newAgentPod()
+    const first = await attest('demo', agent.token)
+    const rotated = await attest('demo', world.tokenFor(agent))
+    expect(rotated.status).toBe(200)
+    expect(rotated.body.spiffe_id).toBe(first.body.spiffe_id)
+    await expectInvariants()
+  })
+})
+
 describe('datastore faults mid-attestation', () => {
   it('a k8s_sat attestation whose record cannot be written leaves its token unspent', async () => {
     const token = world.api.createLegacyTokenSecret('spire', 'record-fault-token', 'spire-agent')
