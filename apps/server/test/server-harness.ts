@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AttestorType, Secret } from '@k8s-attest/core'
 import { Agent, request } from 'undici'
-import { type App, buildApp } from '../src/app.ts'
+import { type App, buildApp, type HousekeepingIntervals } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { createTestCsr } from '../src/ca/test-support/csr.ts'
 import type {
@@ -50,6 +50,8 @@ export interface HarnessOptions {
   readonly now?: () => Date
   /** Wraps the opened datastore (fault injection at the store boundary). Default: none. */
   readonly wrapStore?: (store: AgentStore) => AgentStore
+  /** Housekeeping intervals. Default: the server's. */
+  readonly intervals?: HousekeepingIntervals
 }
 
 /** An answer, parsed. */
@@ -165,6 +167,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
       serviceAccountAllowList: ['spire:spire-agent'],
       audience: ['spire-server'],
       kubeConfigFile: kubeconfigPath ?? world.kubeconfigPath,
+      kubeApiTimeoutMs: 5_000,
       allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
       allowedPodLabelKeys: ['app'],
       usePodUidForAgentId: false,
@@ -176,7 +179,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
     sat.set(name, {
       name,
       serviceAccountAllowList: ['spire:spire-agent'],
-      validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath },
+      validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath, kubeApiTimeoutMs: 5_000 },
     })
   }
   for (const [name, world] of Object.entries(options.clusters.satKeys ?? {})) {
@@ -251,6 +254,7 @@ export async function startServer(options: HarnessOptions): Promise<RunningServe
     logger,
     metrics,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.intervals === undefined ? {} : { intervals: options.intervals }),
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   return new RunningServer(app, store, ca, dataDir, options.dataDir === undefined, logLines)

@@ -21,6 +21,13 @@ export interface FaultRule {
   readonly resource?: string
   /** Delay before the request is handled, in milliseconds of the cluster's clock. */
   readonly latencyMs?: number
+  /**
+   * Accept the request and leave it unanswered while the fault is active: the client waits
+   * until it gives up (or the server stops) — what an overloaded or wedged API server does to
+   * a client without a deadline. Once the fault is removed (or the faults cleared), requests
+   * still held are handled normally, so a test controls exactly when a call completes.
+   */
+  readonly hang?: true
   /** Answer with this error instead of handling the request. */
   readonly error?: {
     readonly status: InjectedErrorStatus
@@ -29,12 +36,6 @@ export interface FaultRule {
     /** The message of a 500 or 503. */
     readonly message?: string
   }
-  /**
-   * Hold matching requests unanswered until the fault is removed (or the faults cleared), then
-   * handle them normally: an API server that accepts the connection and never answers, under
-   * the test's control instead of a timer.
-   */
-  readonly hang?: boolean
   /**
    * Send the response's status line, headers and the first half of its body, then destroy the
    * connection: a connection reset mid-response.
@@ -57,6 +58,8 @@ export interface InjectedFault {
 /** What the faults decided for one request. */
 export interface FaultOutcome {
   readonly latencyMs: number
+  /** Held unanswered (see {@link FaultRule.hang}); `held` says until when. */
+  readonly hang: boolean
   readonly error?: KubeStatusError
   /** The `Retry-After` header value, when the error carries one. */
   readonly retryAfterSeconds?: number
@@ -77,10 +80,14 @@ function validateRule(rule: FaultRule): void {
   if (
     rule.latencyMs === undefined &&
     rule.error === undefined &&
-    rule.hang !== true &&
+    rule.hang === undefined &&
     rule.resetMidResponse !== true
   ) {
     throw new TypeError('a fault needs "latencyMs", "error", "hang" or "resetMidResponse"')
+  }
+  if (rule.hang !== undefined && rule.hang !== true) throw new TypeError('"hang" must be true when set')
+  if (rule.hang === true && rule.error !== undefined) {
+    throw new TypeError('a fault cannot both "hang" and answer with an "error"')
   }
   if (rule.resetMidResponse === true && rule.error !== undefined) {
     throw new TypeError('"resetMidResponse" cuts off a real answer; it cannot be combined with "error"')
@@ -158,6 +165,7 @@ export class FaultInjector {
   /** The latency and error the active faults give `request`; each matching fault counts a hit. */
   decide(request: RequestInfo): FaultOutcome {
     let latencyMs = 0
+    let hang = false
     let failure: { error: KubeStatusError; retryAfterSeconds?: number } | undefined
     const holds: Promise<void>[] = []
     let resetMidResponse = false
@@ -169,12 +177,14 @@ export class FaultInjector {
       if (rule.rate !== undefined && rule.rate < 1 && this.#random() >= rule.rate) continue
       fault.hits++
       latencyMs += rule.latencyMs ?? 0
+      hang ||= rule.hang === true
       failure ??= errorOf(rule)
       if (rule.hang === true) holds.push(new Promise((resolve) => fault.releases.push(resolve)))
       if (rule.resetMidResponse === true) resetMidResponse = true
     }
     return {
       latencyMs,
+      hang,
       ...failure,
       ...(holds.length === 0 ? {} : { held: Promise.all(holds).then(() => undefined) }),
       ...(resetMidResponse ? { resetMidResponse } : {}),
