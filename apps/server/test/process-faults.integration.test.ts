@@ -222,6 +222,14 @@ async function clientFor(dataDir: string): Promise<Agent> {
   })
 }
 
+/** Waits until `condition` holds; on timeout, says what the load got last. */
+async function waitForLoad(load: Load, what: string, condition: () => boolean): Promise<void> {
+  await vi.waitUntil(condition, { timeout: 60_000, interval: 20 }).catch(() => {
+    const last = load.sent.slice(-12).map((item) => `${item.status ?? 'no answer'} ${item.code ?? ''}`)
+    throw new Error(`timed out waiting for ${what}; the last answers: ${last.join(', ')}`)
+  })
+}
+
 /** SIGKILLs `server` once the load has had `successes` answers, while requests are in flight. */
 async function killUnderLoad(server: ServerProcess, load: Load, successes: number): Promise<void> {
   await vi.waitUntil(() => load.successes >= successes, { timeout: 60_000, interval: 20 })
@@ -305,10 +313,11 @@ describe('PostgreSQL stopped and restarted under load', () => {
       await vi.waitUntil(() => load.successes >= 4, { timeout: 60_000, interval: 20 })
       await execFileAsync('bash', [POSTGRES_SCRIPT, 'pause', pgDir])
       const atOutage = load.sent.length
-      await vi.waitUntil(() => load.sent.slice(atOutage).filter((item) => item.status === 503).length >= 2, {
-        timeout: 60_000,
-        interval: 20,
-      })
+      await waitForLoad(
+        load,
+        'refusals during the outage',
+        () => load.sent.slice(atOutage).filter((item) => item.status === 503).length >= 2,
+      )
       const during = load.sent
         .slice(atOutage)
         .filter((item) => item.status !== undefined && item.status !== 200)
