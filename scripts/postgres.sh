@@ -3,6 +3,8 @@
 #
 #   scripts/postgres.sh start [DIR]   prints a connection URL (and nothing else) on stdout
 #   scripts/postgres.sh stop DIR      stops the server and deletes DIR
+#   scripts/postgres.sh pause DIR     stops the server (immediate mode, as a crash), keeping DIR
+#   scripts/postgres.sh resume DIR    starts a paused server again, on the same port
 #
 # The server lives entirely in DIR (a new temporary directory when DIR is not given; DIR must
 # not exist or be empty): data, Unix socket and log. As root, when the `postgres` user cannot
@@ -105,10 +107,7 @@ start() {
   local attempt port
   for attempt in $(seq 1 "$START_ATTEMPTS"); do
     port=$((20000 + RANDOM % 40000))
-    if as_server_user "$bin_dir/pg_ctl" --pgdata="$dir/data" --log="$dir/postgres.log" --wait --timeout=60 \
-      --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' \
-        -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-      start >"$dir/pg_ctl.log" 2>&1; then
+    if pg_start "$bin_dir" "$dir" "$port"; then
       echo "$port" >"$dir/port"
       echo "postgres.sh: PostgreSQL running in $dir; stop it with: $0 stop $given" >&2
       echo "postgres://$SUPERUSER:$password@127.0.0.1:$port/postgres"
@@ -118,6 +117,29 @@ start() {
       die "PostgreSQL did not start (attempt $attempt); see $dir/postgres.log"
   done
   die "no free port found in $START_ATTEMPTS attempts; see $dir/postgres.log"
+}
+
+# Starts the server in DIR on PORT (the same options on every start, so a resumed server is the same).
+pg_start() {
+  local bin_dir="$1" dir="$2" port="$3"
+  as_server_user "$bin_dir/pg_ctl" --pgdata="$dir/data" --log="$dir/postgres.log" --wait --timeout=60 \
+    --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' \
+      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >"$dir/pg_ctl.log" 2>&1
+}
+
+pause() {
+  local dir="${1:-}"
+  [ -n "$dir" ] || die "usage: $0 pause DIR"
+  [ -f "$dir/data/postmaster.pid" ] || die "$dir holds no running server started by this script"
+  as_server_user "$(find_bin_dir)/pg_ctl" --pgdata="$dir/data" --mode=immediate --wait stop >/dev/null
+}
+
+resume() {
+  local dir="${1:-}"
+  [ -n "$dir" ] || die "usage: $0 resume DIR"
+  [ -f "$dir/port" ] || die "$dir holds no server started by this script"
+  pg_start "$(find_bin_dir)" "$dir" "$(cat "$dir/port")" || die "PostgreSQL did not resume; see $dir/postgres.log"
 }
 
 stop() {
@@ -143,5 +165,7 @@ stop() {
 case "${1:-}" in
   start) start "${2:-}" ;;
   stop) stop "${2:-}" ;;
-  *) die "usage: $0 start [DIR] | $0 stop DIR" ;;
+  pause) pause "${2:-}" ;;
+  resume) resume "${2:-}" ;;
+  *) die "usage: $0 start [DIR] | $0 stop DIR | $0 pause DIR | $0 resume DIR" ;;
 esac

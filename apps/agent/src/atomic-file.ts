@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
+/** The signature of {@link writeFileAtomic}, for code that takes the writer as a dependency. */
+export type AtomicFileWriter = (path: string, data: string, mode: number) => Promise<void>
+
 /**
  * Replaces `path` with `data` so that a reader, or the agent after a crash or power loss, sees
  * either the old content or the new, never a mix: the data goes to a temporary file in the same

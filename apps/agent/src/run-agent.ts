@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { isAttestError, type SvidResponse } from '@k8s-attest/core'
 import type { Logger } from 'pino'
+import { type AtomicFileWriter, writeFileAtomic } from './atomic-file.ts'
 import { Backoff } from './backoff.ts'
 import type { AgentConfig } from './config.ts'
 import { AgentError, isAgentError, ServerProblemError } from './errors.ts'
@@ -42,6 +43,11 @@ export interface AgentDeps {
   readonly metrics?: AgentMetrics
   /** CA certificates (PEM) that verify the `trust_bundle_url` fetch. Default: the system's. */
   readonly trustBundleUrlCa?: readonly string[]
+  /**
+   * Writes a file of data_dir atomically. Default {@link writeFileAtomic}. The one boundary
+   * through which the agent writes data_dir, so tests can make it fail as a full disk does.
+   */
+  readonly writeFile?: AtomicFileWriter
 }
 
 /** The public face of the SVID the agent holds (no key). */
@@ -158,9 +164,13 @@ class AgentRunner {
   #bundleStored = false
   #held: HeldSvid | undefined
   #outcome: AgentOutcome | undefined
+  readonly #writeFile: AtomicFileWriter
+  /** The held SVID is not in data_dir yet (its write failed): the next attempt stores it. */
+  #unstored = false
 
   constructor(config: AgentConfig, deps: AgentDeps) {
     this.#config = config
+    this.#writeFile = deps.writeFile ?? writeFileAtomic
     this.#scheduler = deps.scheduler ?? systemScheduler
     this.#logger = deps.logger ?? createLogger({ level: config.logLevel })
     this.#metrics = deps.metrics ?? new AgentMetrics(() => this.#scheduler.now())
@@ -280,7 +290,8 @@ class AgentRunner {
     const signal = this.#abort.signal
     while (!signal.aborted) {
       const held = this.#held
-      if (held !== undefined) {
+      // An SVID that could not be stored is retried at the backoff, not at its rotation time.
+      if (held !== undefined && !this.#unstored) {
         const waitMs = rotationTime(held) - this.#scheduler.now()
         if (waitMs > 0) {
           await this.#scheduler.sleep(Math.min(waitMs, MAX_ROTATION_WAIT_MS), signal)
@@ -312,6 +323,12 @@ class AgentRunner {
   async #attempt(): Promise<FailedAttempt | undefined> {
     let method = renewalMethod(this.#config.nodeAttestor.type, this.#held, this.#scheduler.now())
     try {
+      const held = this.#held
+      if (this.#unstored && held !== undefined && rotationTime(held) > this.#scheduler.now()) {
+        await this.#store(held)
+        this.#logger.info(this.#svidFields(held), 'SVID stored in data_dir after an earlier failure')
+        return undefined
+      }
       await this.#ensureTrust()
       let obtained = method === 'renew' ? await this.#renew() : undefined
       if (obtained === undefined) {
@@ -434,22 +451,43 @@ class AgentRunner {
     return { svid, bundle, method }
   }
 
-  /** Stores the new SVID (bundle first, so the SVID on disk always chains to the bundle on disk), then uses it. */
+  /**
+   * Uses the new SVID, then stores it (bundle first, so the SVID on disk always chains to the
+   * bundle on disk). Held before it is stored: should data_dir refuse the write (a full disk),
+   * the agent keeps its new identity while the attempt is retried, and a k8s_sat agent renews
+   * with it instead of spending its single-use token again. The previous files stay whole
+   * (atomic writes).
+   */
   async #keep({ svid, bundle, method }: ObtainedSvid): Promise<void> {
-    const { dataDir } = this.#config
-    await prepareDataDir(dataDir)
-    if (!this.#bundleStored || this.#bundle === undefined || !sameTrustBundle(this.#bundle, bundle)) {
-      await storeBundle(dataDir, bundle)
+    if (this.#bundle === undefined || !sameTrustBundle(this.#bundle, bundle)) {
       this.#useBundle(bundle)
-      this.#bundleStored = true
+      this.#bundleStored = false
     }
-    await storeSvid(dataDir, svid)
     const previous = this.#held
-    this.#hold(svid)
+    this.#hold(svid, { notify: false })
     this.#logger.info(
       { ...this.#svidFields(svid), [F.method]: method },
       previous === undefined ? 'SVID obtained' : `SVID rotated (previous serial ${previous.serialNumber})`,
     )
+    this.#unstored = true
+    try {
+      await this.#store(svid)
+    } finally {
+      // After the store attempt, so whoever waits for the SVID finds it in data_dir when it could be written.
+      this.#notifyWaiters(svid)
+    }
+  }
+
+  /** Writes the held bundle (unless already stored) and `svid` to data_dir. */
+  async #store(svid: HeldSvid): Promise<void> {
+    const { dataDir } = this.#config
+    await prepareDataDir(dataDir)
+    if (!this.#bundleStored && this.#bundle !== undefined) {
+      await storeBundle(dataDir, this.#bundle, this.#writeFile)
+      this.#bundleStored = true
+    }
+    await storeSvid(dataDir, svid, this.#writeFile)
+    this.#unstored = false
   }
 
   #useBundle(bundle: TrustBundle): void {
@@ -458,10 +496,15 @@ class AgentRunner {
     this.#trustSet = true
   }
 
-  #hold(svid: HeldSvid): void {
+  #hold(svid: HeldSvid, options: { readonly notify: boolean } = { notify: true }): void {
     this.#held = svid
     this.#client.setSvid(svid)
     this.#metrics.setSvid(svid)
+    if (options.notify) this.#notifyWaiters(svid)
+  }
+
+  /** Resolves the callers of `nextSvid` waiting for an SVID other than this one. */
+  #notifyWaiters(svid: HeldSvid): void {
     const info = svidInfo(svid)
     const waiting = this.#waiters
     this.#waiters = waiting.filter((waiter) => waiter.afterSerial === svid.serialNumber)

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { mkdir, open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from './atomic-file.ts'
+import { type AtomicFileWriter, writeFileAtomic } from './atomic-file.ts'
 import { AgentError, isAgentError } from './errors.ts'
 import { type HeldSvid, verifySvid } from './svid-verify.ts'
 import { type TrustBundle, trustBundleFromPem, trustBundleToPem } from './trust-bundle.ts'
@@ -43,10 +43,14 @@ export async function prepareDataDir(dataDir: string): Promise<void> {
  *
  * @throws {AgentError} `ATT_ERR_DATA_DIR_FAILED`.
  */
-export async function storeBundle(dataDir: string, bundle: TrustBundle): Promise<void> {
+export async function storeBundle(
+  dataDir: string,
+  bundle: TrustBundle,
+  write: AtomicFileWriter = writeFileAtomic,
+): Promise<void> {
   const path = join(dataDir, BUNDLE_FILE_NAME)
   try {
-    await writeFileAtomic(path, trustBundleToPem(bundle), BUNDLE_FILE_MODE)
+    await write(path, trustBundleToPem(bundle), BUNDLE_FILE_MODE)
   } catch (error) {
     throw dataDirFailed(`cannot write the trust bundle to ${JSON.stringify(path)}`, path, error)
   }
@@ -57,12 +61,16 @@ export async function storeBundle(dataDir: string, bundle: TrustBundle): Promise
  *
  * @throws {AgentError} `ATT_ERR_DATA_DIR_FAILED`.
  */
-export async function storeSvid(dataDir: string, svid: HeldSvid): Promise<void> {
+export async function storeSvid(
+  dataDir: string,
+  svid: HeldSvid,
+  write: AtomicFileWriter = writeFileAtomic,
+): Promise<void> {
   const path = join(dataDir, SVID_FILE_NAME)
   const chain = svid.chainPem.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join('')
   const key = svid.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   try {
-    await writeFileAtomic(path, chain + key, SVID_FILE_MODE)
+    await write(path, chain + key, SVID_FILE_MODE)
   } catch (error) {
     throw dataDirFailed(`cannot write the SVID to ${JSON.stringify(path)}`, path, error)
   }

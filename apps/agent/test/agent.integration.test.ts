@@ -1,11 +1,12 @@
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { writeFileAtomic } from '../src/atomic-file.ts'
 import { checkHealth } from '../src/healthcheck.ts'
 import { AgentMetrics } from '../src/metrics.ts'
-import { type AgentHandle, MAX_ROTATION_WAIT_MS, runAgent } from '../src/run-agent.ts'
+import { type AgentDeps, type AgentHandle, MAX_ROTATION_WAIT_MS, runAgent } from '../src/run-agent.ts'
 import { BUNDLE_FILE_NAME, SVID_FILE_NAME } from '../src/svid-store.ts'
 import {
   type AgentFixture,
@@ -41,9 +42,15 @@ afterEach(async () => {
 async function setup(
   serverOptions: Omit<FakeServerOptions, 'now'> = {},
   fixtureOptions: Omit<AgentFixtureOptions, 'serverPort'> = {},
+  faults: { readonly serverClockOffsetMs?: number; readonly writeFile?: AgentDeps['writeFile'] } = {},
 ): Promise<Setup> {
   const scheduler = new ManualScheduler(Math.floor(Date.now() / 1000) * 1000)
-  const server = await FakeServer.start({ svidTtlMs: TTL_MS, ...serverOptions, now: () => scheduler.now() })
+  const offset = faults.serverClockOffsetMs ?? 0
+  const server = await FakeServer.start({
+    svidTtlMs: TTL_MS,
+    ...serverOptions,
+    now: () => scheduler.now() + offset,
+  })
   cleanups.push(() => server.close())
   const fixture = await createAgentFixture({
     serverPort: server.port,
@@ -54,7 +61,13 @@ async function setup(
   const logs = new LogCapture()
   const metrics = new AgentMetrics(() => scheduler.now())
   const start = () => {
-    const agent = runAgent(fixture.config, { scheduler, logger: logs.logger(), metrics, random: () => 0.5 })
+    const agent = runAgent(fixture.config, {
+      scheduler,
+      logger: logs.logger(),
+      metrics,
+      random: () => 0.5,
+      ...(faults.writeFile === undefined ? {} : { writeFile: faults.writeFile }),
+    })
     cleanups.push(() => agent.stop())
     return agent
   }
@@ -533,5 +546,122 @@ describe('logs', () => {
     expect(logs.lines.length).toBeGreaterThan(5)
     expect(logs.text()).not.toContain('c2VjcmV0LXRva2VuLXRleHQ')
     expect(logs.text()).not.toContain('PRIVATE KEY')
+  })
+})
+
+/*
+ * The fault matrix, agent side (docs/failure-modes.md): each fault clears without restarting
+ * the agent, and the agent recovers within its backoff bound (here 1 s initial, 60 s cap,
+ * jitter 0.5: the n-th wait is 3/4 of min(60 s, 2^(n-1) s)).
+ */
+describe('fault matrix', () => {
+  it('token file missing, then written: transient, attests at the next backoff step', async () => {
+    const { server, fixture, scheduler, logs, start } = await setup()
+    const tokenFile = join(fixture.dir, 'tokens', '..data', 'spire-agent')
+    const token = await readFile(tokenFile, 'utf8')
+    await unlink(tokenFile)
+    const agent = start()
+    expect(await scheduler.advanceThroughNextSleep()).toBe(750)
+    expect(await scheduler.nextSleep()).toBe(1500)
+    await fixture.writeToken(token)
+    scheduler.advance()
+    await agent.nextSvid()
+    expect(logs.find('attestation failed').map((entry) => entry.code)).toEqual([
+      'ATT_ERR_TOKEN_FILE_MISSING',
+      'ATT_ERR_TOKEN_FILE_MISSING',
+    ])
+    expect(server.attestations).toHaveLength(1)
+  })
+
+  it('token file empty (written but not yet filled): transient, never sent, attests once it is filled', async () => {
+    const { server, fixture, scheduler, logs, start } = await setup()
+    await fixture.writeToken('')
+    const agent = start()
+    expect(await scheduler.nextSleep()).toBe(750)
+    expect(logs.find('attestation failed')[0]).toMatchObject({
+      code: 'ATT_ERR_TOKEN_FILE_EMPTY',
+      failure: 'transient',
+    })
+    await fixture.writeToken('eyJhbGciOiJSUzI1NiJ9.filled.signature')
+    scheduler.advance()
+    await agent.nextSvid()
+    expect(server.attestations.map((attestation) => attestation.token)).toEqual([
+      'eyJhbGciOiJSUzI1NiJ9.filled.signature',
+    ])
+  })
+
+  it('disk full in data_dir: keeps the new SVID in memory and the old files whole, stores it once space is back', async () => {
+    let diskFull = false
+    // The kernel's own ENOSPC: while "full", every data_dir write goes to /dev/full.
+    const writeFileOrFull: AgentDeps['writeFile'] = (path, data, mode) =>
+      diskFull ? writeFile('/dev/full', data) : writeFileAtomic(path, data, mode)
+    const { server, fixture, scheduler, logs, start } = await setup({}, {}, { writeFile: writeFileOrFull })
+    const agent = start()
+    const first = await agent.nextSvid()
+    const storedBefore = await readFile(join(fixture.dataDir, SVID_FILE_NAME), 'utf8')
+
+    diskFull = true
+    expect(await scheduler.advanceThroughNextSleep()).toBe(HALF_LIFE_MS)
+    const second = await agent.nextSvid(first)
+    // Held although it could not be stored; the attempt counts as failed and is retried.
+    expect(agent.current()?.serialNumber).toBe(second.serialNumber)
+    expect(await scheduler.nextSleep()).toBe(750)
+    expect(logs.find('attestation failed')[0]).toMatchObject({
+      code: 'ATT_ERR_DATA_DIR_FAILED',
+      failure: 'transient',
+    })
+    expect(String(logs.find('attestation failed')[0]?.msg)).toContain('ENOSPC')
+    expect(await readFile(join(fixture.dataDir, SVID_FILE_NAME), 'utf8')).toBe(storedBefore)
+    expect((await readdir(fixture.dataDir)).filter((name) => name.endsWith('.tmp'))).toEqual([])
+
+    // Space is back: the next backoff step stores the held SVID, without attesting again.
+    diskFull = false
+    scheduler.advance()
+    await vi.waitUntil(
+      async () => (await readFile(join(fixture.dataDir, SVID_FILE_NAME), 'utf8')) !== storedBefore,
+    )
+    expect(logs.find('SVID stored in data_dir after an earlier failure')).toHaveLength(1)
+    expect(await scheduler.nextSleep()).toBe(second.notBefore.getTime() + HALF_LIFE_MS - scheduler.now())
+    expect(agent.current()?.serialNumber).toBe(second.serialNumber)
+    expect(server.attestations).toHaveLength(2)
+  })
+
+  it('server clock 5 minutes behind: attests, and rotates at the SVID’s half-life by the agent’s own clock', async () => {
+    const { server, scheduler, logs, start } = await setup(
+      { svidTtlMs: 3_600_000 },
+      {},
+      { serverClockOffsetMs: -5 * 60_000 },
+    )
+    const svid = await start().nextSvid()
+    expect(logs.find('attestation failed')).toEqual([])
+    const halfLife = (svid.notBefore.getTime() + svid.notAfter.getTime()) / 2
+    expect(await scheduler.nextSleep()).toBe(Math.min(MAX_ROTATION_WAIT_MS, halfLife - scheduler.now()))
+    expect(server.attestations).toHaveLength(1)
+  })
+
+  it('server clock 5 minutes ahead: refuses the not-yet-valid SVID, and attests at the backoff cap once clocks agree', async () => {
+    const clock = { offsetMs: 5 * 60_000 }
+    const scheduler = new ManualScheduler(Math.floor(Date.now() / 1000) * 1000)
+    const server = await FakeServer.start({
+      svidTtlMs: 3_600_000,
+      now: () => scheduler.now() + clock.offsetMs,
+    })
+    cleanups.push(() => server.close())
+    const fixture = await createAgentFixture({ serverPort: server.port, bundlePem: server.ca.certPem })
+    cleanups.push(() => fixture.cleanup())
+    const logs = new LogCapture()
+    const agent = runAgent(fixture.config, { scheduler, logger: logs.logger(), random: () => 0.5 })
+    cleanups.push(() => agent.stop())
+    // Beyond the agent's 60 s tolerance on notBefore: a permanent refusal, retried at the cap.
+    expect(await scheduler.nextSleep()).toBe(45_000)
+    expect(logs.entries().find((entry) => entry.code === 'ATT_ERR_SVID_VERIFICATION_FAILED')).toMatchObject({
+      level: 'error',
+      failure: 'permanent',
+      check: 'svid_validity',
+    })
+    clock.offsetMs = 30_000
+    scheduler.advance()
+    await agent.nextSvid()
+    expect(server.attestations).toHaveLength(2)
   })
 })

@@ -13,13 +13,14 @@ import type { AgentStore } from './datastore/agent-store.ts'
 import { clientErrorHandler } from './http/client-error-handler.ts'
 import { handleError, handleNotFound, refuseWhileClosing } from './http/error-handler.ts'
 import { strictBodyValidator } from './http/strict-body-validator.ts'
-import { REQUIRED_PERMISSIONS } from './kubernetes/cluster-client.ts'
-import { type ClusterClients, closeClusterClients } from './kubernetes/cluster-clients.ts'
+import type { ClusterClients } from './kubernetes/cluster-clients.ts'
 import { ServerMetrics } from './metrics/metrics.ts'
 import { servicesPlugin } from './plugins/services.ts'
-import type { PermissionTarget } from './readiness/permission-check.ts'
+import { permissionTargets } from './readiness/permission-targets.ts'
 import { Readiness } from './readiness/readiness.ts'
+import { ConfigReloader, type ConfigSourceForReload } from './reload/config-reloader.ts'
 import { adminAgentRoutes } from './routes/admin-agents.ts'
+import { adminReloadRoute } from './routes/admin-reload.ts'
 import { attestRoute } from './routes/attest.ts'
 import { bundleRoute } from './routes/bundle.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -61,6 +62,11 @@ export interface AppDependencies {
   /** Source of k8s_sat agent UUIDs. Default `crypto.randomUUID`. */
   readonly randomUuid?: () => string
   readonly intervals?: HousekeepingIntervals
+  /**
+   * How to read the configuration again, for reload without restart (SIGHUP and
+   * `POST /v1/admin/reload`). Absent: the app cannot reload (tests that do not need it).
+   */
+  readonly reload?: ConfigSourceForReload
 }
 
 /** The server app: a fastify instance over HTTPS that has not been told to listen. */
@@ -138,6 +144,18 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
     ...(deps.now === undefined ? {} : { now: deps.now }),
   })
 
+  const configReloader =
+    deps.reload === undefined
+      ? undefined
+      : new ConfigReloader({
+          ...deps.reload,
+          running: config,
+          attestation,
+          readiness,
+          logger: app.log,
+          ...(deps.now === undefined ? {} : { now: deps.now }),
+        })
+
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
   await app.register(swagger, {
@@ -150,7 +168,7 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
     },
   })
   await app.register(rateLimit, { global: false, errorResponseBuilder: rateLimitedError })
-  await app.register(servicesPlugin, { attestation, agents: store, ca, metrics, readiness })
+  await app.register(servicesPlugin, { attestation, agents: store, ca, metrics, readiness, configReloader })
 
   const limit = routeRateLimit(config.rateLimit)
   await app.register(attestRoute, { rateLimit: limit })
@@ -158,7 +176,9 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   await app.register(bundleRoute)
   await app.register(healthRoutes)
   if (config.admin !== undefined) {
-    await app.register(adminAgentRoutes, { authenticator: new AdminAuthenticator(config.admin) })
+    const authenticator = new AdminAuthenticator(config.admin)
+    await app.register(adminAgentRoutes, { authenticator })
+    if (configReloader !== undefined) await app.register(adminReloadRoute, { authenticator, configReloader })
   }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
@@ -180,7 +200,8 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   app.addHook('onClose', async () => {
     for (const timer of timers) clearInterval(timer)
     readiness.stop()
-    await closeClusterClients(clusterClients)
+    // After in-flight attestations finish: fastify has stopped taking requests by now.
+    await attestation.close()
     await store.close()
   })
   return app
@@ -229,22 +250,4 @@ export async function rotateServingCertificate(
   } catch (error) {
     app.log.error({ err: error }, 'CA rotation failed')
   }
-}
-
-/** Every cluster client, with the permissions its attestor needs. */
-function permissionTargets(clients: ClusterClients): PermissionTarget[] {
-  return [
-    ...[...clients.k8sPsat].map(([cluster, client]) => ({
-      attestor: 'k8s_psat' as const,
-      cluster,
-      client,
-      permissions: REQUIRED_PERMISSIONS.k8s_psat,
-    })),
-    ...[...clients.k8sSat].map(([cluster, client]) => ({
-      attestor: 'k8s_sat' as const,
-      cluster,
-      client,
-      permissions: REQUIRED_PERMISSIONS.k8s_sat,
-    })),
-  ]
 }

@@ -52,6 +52,8 @@ export interface HarnessOptions {
   readonly listener?: Partial<ListenerConfig>
   /** The CA's and the attestation checks' clock. Default: the wall clock. */
   readonly now?: () => Date
+  /** Wraps the opened datastore (fault injection at the store boundary). Default: none. */
+  readonly wrapStore?: (store: AgentStore) => AgentStore
   /** Housekeeping intervals. Default: the server's. */
   readonly intervals?: HousekeepingIntervals
 }
@@ -239,7 +241,8 @@ export async function startServer(options: HarnessOptions): Promise<RunningServe
     destination: { write: (line: string) => void logLines.push(line) },
   })
   const metrics = new ServerMetrics()
-  const store = await openAgentStore({ ...config.dataStore, logger })
+  const opened = await openAgentStore({ ...config.dataStore, logger })
+  const store = options.wrapStore?.(opened) ?? opened
   const ca = await CertificateAuthority.open({
     dataDir,
     trustDomain: config.trustDomain,

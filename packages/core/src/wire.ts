@@ -19,6 +19,8 @@ export const WIRE_PATHS = {
   bundle: '/v1/bundle',
   /** `GET`: list agents (admin). */
   adminAgents: '/v1/admin/agents',
+  /** `POST`: re-read the configuration file and apply its clusters (admin). */
+  adminReload: '/v1/admin/reload',
 } as const
 
 /** Media type of every error body (RFC 9457 problem details). */
@@ -235,3 +237,28 @@ export const AgentListResponseSchema = Type.Object(
 )
 /** Answer to `GET /v1/admin/agents`. */
 export type AgentListResponse = Static<typeof AgentListResponseSchema>
+
+/** What a configuration reload changed for one node attestor, by cluster name. */
+export const ClusterChangesSchema = Type.Object(
+  {
+    added: Type.Array(Type.String()),
+    changed: Type.Array(Type.String()),
+    removed: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+)
+/** Clusters a reload added, changed (any key of theirs, allow-lists included) and removed. */
+export type ClusterChanges = Static<typeof ClusterChangesSchema>
+
+/** `POST /v1/admin/reload` answer: the configuration file was applied. */
+export const ConfigReloadResponseSchema = Type.Object(
+  {
+    /** The configuration file that was read. */
+    config_file: Type.String(),
+    k8s_psat: ClusterChangesSchema,
+    k8s_sat: ClusterChangesSchema,
+  },
+  { additionalProperties: false },
+)
+/** Answer to `POST /v1/admin/reload`. */
+export type ConfigReloadResponse = Static<typeof ConfigReloadResponseSchema>

@@ -2,11 +2,12 @@ import { type RequestInfo, resourceLabel } from './request-info.ts'
 import { internalError, type KubeStatusError, serviceUnavailable, tooManyRequests } from './status.ts'
 
 /**
- * Faults a test injects into request handling: added latency, a request that
- * is accepted and never answered (`hang`), and errors (500, 503, or 429 with
- * `Retry-After`) at a given rate, optionally only for one verb and/or
- * resource and only a number of times. Connection-level
- * faults (refusing or resetting connections) live on the server.
+ * Faults a test injects into request handling: added latency, errors
+ * (500, 503, or 429 with `Retry-After`), requests held unanswered until the
+ * fault is removed (`hang`), and answers cut off mid-body (`resetMidResponse`),
+ * at a given rate, optionally only for one verb and/or resource and only a
+ * number of times. Connection-level faults (refusing or resetting new
+ * connections) live on the server.
  */
 
 /** The statuses an injected error can have. */
@@ -21,9 +22,10 @@ export interface FaultRule {
   /** Delay before the request is handled, in milliseconds of the cluster's clock. */
   readonly latencyMs?: number
   /**
-   * Read the request and never answer it: the connection stays open until the client gives
-   * up (or the server stops). What an overloaded or wedged API server does to a client
-   * without a deadline.
+   * Accept the request and leave it unanswered while the fault is active: the client waits
+   * until it gives up (or the server stops) — what an overloaded or wedged API server does to
+   * a client without a deadline. Once the fault is removed (or the faults cleared), requests
+   * still held are handled normally, so a test controls exactly when a call completes.
    */
   readonly hang?: true
   /** Answer with this error instead of handling the request. */
@@ -34,6 +36,11 @@ export interface FaultRule {
     /** The message of a 500 or 503. */
     readonly message?: string
   }
+  /**
+   * Send the response's status line, headers and the first half of its body, then destroy the
+   * connection: a connection reset mid-response.
+   */
+  readonly resetMidResponse?: boolean
   /** The fraction of matching requests affected, in (0, 1]. Default 1. */
   readonly rate?: number
   /** Stop after affecting this many requests. Default: no limit. */
@@ -51,25 +58,39 @@ export interface InjectedFault {
 /** What the faults decided for one request. */
 export interface FaultOutcome {
   readonly latencyMs: number
-  /** Never answer (see {@link FaultRule.hang}). */
+  /** Held unanswered (see {@link FaultRule.hang}); `held` says until when. */
   readonly hang: boolean
   readonly error?: KubeStatusError
   /** The `Retry-After` header value, when the error carries one. */
   readonly retryAfterSeconds?: number
+  /** Resolves when the request may go on (a `hang` fault was removed). */
+  readonly held?: Promise<void>
+  /** Cut the answer off mid-body. */
+  readonly resetMidResponse?: boolean
 }
 
 interface ActiveFault {
   readonly rule: FaultRule
   hits: number
+  /** Releases of the requests a `hang` fault holds. */
+  readonly releases: Array<() => void>
 }
 
 function validateRule(rule: FaultRule): void {
-  if (rule.latencyMs === undefined && rule.error === undefined && rule.hang === undefined) {
-    throw new TypeError('a fault needs "latencyMs", "error" or "hang"')
+  if (
+    rule.latencyMs === undefined &&
+    rule.error === undefined &&
+    rule.hang === undefined &&
+    rule.resetMidResponse !== true
+  ) {
+    throw new TypeError('a fault needs "latencyMs", "error", "hang" or "resetMidResponse"')
   }
   if (rule.hang !== undefined && rule.hang !== true) throw new TypeError('"hang" must be true when set')
   if (rule.hang === true && rule.error !== undefined) {
     throw new TypeError('a fault cannot both "hang" and answer with an "error"')
+  }
+  if (rule.resetMidResponse === true && rule.error !== undefined) {
+    throw new TypeError('"resetMidResponse" cuts off a real answer; it cannot be combined with "error"')
   }
   if (rule.latencyMs !== undefined && (!Number.isFinite(rule.latencyMs) || rule.latencyMs < 0)) {
     throw new TypeError('"latencyMs" must be a non-negative number')
@@ -121,7 +142,7 @@ export class FaultInjector {
   /** Starts injecting `rule`. */
   inject(rule: FaultRule): InjectedFault {
     validateRule(rule)
-    const active: ActiveFault = { rule: { ...rule }, hits: 0 }
+    const active: ActiveFault = { rule: { ...rule }, hits: 0, releases: [] }
     this.#faults.push(active)
     const faults = this
     return {
@@ -130,12 +151,14 @@ export class FaultInjector {
       },
       remove() {
         faults.#faults = faults.#faults.filter((fault) => fault !== active)
+        releaseAll(active)
       },
     }
   }
 
-  /** Removes every injected fault. */
+  /** Removes every injected fault (held requests go on). */
   clear(): void {
+    for (const fault of this.#faults) releaseAll(fault)
     this.#faults = []
   }
 
@@ -144,6 +167,8 @@ export class FaultInjector {
     let latencyMs = 0
     let hang = false
     let failure: { error: KubeStatusError; retryAfterSeconds?: number } | undefined
+    const holds: Promise<void>[] = []
+    let resetMidResponse = false
     for (const fault of this.#faults) {
       const { rule } = fault
       if (rule.verb !== undefined && rule.verb !== request.verb) continue
@@ -154,7 +179,19 @@ export class FaultInjector {
       latencyMs += rule.latencyMs ?? 0
       hang ||= rule.hang === true
       failure ??= errorOf(rule)
+      if (rule.hang === true) holds.push(new Promise((resolve) => fault.releases.push(resolve)))
+      if (rule.resetMidResponse === true) resetMidResponse = true
     }
-    return { latencyMs, hang, ...failure }
+    return {
+      latencyMs,
+      hang,
+      ...failure,
+      ...(holds.length === 0 ? {} : { held: Promise.all(holds).then(() => undefined) }),
+      ...(resetMidResponse ? { resetMidResponse } : {}),
+    }
   }
+}
+
+function releaseAll(fault: ActiveFault): void {
+  for (const release of fault.releases.splice(0)) release()
 }

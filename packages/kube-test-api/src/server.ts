@@ -158,12 +158,9 @@ async function handleRequest(cluster: Cluster, req: IncomingMessage, res: Server
   try {
     const fault = cluster.faults.decide(info)
     if (fault.latencyMs > 0) await delay(cluster, fault.latencyMs, res)
+    if (fault.held !== undefined) await heldUntil(fault.held, res)
     if (res.destroyed) return
-    if (fault.hang) {
-      // Read the body, as a live server would, and leave the client waiting.
-      req.resume()
-      return
-    }
+    if (fault.resetMidResponse === true) cutOffMidBody(res)
     if (fault.error !== undefined) {
       const headers =
         fault.retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(fault.retryAfterSeconds) }
@@ -182,6 +179,28 @@ async function handleRequest(cluster: Cluster, req: IncomingMessage, res: Server
     if (res.headersSent) res.destroy()
     else writeStatusError(res, error as KubeStatusError, req.headers.accept)
   }
+}
+
+/** Waits until a `hang` fault lets the request go on, or the client goes away. */
+function heldUntil(held: Promise<void>, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    void held.then(resolve)
+    res.once('close', resolve)
+  })
+}
+
+/**
+ * Makes `res` send its head and the first half of its body, then destroy the socket instead of
+ * finishing: the client sees a connection reset mid-response.
+ */
+function cutOffMidBody(res: ServerResponse): void {
+  // The head already announced the whole body's Content-Length, so the client cannot mistake
+  // the half it gets for a complete answer.
+  res.end = ((chunk?: unknown) => {
+    const body = typeof chunk === 'string' || Buffer.isBuffer(chunk) ? Buffer.from(chunk) : Buffer.alloc(0)
+    res.write(body.subarray(0, Math.max(1, Math.floor(body.length / 2))), () => res.destroy())
+    return res
+  }) as typeof res.end
 }
 
 /** Waits `ms` of the cluster's clock, or until the client goes away. */

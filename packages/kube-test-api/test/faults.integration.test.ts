@@ -151,6 +151,27 @@ describe('injected faults', () => {
     expect((await get('/version')).status).toBe(200)
   })
 
+  it('hold a request unanswered until the hang is removed, then answer it', async () => {
+    const hang = api.faults.inject({ verb: 'get', resource: 'serviceaccounts', hang: true })
+    let settled = false
+    const response = get('/api/v1/namespaces/spire/serviceaccounts/spire-agent').finally(() => {
+      settled = true
+    })
+    await vi.waitUntil(() => hang.hits === 1)
+    expect((await get('/version')).status).toBe(200)
+    expect(settled).toBe(false)
+    hang.remove()
+    expect((await response).status).toBe(200)
+  })
+
+  it('cut an answer off mid-body: the client sees the connection reset', async () => {
+    api.faults.inject({ verb: 'get', resource: 'serviceaccounts', resetMidResponse: true, times: 1 })
+    expect(await connectionError(get('/api/v1/namespaces/spire/serviceaccounts/spire-agent'))).toBe(
+      'ECONNRESET',
+    )
+    expect((await get('/api/v1/namespaces/spire/serviceaccounts/spire-agent')).status).toBe(200)
+  })
+
   it('reset new connections until connections are accepted again', async () => {
     api.faults.resetConnections()
     expect(await connectionError(get('/version'))).toBe('ECONNRESET')

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { AttestError, type AttestRequest, type SvidResponse } from '@k8s-attest/core'
-import type { NodeAttestorsConfig, PsatClusterConfig } from '../config/server-config.ts'
+import type { NodeAttestorsConfig } from '../config/server-config.ts'
 import type { AgentRecord, AgentStore } from '../datastore/agent-store.ts'
-import type { ClusterClient } from '../kubernetes/cluster-client.ts'
 import type { ClusterClients } from '../kubernetes/cluster-clients.ts'
 import { attestPsat } from './attest-psat.ts'
-import { attestSat, type SatTokenVerification } from './attest-sat.ts'
+import { attestSat } from './attest-sat.ts'
 import type { AttestedAgent } from './attested-agent.ts'
+import { AttestorClusters } from './attestor-clusters.ts'
 import { issueSvid, type SvidSigner, svidResponse } from './issue-svid.ts'
-import { SatKeyVerifier } from './sat-key-verifier.ts'
 
 /** Options of {@link AttestationService}. */
 export interface AttestationServiceOptions {
@@ -37,72 +36,52 @@ export interface PeerSvid {
   readonly serialHex: string
 }
 
-interface PsatCluster {
-  readonly config: PsatClusterConfig
-  readonly client: ClusterClient
-}
-
-interface SatCluster {
-  readonly serviceAccountAllowList: readonly string[]
-  readonly verification: SatTokenVerification
-}
-
 /**
  * Attestation and renewal, independent of HTTP: the routes hand in the validated request and
- * send back what comes out. Per-cluster state (API clients, imported keys) is assembled once,
- * here, not per request.
+ * send back what comes out. Per-cluster state (API clients, imported keys) is assembled once
+ * per configuration ({@link AttestorClusters}), not per request, and replaced whole on reload.
  *
- * An attestation runs the attestor's checks, then signs the CSR, then (k8s_sat) spends the
- * token, then records the agent — the order in which a refusal costs the least: a bad CSR
- * does not burn a SAT token, and a banned agent gets nothing stored.
+ * An attestation runs the attestor's checks, then signs the CSR, then records the agent and
+ * (k8s_sat) spends the token in one transaction — the order in which a refusal costs the
+ * least: a bad CSR does not burn a SAT token, a banned agent gets nothing stored, and a
+ * failed write leaves the token unspent.
  */
 export class AttestationService {
   readonly #trustDomain: string
   readonly #signer: SvidSigner
   readonly #store: AgentStore
   readonly #randomUuid: () => string
-  readonly #psat: ReadonlyMap<string, PsatCluster> | undefined
-  readonly #sat: ReadonlyMap<string, SatCluster> | undefined
+  #clusters: AttestorClusters
 
   constructor(options: AttestationServiceOptions) {
     this.#trustDomain = options.trustDomain
     this.#signer = options.signer
     this.#store = options.store
     this.#randomUuid = options.randomUuid ?? randomUUID
-    const { k8sPsat, k8sSat } = options.nodeAttestors
-    if (k8sPsat !== undefined) {
-      const clusters = new Map<string, PsatCluster>()
-      for (const config of k8sPsat.clusters.values()) {
-        clusters.set(config.name, {
-          config,
-          client: requireClient(options.clusterClients.k8sPsat, 'k8s_psat', config.name),
-        })
-      }
-      this.#psat = clusters
-    }
-    if (k8sSat !== undefined) {
-      const clusters = new Map<string, SatCluster>()
-      for (const config of k8sSat.clusters.values()) {
-        const { validation } = config
-        const verification: SatTokenVerification =
-          validation.kind === 'token-review'
-            ? {
-                kind: 'token-review',
-                client: requireClient(options.clusterClients.k8sSat, 'k8s_sat', config.name),
-              }
-            : {
-                kind: 'service-account-keys',
-                verifier: new SatKeyVerifier({
-                  cluster: config.name,
-                  keys: validation.keys,
-                  issuer: validation.issuer,
-                  ...(options.now === undefined ? {} : { now: options.now }),
-                }),
-              }
-        clusters.set(config.name, { serviceAccountAllowList: config.serviceAccountAllowList, verification })
-      }
-      this.#sat = clusters
-    }
+    this.#clusters = AttestorClusters.build(options)
+  }
+
+  /** The clusters attestations use now. */
+  get clusters(): AttestorClusters {
+    return this.#clusters
+  }
+
+  /**
+   * Makes `next` the clusters of every attestation that starts from now on (a configuration
+   * reload). Attestations already running finish on the clusters they started with; those are
+   * closed once the last of them is done.
+   *
+   * @returns when the replaced clusters are closed.
+   */
+  replaceClusters(next: AttestorClusters): Promise<void> {
+    const previous = this.#clusters
+    this.#clusters = next
+    return previous.retire()
+  }
+
+  /** Closes the current clusters' clients, after attestations running on them have finished. */
+  close(): Promise<void> {
+    return this.#clusters.retire()
   }
 
   /**
@@ -112,20 +91,18 @@ export class AttestationService {
    *   `ATT_ERR_KUBE_API_UNAVAILABLE` / `ATT_ERR_KUBE_API_FAILED`.
    */
   async attest(request: AttestRequest): Promise<AttestationOutcome> {
-    const { type, payload } = request.attestation
-    const agent = await this.#runAttestor(type, payload.cluster, payload.token)
-    const issued = await issueSvid(this.#signer, request.csr, agent.spiffeId, agent.cluster)
-    if (agent.singleUseToken !== undefined) {
-      const { fingerprint, expiresAt } = agent.singleUseToken
-      if (!(await this.#store.claimSatToken(fingerprint, expiresAt, agent.spiffeId))) {
-        throw new AttestError(
-          'ATT_ERR_TOKEN_REPLAYED',
-          `this service account token of cluster "${agent.cluster}" has already been used to attest; a k8s_sat token attests once ` +
-            '(an agent that lost its data_dir attests again once an operator evicts the agent it was)',
-          { check: 'single_use_token', cluster: agent.cluster, value: `sha256:${fingerprint}` },
-        )
-      }
+    const lease = this.#clusters.lease()
+    try {
+      return await this.#attest(lease.clusters, request)
+    } finally {
+      lease.release()
     }
+  }
+
+  async #attest(clusters: AttestorClusters, request: AttestRequest): Promise<AttestationOutcome> {
+    const { type, payload } = request.attestation
+    const agent = await this.#runAttestor(clusters, type, payload.cluster, payload.token)
+    const issued = await issueSvid(this.#signer, request.csr, agent.spiffeId, agent.cluster)
     const recorded = await this.#store.recordAttestation(
       {
         spiffeId: agent.spiffeId,
@@ -135,8 +112,21 @@ export class AttestationService {
         svidSerial: issued.serialHex,
         svidExpiresAt: issued.notAfter,
       },
-      { allowReattestation: agent.reattestable },
+      {
+        allowReattestation: agent.reattestable,
+        // Spent in the same transaction as the record: never one without the other.
+        ...(agent.singleUseToken === undefined ? {} : { claimSatToken: agent.singleUseToken }),
+      },
     )
+    if (recorded.outcome === 'token_replayed') {
+      const fingerprint = agent.singleUseToken?.fingerprint ?? ''
+      throw new AttestError(
+        'ATT_ERR_TOKEN_REPLAYED',
+        `this service account token of cluster "${agent.cluster}" has already been used to attest; a k8s_sat token attests once ` +
+          '(an agent that lost its data_dir attests again once an operator evicts the agent it was)',
+        { check: 'single_use_token', cluster: agent.cluster, value: `sha256:${fingerprint}` },
+      )
+    }
     if (recorded.outcome === 'banned') throw bannedError(agent.spiffeId, agent.cluster)
     if (recorded.outcome === 'already_attested') {
       // A fresh random UUID collided with a recorded agent: astronomically unlikely, never the agent's fault.
@@ -188,9 +178,14 @@ export class AttestationService {
     return { agent, response: svidResponse(agent, issued, this.#signer.bundle()) }
   }
 
-  async #runAttestor(type: string, cluster: string, token: string): Promise<AttestedAgent> {
+  async #runAttestor(
+    clusters: AttestorClusters,
+    type: string,
+    cluster: string,
+    token: string,
+  ): Promise<AttestedAgent> {
     if (type === 'k8s_psat') {
-      const target = this.#clusterOf(this.#psat, type, cluster)
+      const target = this.#clusterOf(clusters.psat, type, cluster)
       return attestPsat({
         trustDomain: this.#trustDomain,
         cluster: target.config,
@@ -199,7 +194,7 @@ export class AttestationService {
       })
     }
     if (type === 'k8s_sat') {
-      const target = this.#clusterOf(this.#sat, type, cluster)
+      const target = this.#clusterOf(clusters.sat, type, cluster)
       return attestSat({
         trustDomain: this.#trustDomain,
         cluster,
@@ -225,16 +220,6 @@ export class AttestationService {
     }
     return target
   }
-}
-
-function requireClient(
-  clients: ReadonlyMap<string, ClusterClient>,
-  attestor: string,
-  cluster: string,
-): ClusterClient {
-  const client = clients.get(cluster)
-  if (client === undefined) throw new TypeError(`no ClusterClient for ${attestor} cluster "${cluster}"`)
-  return client
 }
 
 function unsupportedError(type: string): AttestError {

@@ -20,8 +20,9 @@ export interface AttestedAgent {
    */
   readonly reattestable: boolean
   /**
-   * k8s_sat only: the token must be claimed as spent (`claimSatToken`) after the last other
-   * check passed and before the agent is recorded, so that a refused attempt does not burn it.
+   * k8s_sat only: the token must be claimed as spent after the last other check passed, in
+   * the transaction that records the agent (`recordAttestation`'s `claimSatToken`), so that a
+   * refused or failed attempt does not burn it.
    */
   readonly singleUseToken?: SingleUseToken
 }

@@ -21,12 +21,22 @@ export const CONFIG_FLAGS: readonly FlagSpec[] = [
  */
 export async function loadConfigFromFlags(flags: ParsedFlags, io: CliIo): Promise<ServerConfig | undefined> {
   try {
-    return await loadServerConfig(stringFlag(flags, 'config', 'conf/server.conf'), {
-      expandEnv: booleanFlag(flags, 'expandEnv'),
-    })
+    return await configLoaderFromFlags(flags)()
   } catch (error) {
     if (!isConfigError(error)) throw error
     io.stderr(`${error.message}\n`)
     return undefined
   }
+}
+
+/**
+ * Loads the configuration named by {@link CONFIG_FLAGS}, each time it is called (a reload
+ * reads the file the server started with, with the same `-expandEnv`).
+ *
+ * @returns a loader that throws `ConfigError` for a configuration problem.
+ */
+export function configLoaderFromFlags(flags: ParsedFlags): () => Promise<ServerConfig> {
+  const path = stringFlag(flags, 'config', 'conf/server.conf')
+  const expandEnv = booleanFlag(flags, 'expandEnv')
+  return () => loadServerConfig(path, { expandEnv })
 }

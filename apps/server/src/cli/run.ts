@@ -1,13 +1,14 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from '../app.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
+import type { NodeAttestorsConfig } from '../config/server-config.ts'
 import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { closeClusterClients, createClusterClients } from '../kubernetes/cluster-clients.ts'
 import { createLogger } from '../logging/logger.ts'
 import { ServerMetrics } from '../metrics/metrics.ts'
 import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
 import type { CliIo } from './cli-io.ts'
-import { CONFIG_FLAGS, loadConfigFromFlags } from './config-flags.ts'
+import { CONFIG_FLAGS, configLoaderFromFlags, loadConfigFromFlags } from './config-flags.ts'
 import { type FlagSpec, parseFlags } from './flags.ts'
 
 /** SPIRE's `run` flags that k8s-attest has. */
@@ -20,7 +21,8 @@ const GRACE_MS = 10_000
  * `k8s-attest-server run -config server.conf [-expandEnv]`: loads the configuration (every
  * problem listed, exit 1 before listening), opens the datastore and the CA, connects to each
  * cluster, builds the app and listens; SIGTERM/SIGINT close it gracefully (in-flight requests
- * finish, the store and cluster connections are closed).
+ * finish, the store and cluster connections are closed); SIGHUP reloads the configuration
+ * (clusters and allow-lists; see `NON_RELOADABLE_KEYS`).
  *
  * @returns the exit status for a failure before listening; after listening the process runs
  *   until a signal.
@@ -45,12 +47,15 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     await store.close()
     return 1
   }
-  const clusterClients = createClusterClients(config.nodeAttestors, {
-    onCall: (cluster, call) => metrics.recordKubeApiCall(cluster, call),
-  })
+  const clientsFor = (nodeAttestors: NodeAttestorsConfig) =>
+    createClusterClients(nodeAttestors, {
+      onCall: (cluster, call) => metrics.recordKubeApiCall(cluster, call),
+    })
+  const clusterClients = clientsFor(config.nodeAttestors)
+  const reload = { loadConfig: configLoaderFromFlags(flags), createClusterClients: clientsFor }
   let app: Awaited<ReturnType<typeof buildApp>>
   try {
-    app = await buildApp(config, { store, ca, clusterClients, logger, metrics })
+    app = await buildApp(config, { store, ca, clusterClients, logger, metrics, reload })
   } catch (error) {
     // Before buildApp returns, nothing owns the store and the cluster connections but us.
     await closeClusterClients(clusterClients)
@@ -59,9 +64,17 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
   }
   let metricsListener: MetricsListener | undefined
   // Before listen: a SIGTERM that arrives as soon as the listener is up must close gracefully too.
-  const graceful = closeWithGrace({ delay: GRACE_MS, logger }, async ({ signal, err }) => {
+  // SIGHUP re-reads the configuration (as `POST /v1/admin/reload`); the reloader logs the
+  // outcome, a refusal included, and the server keeps running either way.
+  const reloadOnHangup = () => {
+    app.configReloader?.reload().catch(() => undefined)
+  }
+  process.on('SIGHUP', reloadOnHangup)
+  // SIGHUP means reload here (as for most daemons), not close: close-with-grace would close on it.
+  const graceful = closeWithGrace({ delay: GRACE_MS, logger, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'closing after an uncaught error')
     else logger.info({ signal }, 'closing')
+    process.off('SIGHUP', reloadOnHangup)
     await metricsListener?.close()
     await app.close()
   })
@@ -76,6 +89,7 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     }
   } catch (error) {
     graceful.uninstall()
+    process.off('SIGHUP', reloadOnHangup)
     await app.close()
     const reason = error instanceof Error ? error.message : String(error)
     io.stderr(`cannot start: cannot listen on ${listening}: ${reason}\n`)

@@ -64,6 +64,13 @@ export interface RecordAttestationOptions {
    * @default true
    */
   readonly allowReattestation?: boolean
+  /**
+   * A k8s_sat token to spend with this attestation (see {@link AgentStore.claimSatToken}): the
+   * claim and the record are written in one transaction, so a token is never spent without
+   * the agent it made (a crash or a failed write between the two would lock that agent out
+   * for good), and never kept spent when the agent is not recorded.
+   */
+  readonly claimSatToken?: { readonly fingerprint: string; readonly expiresAt?: Date }
 }
 
 /** The result of {@link AgentStore.recordAttestation}. */
@@ -74,6 +81,8 @@ export type RecordAttestationResult =
   | { readonly outcome: 'banned'; readonly agent: AgentRecord }
   /** The agent has a record and `allowReattestation` was `false`; its record is unchanged. */
   | { readonly outcome: 'already_attested'; readonly agent: AgentRecord }
+  /** The token of `claimSatToken` was already spent; nothing was written. */
+  | { readonly outcome: 'token_replayed' }
 
 /** A renewed SVID, for {@link AgentStore.updateSvid}. */
 export interface SvidUpdate {

@@ -77,7 +77,15 @@ export class SqlAgentStore implements AgentStore {
       throw new TypeError(`"options.allowReattestation" must be a boolean, got ${typeof allowReattestation}`)
     }
     const attestedAt = checkDate(this.#now(), 'now()')
+    const claim = options.claimSatToken
+    if (claim !== undefined) {
+      checkFingerprint(claim.fingerprint)
+      if (claim.expiresAt !== undefined) checkDate(claim.expiresAt, 'claimSatToken.expiresAt')
+    }
     return this.#open().transaction(async (session) => {
+      if (claim !== undefined && !(await this.#claimToken(session, claim, agent.spiffeId, attestedAt))) {
+        return { outcome: 'token_replayed' }
+      }
       const p = new StatementParameters(this.#database.dialect)
       // One statement decides and writes: the conflict branch updates only a record that is not
       // banned (and only when re-attestation is allowed), and it locks the row either way, so the
@@ -109,6 +117,8 @@ export class SqlAgentStore implements AgentStore {
             { target: this.#database.target },
           )
         }
+        // Not recorded, so not spent either: the same token may attest once the agent may.
+        if (claim !== undefined) await this.#releaseToken(session, claim.fingerprint)
         return existing.banned
           ? { outcome: 'banned', agent: existing }
           : { outcome: 'already_attested', agent: existing }
@@ -253,6 +263,32 @@ export class SqlAgentStore implements AgentStore {
         ON CONFLICT (fingerprint) DO NOTHING`),
     )
     return rowCount === 1
+  }
+
+  /**
+   * Inserts the claim if absent, in `session`, naming the agent the token makes (so that evicting
+   * that agent releases the token); `true` when this claim is the first.
+   */
+  async #claimToken(
+    session: SqlSession,
+    claim: { readonly fingerprint: string; readonly expiresAt?: Date },
+    spiffeId: string,
+    claimedAt: Date,
+  ): Promise<boolean> {
+    const p = new StatementParameters(this.#database.dialect)
+    const { rowCount } = await session.query(
+      p.statement(`
+        INSERT INTO sat_token_claims (fingerprint, claimed_at, expires_at, spiffe_id)
+        VALUES (${p.add(claim.fingerprint)}, ${p.addTimestamp(claimedAt)}, ${p.addOptionalTimestamp(claim.expiresAt)},
+                ${p.add(spiffeId)})
+        ON CONFLICT (fingerprint) DO NOTHING`),
+    )
+    return rowCount === 1
+  }
+
+  async #releaseToken(session: SqlSession, fingerprint: string): Promise<void> {
+    const p = new StatementParameters(this.#database.dialect)
+    await session.query(p.statement(`DELETE FROM sat_token_claims WHERE fingerprint = ${p.add(fingerprint)}`))
   }
 
   async pruneSatTokenClaims(): Promise<number> {

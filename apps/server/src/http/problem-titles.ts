@@ -36,6 +36,7 @@ export const TITLE_BY_CODE = {
   ATT_ERR_SVID_NOT_CURRENT: 'SVID not current',
   ATT_ERR_UNAUTHENTICATED: 'Not authenticated',
   ATT_ERR_PERMISSION_DENIED: 'Permission denied',
+  ATT_ERR_CONFIG_RELOAD_REFUSED: 'Configuration reload refused',
   ATT_ERR_RATE_LIMITED: 'Too many requests',
   ATT_ERR_KUBE_API_FAILED: 'Kubernetes API refused the server',
   ATT_ERR_KUBE_API_UNAVAILABLE: 'Kubernetes API unavailable',

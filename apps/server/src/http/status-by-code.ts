@@ -43,6 +43,8 @@ export const STATUS_BY_CODE = {
   ATT_ERR_KUBE_API_FAILED: 502,
   ATT_ERR_KUBE_API_UNAVAILABLE: 503,
   ATT_ERR_NOT_READY: 503,
+  // The file on disk cannot replace the running configuration: nothing changes until it is fixed.
+  ATT_ERR_CONFIG_RELOAD_REFUSED: 409,
   ATT_ERR_INTERNAL: 500,
 } as const satisfies Record<AttestErrorCode, number>
 

@@ -4,6 +4,7 @@ import type { CertificateAuthority } from '../ca/certificate-authority.ts'
 import type { AgentStore } from '../datastore/agent-store.ts'
 import type { ServerMetrics } from '../metrics/metrics.ts'
 import type { Readiness } from '../readiness/readiness.ts'
+import type { ConfigReloader } from '../reload/config-reloader.ts'
 
 /** The services routes use, built once by `buildApp`. */
 export interface AppServices {
@@ -12,6 +13,8 @@ export interface AppServices {
   readonly ca: CertificateAuthority
   readonly metrics: ServerMetrics
   readonly readiness: Readiness
+  /** `undefined` when the app was built without a way to read its configuration again. */
+  readonly configReloader: ConfigReloader | undefined
 }
 
 declare module 'fastify' {
@@ -26,6 +29,8 @@ declare module 'fastify' {
     readonly metrics: ServerMetrics
     /** Datastore and Kubernetes permission checks behind `/ready`. */
     readonly readiness: Readiness
+    /** Configuration reload (SIGHUP, `POST /v1/admin/reload`); `undefined` when not available. */
+    readonly configReloader: ConfigReloader | undefined
   }
 }
 
@@ -43,6 +48,7 @@ export const servicesPlugin = fp<AppServices>(
     app.decorate('ca', services.ca)
     app.decorate('metrics', services.metrics)
     app.decorate('readiness', services.readiness)
+    app.decorate('configReloader', services.configReloader)
   },
   { name: SERVICES_PLUGIN, fastify: '5.x' },
 )

@@ -68,6 +68,8 @@ export class Readiness {
   /** An attestation met a refusal since the last check: treat the check as failing. */
   #suspect = false
   #checking: Promise<void> | undefined
+  /** The clusters checked; a configuration reload replaces them. */
+  #targets: readonly PermissionTarget[]
   #timer: NodeJS.Timeout | undefined
   #firstCheck: Promise<void> | undefined
 
@@ -76,9 +78,33 @@ export class Readiness {
     this.#now = options.now ?? (() => performance.now())
     this.#recheckMs = options.recheckIntervalMs ?? DEFAULT_PERMISSION_RECHECK_MS
     this.#failingRecheckMs = options.failingRecheckIntervalMs ?? DEFAULT_FAILING_RECHECK_MS
+    this.#targets = options.targets
     for (const target of options.targets) {
       this.#permissionProblems.set(keyOf(target), `${describe(target)}: permissions not checked yet`)
     }
+  }
+
+  /**
+   * Checks these clusters from now on (a configuration reload changed them): problems of
+   * clusters no longer configured are dropped, new clusters start "not checked yet", clusters
+   * kept keep their last answer, and all are checked again now. Resolves when that check has
+   * finished.
+   */
+  async replaceTargets(targets: readonly PermissionTarget[]): Promise<void> {
+    const previous = new Set(this.#targets.map(keyOf))
+    this.#targets = targets
+    const keys = new Set(targets.map(keyOf))
+    for (const key of this.#permissionProblems.keys()) {
+      if (!keys.has(key)) this.#permissionProblems.delete(key)
+    }
+    for (const target of targets) {
+      if (!previous.has(keyOf(target))) {
+        this.#permissionProblems.set(keyOf(target), `${describe(target)}: permissions not checked yet`)
+      }
+    }
+    // A check already running is of the old clusters: wait for it, then check the new ones.
+    await this.#checking
+    await this.checkPermissionsNow()
   }
 
   /** Starts the first check (not awaited: an unreachable API server must not hold up startup) and the periodic ones. */
@@ -163,12 +189,14 @@ export class Readiness {
   async #checkAll(): Promise<void> {
     this.#checkedAt = this.#now()
     this.#suspect = false
-    await Promise.all(this.#options.targets.map((target) => this.#checkOne(target)))
+    await Promise.all(this.#targets.map((target) => this.#checkOne(target)))
   }
 
   async #checkOne(target: PermissionTarget): Promise<void> {
     const { logger } = this.#options
     const result = await checkPermissions(target)
+    // A reload may have replaced the targets while this check ran: its answer is stale.
+    if (!this.#targets.includes(target)) return
     const key = keyOf(target)
     const fields = { [LOG_FIELDS.cluster]: target.cluster, [LOG_FIELDS.attestor]: target.attestor }
     if (result.outcome === 'granted') {

@@ -9,6 +9,7 @@ import {
   parseSpiffeId,
   WIRE_PATHS,
 } from '@k8s-attest/core'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { AdminAuthenticator } from '../admin/admin-auth.ts'
 import type { AgentRecord } from '../datastore/agent-store.ts'
@@ -46,14 +47,12 @@ const EvictResponseSchema = Type.Object(
 )
 const ADMIN_ERRORS = [400, 401, 403, 500, 503] as const
 
-/**
- * The admin API, SPIRE's `spire-server agent` verbs over HTTPS: list (filtered, paginated),
- * show, evict (the record is deleted; a k8s_psat agent may attest again) and ban (refused
- * until evicted). Every request is authenticated first (`AdminAuthenticator`) and logged.
- */
-export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions> = async (app, options) => {
-  app.addHook('onRequest', async (request) => {
-    const caller = options.authenticator.authenticate(request.headers.authorization, request.raw.socket)
+/** The `onRequest` hook of every admin route: authenticate the caller (or refuse), and log the call. */
+export function adminAuthenticationHook(
+  authenticator: AdminAuthenticator,
+): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const caller = authenticator.authenticate(request.headers.authorization, request.raw.socket)
     // The access log of the admin API: who did what, by route (never the percent-encoded ID alone).
     request.log.info(
       {
@@ -64,7 +63,16 @@ export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions
       },
       'admin API call',
     )
-  })
+  }
+}
+
+/**
+ * The admin API, SPIRE's `spire-server agent` verbs over HTTPS: list (filtered, paginated),
+ * show, evict (the record is deleted; a k8s_psat agent may attest again) and ban (refused
+ * until evicted). Every request is authenticated first (`AdminAuthenticator`) and logged.
+ */
+export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions> = async (app, options) => {
+  app.addHook('onRequest', adminAuthenticationHook(options.authenticator))
 
   app.get(
     ADMIN_PATHS.agents,

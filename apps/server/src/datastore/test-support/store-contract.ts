@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { AgentRecord, AgentStore, AttestationInput, ListAgentsQuery } from '../agent-store.ts'
+import type {
+  AgentRecord,
+  AgentStore,
+  AttestationInput,
+  ListAgentsQuery,
+  RecordAttestationResult,
+} from '../agent-store.ts'
 import type { DatabaseType, DatastoreError } from '../datastore-error.ts'
 import type { DatastoreLogger } from '../datastore-logger.ts'
 import { MIGRATIONS, migrate } from '../migrations.ts'
@@ -129,6 +135,13 @@ export async function listAll(
   throw new Error('listAgents kept returning nextPageToken')
 }
 
+/** The agent of a `recorded` outcome; any other outcome fails the test. */
+export function recordedAgent(result: RecordAttestationResult): AgentRecord {
+  if (result.outcome !== 'recorded')
+    throw new Error(`expected the attestation recorded, got "${result.outcome}"`)
+  return result.agent
+}
+
 /** Asserts that `promise` rejects with a DatastoreError of `code`, and returns it. */
 export async function expectDatastoreError(promise: Promise<unknown>, code: string): Promise<DatastoreError> {
   const error = await promise.then(
@@ -236,8 +249,9 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
           { ...input, svidSerial: 'ffff' },
           { allowReattestation: false },
         )
-        expect(again).toEqual({ outcome: 'already_attested', agent: created.agent })
-        expect(await store.getAgent(input.spiffeId)).toEqual(created.agent)
+        const agent = recordedAgent(created)
+        expect(again).toEqual({ outcome: 'already_attested', agent })
+        expect(await store.getAgent(input.spiffeId)).toEqual(agent)
       })
 
       test('rejects malformed input with a TypeError naming the field', async () => {
@@ -325,7 +339,7 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
         const clock = manualClock()
         const store = await newStore(clock)
         const input = attestation('node-1')
-        const { agent } = await store.recordAttestation(input)
+        const agent = recordedAgent(await store.recordAttestation(input))
 
         clock.advance(30 * MINUTE)
         const expiresAt = new Date(clock.now().getTime() + HOUR)
@@ -564,6 +578,32 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
         expect(results.filter(Boolean)).toHaveLength(1)
       })
 
+      test('a token spent with its record: both written, or neither', async () => {
+        const store = await newStore()
+        const fingerprint = fingerprintOf('recorded.with.claim')
+        const first = attestation('sat-1', { attestor: 'k8s_sat' })
+        const recorded = await store.recordAttestation(first, {
+          allowReattestation: false,
+          claimSatToken: { fingerprint },
+        })
+        expect(recorded.outcome).toBe('recorded')
+        // A second agent with the spent token gets nothing stored.
+        const second = attestation('sat-2', { attestor: 'k8s_sat' })
+        expect(await store.recordAttestation(second, { claimSatToken: { fingerprint } })).toEqual({
+          outcome: 'token_replayed',
+        })
+        expect(await store.getAgent(second.spiffeId)).toBeUndefined()
+        // Refused as already attested: the token is left unspent.
+        const unspent = fingerprintOf('left.unspent')
+        const again = await store.recordAttestation(first, {
+          allowReattestation: false,
+          claimSatToken: { fingerprint: unspent },
+        })
+        expect(again.outcome).toBe('already_attested')
+        expect(await store.claimSatToken(unspent)).toBe(true)
+        expect(await store.claimSatToken(fingerprint)).toBe(false)
+      })
+
       test('pruning deletes claims whose token has expired, and keeps the rest', async () => {
         const clock = manualClock()
         const store = await newStore(clock)
@@ -631,7 +671,7 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
         const before = await resources.open(location, clock)
         const agents = []
         for (const name of ['node-1', 'node-2', 'node-3']) {
-          agents.push((await before.recordAttestation(attestation(name))).agent)
+          agents.push(recordedAgent(await before.recordAttestation(attestation(name))))
         }
         await before.banAgent(agents[1]?.spiffeId ?? '')
         await before.claimSatToken(fingerprintOf('spent'))
