@@ -25,7 +25,12 @@ export interface UnitApp {
  */
 export async function buildUnitApp(
   clients: { readonly psat: FakeClusterClient; readonly sat: FakeClusterClient },
-  options: { readonly randomUuid?: () => string; readonly rateLimit?: HarnessOptions['rateLimit'] } = {},
+  options: {
+    readonly randomUuid?: () => string
+    readonly rateLimit?: HarnessOptions['rateLimit']
+    /** Where log lines go instead of `logLines` (a long fuzz run cannot keep them all). */
+    readonly logSink?: (line: string) => void
+  } = {},
 ): Promise<UnitApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'k8s-attest-unit-'))
   // harnessConfig only reads kubeconfigPath from the worlds; the fakes never use it.
@@ -40,7 +45,7 @@ export async function buildUnitApp(
   const logLines: string[] = []
   const logger = createLogger({
     level: 'info',
-    destination: { write: (line: string) => void logLines.push(line) },
+    destination: { write: options.logSink ?? ((line: string) => void logLines.push(line)) },
   })
   const store = await openAgentStore({
     databaseType: 'sqlite3',
