@@ -34,12 +34,14 @@ const { values: flags } = parseArgs({
 })
 const count = (name: keyof typeof flags) => {
   const value = Number(flags[name])
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`--${name} must be a whole number, got ${String(flags[name])}`)
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new Error(`--${name} must be a whole number, got ${String(flags[name])}`)
   return value
 }
 const seed = flags.seed === undefined ? randomInt(2 ** 31) : Number(flags.seed)
 const progress = (line: string) => process.stderr.write(`fuzz: ${line}\n`)
-if ((globalThis as { gc?: unknown }).gc === undefined) progress('run with --expose-gc for RSS figures after a GC')
+if ((globalThis as { gc?: unknown }).gc === undefined)
+  progress('run with --expose-gc for RSS figures after a GC')
 
 const started = new Date()
 const world = await buildFuzzWorld()
@@ -73,8 +75,8 @@ for (let round = 0; round < count('socket-rounds'); round++) {
     const finding = await socketCase.run(target, randomBytes(randomInt(1, 512)))
     socketCases++
     if (finding !== undefined) {
-      const entry = (socketFindings[socketCase.name] ??= { count: 0, example: finding })
-      entry.count++
+      const entry = socketFindings[socketCase.name] ?? { count: 0, example: finding }
+      socketFindings[socketCase.name] = { ...entry, count: entry.count + 1 }
     }
   }
 }
@@ -94,11 +96,16 @@ const passed =
 
 const statusRows = Object.entries(routes.byStatus).sort(([a], [b]) => Number(a) - Number(b))
 const familyRows = Object.entries(
-  Object.entries(routes.byFamily).reduce<Record<string, Record<string, number>>>((sum, [family, byStatus]) => {
-    const group = (sum[family.split(':')[0] ?? family] ??= {})
-    for (const [status, n] of Object.entries(byStatus)) group[status] = (group[status] ?? 0) + n
-    return sum
-  }, {}),
+  Object.entries(routes.byFamily).reduce<Record<string, Record<string, number>>>(
+    (sum, [family, byStatus]) => {
+      const name = family.split(':')[0] ?? family
+      const group = sum[name] ?? {}
+      sum[name] = group
+      for (const [status, n] of Object.entries(byStatus)) group[status] = (group[status] ?? 0) + n
+      return sum
+    },
+    {},
+  ),
 ).map(([family, byStatus]) => [
   family,
   Object.values(byStatus).reduce((a, b) => a + b, 0),
@@ -116,9 +123,24 @@ const report = [
     ['phase', 'cases', 'seconds', 'outcome'],
     [
       ['routes (inject)', routes.cases, routes.seconds.toFixed(0), `${violations.length} kinds of violation`],
-      ['token decoder', decoder.cases, decoder.seconds.toFixed(1), `${decoder.accepted} decoded, ${decoder.refused} refused as malformed`],
-      ['CSR check', csr.cases, csr.seconds.toFixed(1), `${csr.accepted} verified, ${csr.refused} refused by a named check`],
-      ['socket level (TLS)', socketCases, socketSeconds.toFixed(1), `${socketViolations.length} kinds of violation; listener ${stillServing ? 'still serving' : 'NOT serving'}`],
+      [
+        'token decoder',
+        decoder.cases,
+        decoder.seconds.toFixed(1),
+        `${decoder.accepted} decoded, ${decoder.refused} refused as malformed`,
+      ],
+      [
+        'CSR check',
+        csr.cases,
+        csr.seconds.toFixed(1),
+        `${csr.accepted} verified, ${csr.refused} refused by a named check`,
+      ],
+      [
+        'socket level (TLS)',
+        socketCases,
+        socketSeconds.toFixed(1),
+        `${socketViolations.length} kinds of violation; listener ${stillServing ? 'still serving' : 'NOT serving'}`,
+      ],
     ],
   ),
   '',
@@ -140,7 +162,12 @@ const report = [
         'Findings (first example of each):',
         '',
         ...[...violations, ...socketViolations].map(
-          ([kind, { count, example }]) => `- ${kind} (${count}×): \`${example.replace(/^[^\n]*\n/, '').replaceAll('\n', ' ').slice(0, 300).replaceAll('`', "'")}\``,
+          ([kind, { count, example }]) =>
+            `- ${kind} (${count}×): \`${example
+              .replace(/^[^\n]*\n/, '')
+              .replaceAll('\n', ' ')
+              .slice(0, 300)
+              .replaceAll('`', "'")}\``,
         ),
       ]),
 ].join('\n')

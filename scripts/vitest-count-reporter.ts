@@ -1,4 +1,5 @@
 import type { Reporter, TestModule } from 'vitest/node'
+import { logAuditFailures } from './log-audit/log-audit-reporter.ts'
 
 /**
  * Prints one plain closing line, `tests: N passed, N failed, N skipped`, after
@@ -19,6 +20,8 @@ export default class CountReporter implements Reporter {
         else skipped++
       }
     }
+    // Each log line that leaked a secret is a failure of the suite-wide log check.
+    failed += logAuditFailures()
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`)
   }
 }

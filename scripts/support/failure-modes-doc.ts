@@ -39,13 +39,21 @@ export function writeGeneratedSection(section: GeneratedSection, markdown: strin
   const from = text.indexOf(begin)
   const to = text.indexOf(end)
   if (from < 0 || to < from) {
-    throw new Error(`${FAILURE_MODES_DOC.pathname} has no ${begin} … ${end} markers; add them where the figures belong`)
+    throw new Error(
+      `${FAILURE_MODES_DOC.pathname} has no ${begin} … ${end} markers; add them where the figures belong`,
+    )
   }
-  writeFileSync(FAILURE_MODES_DOC, `${text.slice(0, from + begin.length)}\n${markdown.trim()}\n${text.slice(to)}`)
+  writeFileSync(
+    FAILURE_MODES_DOC,
+    `${text.slice(0, from + begin.length)}\n${markdown.trim()}\n${text.slice(to)}`,
+  )
 }
 
 /** A Markdown table. */
-export function markdownTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+): string {
   const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
 }

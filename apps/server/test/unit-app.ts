@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { captureLogLine } from '../../../scripts/log-audit/captured-logs.ts'
 import { type App, buildApp } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import type { AgentStore } from '../src/datastore/agent-store.ts'
@@ -45,7 +46,13 @@ export async function buildUnitApp(
   const logLines: string[] = []
   const logger = createLogger({
     level: 'info',
-    destination: { write: options.logSink ?? ((line: string) => void logLines.push(line)) },
+    destination: {
+      write: (line: string) => {
+        captureLogLine('server', line)
+        if (options.logSink === undefined) logLines.push(line)
+        else options.logSink(line)
+      },
+    },
   })
   const store = await openAgentStore({
     databaseType: 'sqlite3',

@@ -27,9 +27,10 @@ function byteEdits(seeds: readonly string[]): fc.Arbitrary<Buffer> {
       let bytes = Buffer.from(first)
       for (const [kind, at, value] of edits) {
         const i = bytes.length === 0 ? 0 : at % bytes.length
-        if (kind === 'flip') bytes[i] = (bytes[i] ?? 0) ^ (1 << value % 8)
+        if (kind === 'flip') bytes[i] = (bytes[i] ?? 0) ^ (1 << (value % 8))
         else if (kind === 'cut') bytes = bytes.subarray(0, i)
-        else if (kind === 'splice') bytes = Buffer.concat([bytes.subarray(0, i), Buffer.from(second).subarray(i)])
+        else if (kind === 'splice')
+          bytes = Buffer.concat([bytes.subarray(0, i), Buffer.from(second).subarray(i)])
         else bytes = Buffer.concat([bytes.subarray(0, i), Buffer.from([value]), bytes.subarray(i)])
       }
       return Buffer.from(bytes)
@@ -45,7 +46,10 @@ export function fuzzTokenDecoder(seeds: FuzzSeeds, cases: number, seed: number):
   let accepted = 0
   let refused = 0
   const input = fc.oneof(
-    { weight: 6, arbitrary: byteEdits([seeds.validPsatToken, ...seeds.recordedTokens]).map((b) => b.toString('latin1')) },
+    {
+      weight: 6,
+      arbitrary: byteEdits([seeds.validPsatToken, ...seeds.recordedTokens]).map((b) => b.toString('latin1')),
+    },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 500 }) },
   )
   fc.assert(
@@ -54,7 +58,10 @@ export function fuzzTokenDecoder(seeds: FuzzSeeds, cases: number, seed: number):
         decodeServiceAccountTokenUnverified(token)
         accepted++
       } catch (error) {
-        if (!(error instanceof AttestError && error.code === 'ATT_ERR_TOKEN_MALFORMED' && error.details.check)) throw error
+        if (
+          !(error instanceof AttestError && error.code === 'ATT_ERR_TOKEN_MALFORMED' && error.details.check)
+        )
+          throw error
         refused++
       }
     }),
@@ -71,7 +78,8 @@ export async function fuzzCsrCheck(seeds: FuzzSeeds, cases: number, seed: number
   const started = performance.now()
   let accepted = 0
   let refused = 0
-  const der = (pem: string) => Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64').toString('latin1')
+  const der = (pem: string) =>
+    Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64').toString('latin1')
   const allCsrs = [...seeds.csrs, seeds.csrAskingForNames]
   const input = fc.oneof(
     byteEdits(allCsrs).map((bytes) => bytes.toString('latin1')),

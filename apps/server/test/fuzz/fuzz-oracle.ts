@@ -72,8 +72,10 @@ function problemViolation(request: FuzzRequest, response: FuzzResponse): string 
     return `status ${status}: the problem body is not JSON`
   }
   const code = problem.code
-  if (!isAttestErrorCode(code)) return `status ${status}: code ${JSON.stringify(code)} is not in the catalogue`
-  if (STATUS_BY_CODE[code] !== status) return `${code} answered ${status}, the catalogue says ${STATUS_BY_CODE[code]}`
+  if (!isAttestErrorCode(code))
+    return `status ${status}: code ${JSON.stringify(code)} is not in the catalogue`
+  if (STATUS_BY_CODE[code] !== status)
+    return `${code} answered ${status}, the catalogue says ${STATUS_BY_CODE[code]}`
   if (problem.status !== status) return `${code}: body status ${String(problem.status)} ≠ ${status}`
   if (status >= 500 && !UPSTREAM_FAULT_CODES.has(code)) return `${status} ${code}: a server fault`
   for (const field of ['value', 'expected', 'check', 'cluster'] as const) {

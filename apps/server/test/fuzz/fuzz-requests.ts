@@ -81,6 +81,7 @@ const PATH_TRICKS = [
   'démo',
   'demo\n',
   '\u202edemo',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell probe, meant literally
   '${jndi:ldap://x}',
   '{{7*7}}',
   "'; DROP TABLE agents; --",
@@ -134,9 +135,21 @@ const anyJson = fc.jsonValue({ maxDepth: 3 })
 
 /** A JSON value that is the wrong type for a string field (what Ajv's coercion used to accept). */
 function wrongTypeFor(value: string): fc.Arbitrary<unknown> {
-  return fc.constantFrom<unknown>([value], [value, value], 123, 0, -1, 1.5, true, false, null, {}, {
-    value,
-  })
+  return fc.constantFrom<unknown>(
+    [value],
+    [value, value],
+    123,
+    0,
+    -1,
+    1.5,
+    true,
+    false,
+    null,
+    {},
+    {
+      value,
+    },
+  )
 }
 
 function tokenArbitrary(seeds: FuzzSeeds): fc.Arbitrary<unknown> {
@@ -195,7 +208,10 @@ function clusterArbitrary(seeds: FuzzSeeds): fc.Arbitrary<unknown> {
 const attestorArbitrary = fc.oneof(
   { weight: 30, arbitrary: fc.constant<unknown>('k8s_psat') },
   { weight: 3, arbitrary: fc.constant<unknown>('k8s_sat') },
-  { weight: 1, arbitrary: fc.constantFrom<unknown>('K8S_PSAT', 'k8s_psat ', 'join_token', '', 'x'.repeat(5000)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<unknown>('K8S_PSAT', 'k8s_psat ', 'join_token', '', 'x'.repeat(5000)),
+  },
   { weight: 1, arbitrary: wrongTypeFor('k8s_psat') },
 )
 
@@ -263,7 +279,7 @@ function encode(document: unknown, encoding: Encoding, at: number): string | Buf
       return `\ufeff${text}`
     case 'byte-flip': {
       const bytes = Buffer.from(text)
-      if (bytes.length > 0) bytes[at % bytes.length] = (bytes[at % bytes.length] ?? 0) ^ (1 << at % 8)
+      if (bytes.length > 0) bytes[at % bytes.length] = (bytes[at % bytes.length] ?? 0) ^ (1 << (at % 8))
       return bytes
     }
   }
@@ -307,7 +323,11 @@ function bodyRequest(
       at: fc.nat(),
       contentType: contentTypeArbitrary(),
       odd: oddHeaderArbitrary,
-      method: fc.constantFrom<FuzzRequest['method']>(...Array.from({ length: 12 }, () => 'POST' as const), 'PUT', 'GET'),
+      method: fc.constantFrom<FuzzRequest['method']>(
+        ...Array.from({ length: 12 }, () => 'POST' as const),
+        'PUT',
+        'GET',
+      ),
     })
     .map(({ doc, encoding, at, contentType, odd, method }) => ({
       family: `${family}:${encoding}`,
@@ -325,11 +345,38 @@ const queryArbitrary: fc.Arbitrary<string> = fc
   .array(
     fc.tuple(
       fc.oneof(
-        fc.constantFrom('cluster', 'attestor', 'selector', 'banned', 'page_size', 'page_token', 'a[]', 'a[b]', '__proto__', 'constructor'),
+        fc.constantFrom(
+          'cluster',
+          'attestor',
+          'selector',
+          'banned',
+          'page_size',
+          'page_token',
+          'a[]',
+          'a[b]',
+          '__proto__',
+          'constructor',
+        ),
         fc.string({ maxLength: 10 }),
       ),
       fc.oneof(
-        fc.constantFrom('demo', 'k8s_psat', 'k8s_sat', 'true', 'false', '1', '0', '-1', '1e9', '99999999999999999999', 'NaN', '', 'k8s_psat:agent_node_uid:x', ':', 'x:'),
+        fc.constantFrom(
+          'demo',
+          'k8s_psat',
+          'k8s_sat',
+          'true',
+          'false',
+          '1',
+          '0',
+          '-1',
+          '1e9',
+          '99999999999999999999',
+          'NaN',
+          '',
+          'k8s_psat:agent_node_uid:x',
+          ':',
+          'x:',
+        ),
         fc.constantFrom(...PATH_TRICKS),
         fc.string({ maxLength: 60 }),
       ),
@@ -345,6 +392,7 @@ const queryArbitrary: fc.Arbitrary<string> = fc
       .join('&'),
   )
   // Raw mode may produce characters no URL may hold; the HTTP layer, not the fuzz, refuses those.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
   .map((query) => query.replace(/[\s#\0-\x1f\x7f\\]/g, '_'))
 
 function authorizationArbitrary(seeds: FuzzSeeds): fc.Arbitrary<string | undefined> {
@@ -366,7 +414,10 @@ function authorizationArbitrary(seeds: FuzzSeeds): fc.Arbitrary<string | undefin
         'x'.repeat(8000),
       ),
     },
-    { weight: 1, arbitrary: fc.string({ maxLength: 100 }).filter((s) => !/[\r\n\0]/.test(s) && /^[\x20-\x7e]*$/.test(s)) },
+    {
+      weight: 1,
+      arbitrary: fc.string({ maxLength: 100 }).filter((s) => !/[\r\n\0]/.test(s) && /^[\x20-\x7e]*$/.test(s)),
+    },
   )
 }
 
@@ -383,14 +434,14 @@ function adminRequest(seeds: FuzzSeeds): fc.Arbitrary<FuzzRequest> {
   )
   const target = fc.oneof(
     queryArbitrary.map((query) => ({ method: 'GET' as const, url: `${WIRE_PATHS.adminAgents}?${query}` })),
-    fc.tuple(agentId, fc.constantFrom<FuzzRequest['method']>('GET', 'DELETE', 'POST', 'PUT'), fc.boolean()).map(
-      ([{ id, encode }, method, ban]) => {
+    fc
+      .tuple(agentId, fc.constantFrom<FuzzRequest['method']>('GET', 'DELETE', 'POST', 'PUT'), fc.boolean())
+      .map(([{ id, encode }, method, ban]) => {
         const path = encode
           ? adminAgentPath(id.toWellFormed(), ban ? 'ban' : undefined)
           : `${WIRE_PATHS.adminAgents}/${escapeForUrl(id)}${ban ? '/ban' : ''}`
         return { method, url: path }
-      },
-    ),
+      }),
   )
   return fc.tuple(target, authorizationArbitrary(seeds)).map(([{ method, url }, authorization]) => ({
     family: `admin:${method}`,
@@ -403,6 +454,7 @@ function adminRequest(seeds: FuzzSeeds): fc.Arbitrary<FuzzRequest> {
 
 /** A raw path segment as a client could send it: only what HTTP cannot carry is escaped. */
 function escapeForUrl(segment: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
   return segment.toWellFormed().replace(/[\s\0-\x1f\x7f-\uffff?#\\]/gu, (c) => encodeURIComponent(c))
 }
 
@@ -429,13 +481,20 @@ const otherPaths = fc.oneof(
     '/documentation',
     `/${'a'.repeat(10_000)}`,
   ),
-  fc.tuple(fc.constantFrom('/v1/', '/v1/admin/', '/', '/v1/bundle'), fc.string({ maxLength: 40 }), queryArbitrary).map(
-    ([prefix, rest, query]) => `${prefix}${escapeForUrl(rest)}?${query}`,
-  ),
+  fc
+    .tuple(
+      fc.constantFrom('/v1/', '/v1/admin/', '/', '/v1/bundle'),
+      fc.string({ maxLength: 40 }),
+      queryArbitrary,
+    )
+    .map(([prefix, rest, query]) => `${prefix}${escapeForUrl(rest)}?${query}`),
 )
 
 const otherRequest: fc.Arbitrary<FuzzRequest> = fc
-  .tuple(fc.constantFrom<FuzzRequest['method']>('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), otherPaths)
+  .tuple(
+    fc.constantFrom<FuzzRequest['method']>('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
+    otherPaths,
+  )
   .map(([method, url]) => ({ family: `other:${method}`, method, url, headers: {}, carriesAdminToken: false }))
 
 /** Nested arrays or objects, thousands deep; and documents over the body limit. */

@@ -13,7 +13,10 @@ const RECORDED_TOKENS_FILE = new URL(
   import.meta.url,
 )
 /** The OpenSSL-made CSR of core's wire fixtures. */
-const RECORDED_CSR_FILE = new URL('../../../../packages/core/test/fixtures/wire/agent.csr.pem', import.meta.url)
+const RECORDED_CSR_FILE = new URL(
+  '../../../../packages/core/test/fixtures/wire/agent.csr.pem',
+  import.meta.url,
+)
 
 /** A server app for the fuzz, with the real material its generators mutate. */
 export interface FuzzWorld {

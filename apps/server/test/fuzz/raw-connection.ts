@@ -29,7 +29,11 @@ export interface RawTarget {
  * Sends `chunks` over plain TCP (no TLS) and collects what comes back: what a client that
  * forgot `https://` would see.
  */
-export function plaintextExchange(port: number, chunks: readonly (string | Buffer)[], deadlineMs = 5000): Promise<RawExchange> {
+export function plaintextExchange(
+  port: number,
+  chunks: readonly (string | Buffer)[],
+  deadlineMs = 5000,
+): Promise<RawExchange> {
   const socket = connectTcp({ host: '127.0.0.1', port })
   return collect(socket, chunks, deadlineMs, true, undefined)
 }
@@ -63,7 +67,10 @@ export function tlsExchange(
  * Opens a TLS connection that sends `chunks` and then nothing more, without closing: a slow
  * client. Resolves with the socket once the handshake is done; the caller watches it close.
  */
-export function heldTlsConnection(target: RawTarget, chunks: readonly (string | Buffer)[]): Promise<TLSSocket> {
+export function heldTlsConnection(
+  target: RawTarget,
+  chunks: readonly (string | Buffer)[],
+): Promise<TLSSocket> {
   const socket = connectTls({ host: '127.0.0.1', port: target.port, ca: target.ca, servername: 'localhost' })
   return new Promise((resolve, reject) => {
     socket.once('secureConnect', () => {
@@ -76,7 +83,11 @@ export function heldTlsConnection(target: RawTarget, chunks: readonly (string | 
 }
 
 function collect(
-  socket: NodeJS.ReadWriteStream & { destroy(): void; end(): void; once(e: string, f: (...a: never[]) => void): unknown },
+  socket: NodeJS.ReadWriteStream & {
+    destroy(): void
+    end(): void
+    once(e: string, f: (...a: never[]) => void): unknown
+  },
   chunks: readonly (string | Buffer)[],
   deadlineMs: number,
   end: boolean,
@@ -89,7 +100,11 @@ function collect(
     const finish = (closedByServer: boolean) => {
       clearTimeout(timer)
       socket.destroy()
-      resolve({ received: Buffer.concat(received), closedByServer, ...(error === undefined ? {} : { error }) })
+      resolve({
+        received: Buffer.concat(received),
+        closedByServer,
+        ...(error === undefined ? {} : { error }),
+      })
     }
     socket.on('data', (chunk: Buffer) => {
       received.push(chunk)
@@ -118,5 +133,9 @@ export function parseFirstAnswer(bytes: Buffer): RawAnswer | undefined {
   let body = text.slice(headerEnd + 4)
   const length = Number(headers['content-length'])
   if (Number.isInteger(length)) body = body.slice(0, length)
-  return { status: Number(statusLine.split(' ')[1]), headers, body: Buffer.from(body, 'latin1').toString('utf8') }
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    headers,
+    body: Buffer.from(body, 'latin1').toString('utf8'),
+  }
 }

@@ -64,16 +64,18 @@ export async function runInjectFuzz(options: InjectFuzzOptions): Promise<FuzzFig
       const report = `${violation}\n  request: ${describe(request)}\n  answer: ${response.body.slice(0, 600)}`
       if (options.onViolation !== 'collect') throw new Error(report)
       const kind = violation.replace(/\d+ characters/, 'N characters')
-      const entry = (violations[kind] ??= { count: 0, example: report })
-      entry.count++
+      const entry = violations[kind] ?? { count: 0, example: report }
+      violations[kind] = { ...entry, count: entry.count + 1 }
     }
     const status = String(response.statusCode)
     byStatus[status] = (byStatus[status] ?? 0) + 1
-    const family = (byFamily[request.family] ??= {})
+    const family = byFamily[request.family] ?? {}
+    byFamily[request.family] = family
     family[status] = (family[status] ?? 0) + 1
     done++
     if (done === warmUpCases) rssAfterWarmUp = settledRss()
-    if (options.onProgress !== undefined && done % (options.progressEvery ?? 50_000) === 0) options.onProgress(done)
+    if (options.onProgress !== undefined && done % (options.progressEvery ?? 50_000) === 0)
+      options.onProgress(done)
   })
   await fc.assert(property, { numRuns: cases, seed, endOnFailure: false })
   if (rssAfterWarmUp === 0) rssAfterWarmUp = settledRss()

@@ -24,7 +24,8 @@ function judge(exchange: RawExchange, expectStatus?: number): string | undefined
     if (expectStatus !== undefined) return `no HTTP answer (expected ${expectStatus})`
     return undefined
   }
-  if (expectStatus !== undefined && answer.status !== expectStatus) return `answered ${answer.status}, expected ${expectStatus}`
+  if (expectStatus !== undefined && answer.status !== expectStatus)
+    return `answered ${answer.status}, expected ${expectStatus}`
   if (answer.status >= 500) return `answered ${answer.status}`
   if (answer.status < 400) return undefined
   const contentType = answer.headers['content-type'] ?? ''
@@ -33,7 +34,8 @@ function judge(exchange: RawExchange, expectStatus?: number): string | undefined
   }
   try {
     const problem = JSON.parse(answer.body) as { code?: unknown; status?: unknown }
-    if (!isAttestErrorCode(problem.code)) return `${answer.status}: code ${String(problem.code)} not in the catalogue`
+    if (!isAttestErrorCode(problem.code))
+      return `${answer.status}: code ${String(problem.code)} not in the catalogue`
     if (problem.status !== answer.status) return `${answer.status}: body status ${String(problem.status)}`
   } catch {
     return `${answer.status}: problem body is not JSON: ${answer.body.slice(0, 200)}`
@@ -45,7 +47,12 @@ export const SOCKET_CASES: readonly SocketCase[] = [
   {
     name: 'garbage request line',
     run: async (target, bytes) =>
-      judge(await tlsExchange(target, [Buffer.concat([Buffer.from('\x01\x02 '), bytes, Buffer.from('\r\n\r\n')])]), 400),
+      judge(
+        await tlsExchange(target, [
+          Buffer.concat([Buffer.from('\x01\x02 '), bytes, Buffer.from('\r\n\r\n')]),
+        ]),
+        400,
+      ),
   },
   {
     name: 'random bytes after the handshake',
@@ -55,7 +62,9 @@ export const SOCKET_CASES: readonly SocketCase[] = [
     name: 'headers over the limit',
     run: async (target) =>
       judge(
-        await tlsExchange(target, [`GET ${WIRE_PATHS.bundle} HTTP/1.1\r\n${HOST}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`]),
+        await tlsExchange(target, [
+          `GET ${WIRE_PATHS.bundle} HTTP/1.1\r\n${HOST}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        ]),
         431,
       ),
   },
@@ -92,7 +101,9 @@ export const SOCKET_CASES: readonly SocketCase[] = [
   {
     name: 'request target that is not a path',
     run: async (target) =>
-      judge(await tlsExchange(target, [`GET http://evil.example${WIRE_PATHS.bundle} HTTP/1.1\r\n${HOST}\r\n`])),
+      judge(
+        await tlsExchange(target, [`GET http://evil.example${WIRE_PATHS.bundle} HTTP/1.1\r\n${HOST}\r\n`]),
+      ),
   },
   {
     name: 'pipelined requests',
