@@ -32,7 +32,8 @@ const { values: flags } = parseArgs({
 })
 const agentCount = Number(flags.agents)
 const minutes = Number(flags.minutes)
-if (!Number.isSafeInteger(agentCount) || agentCount < 1) throw new Error(`--agents must be a positive whole number, got ${flags.agents}`)
+if (!Number.isSafeInteger(agentCount) || agentCount < 1)
+  throw new Error(`--agents must be a positive whole number, got ${flags.agents}`)
 if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, got ${flags.minutes}`)
 const durationMs = minutes * 60_000
 /** Warm-up: the first fifth of the run, at most two minutes (every agent attests in the first 10 s). */
@@ -46,15 +47,25 @@ const installation = await installServer({
   dir: join(workDir, 'server'),
   trustDomain: 'soak.k8s-attest.test',
   agentTtl: flags['svid-ttl'],
-  psatClusters: [{ name: 'soak', kubeconfigPath: await cluster.writeServerKubeconfig(join(workDir, 'kubeconfig')) }],
+  psatClusters: [
+    { name: 'soak', kubeconfigPath: await cluster.writeServerKubeconfig(join(workDir, 'kubeconfig')) },
+  ],
 })
 // The server process inherits these: the probe reports its RSS and event-loop delay.
 process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('../../../../scripts/support/process-probe.ts', import.meta.url).pathname}`
 process.env.K8S_ATTEST_PROBE_FILE = probeFile
 const server = await startServer(installation)
 delete process.env.NODE_OPTIONS
+// Ctrl-C stops the server process and the cluster too, instead of leaving the server running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled([server.stop(), cluster.stop()]).then(() => process.exit(130))
+  })
+}
 const bundle = await readFile(installation.bundlePath, 'utf8')
-progress(`server ${installation.url} (pid ${server.process.pid}); ${agentCount} agents for ${minutes} min, SVID TTL ${flags['svid-ttl']}`)
+progress(
+  `server ${installation.url} (pid ${server.process.pid}); ${agentCount} agents for ${minutes} min, SVID TTL ${flags['svid-ttl']}`,
+)
 
 interface Attempt {
   readonly at: number
@@ -70,19 +81,25 @@ const deadline = started + durationMs
 async function runAgent(node: AgentNode, startDelayMs: number): Promise<string | undefined> {
   const dispatcher = new Agent({ connect: { ca: bundle }, headersTimeout: 30_000, bodyTimeout: 30_000 })
   let spiffeId: string | undefined
+  /** Consecutive failures, for the agent's backoff: 1 s doubling to 30 s, with jitter. */
+  let failuresInARow = 0
   await sleepUntil(Date.now() + startDelayMs)
   try {
     while (Date.now() < deadline) {
       const csr = await createTestCsr()
       const token = cluster.issueProjectedToken(node)
       const t0 = performance.now()
-      let nextAt = Date.now() + 5000
+      let ok = false
+      let nextAt = Date.now()
       try {
         const response = await request(`${installation.url}/v1/attest`, {
           method: 'POST',
           dispatcher,
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ attestation: { type: 'k8s_psat', payload: { cluster: 'soak', token } }, csr: csr.pem }),
+          body: JSON.stringify({
+            attestation: { type: 'k8s_psat', payload: { cluster: 'soak', token } },
+            csr: csr.pem,
+          }),
         })
         const text = await response.body.text()
         const ms = performance.now() - t0
@@ -90,12 +107,24 @@ async function runAgent(node: AgentNode, startDelayMs: number): Promise<string |
           const answer = JSON.parse(text) as { spiffe_id: string; expires_at: string }
           spiffeId = answer.spiffe_id
           attempts.push({ at: Date.now(), ms, ok: true })
+          ok = true
           nextAt = Date.now() + (Date.parse(answer.expires_at) - Date.now()) / 2
         } else {
-          attempts.push({ at: Date.now(), ms, ok: false, detail: `${response.statusCode} ${text.slice(0, 200)}` })
+          attempts.push({
+            at: Date.now(),
+            ms,
+            ok: false,
+            detail: `${response.statusCode} ${text.slice(0, 200)}`,
+          })
         }
       } catch (error) {
         attempts.push({ at: Date.now(), ms: performance.now() - t0, ok: false, detail: String(error) })
+      }
+      if (ok) failuresInARow = 0
+      else {
+        failuresInARow++
+        const base = Math.min(30_000, 1000 * 2 ** (failuresInARow - 1))
+        nextAt = Date.now() + base / 2 + Math.random() * (base / 2)
       }
       await sleepUntil(Math.min(nextAt, deadline))
     }
@@ -112,7 +141,9 @@ function sleepUntil(at: number): Promise<void> {
 const nodes = Array.from({ length: agentCount }, (_, i) => cluster.addAgentNode(`soak-node-${i}`))
 const ticker = setInterval(() => {
   const failed = attempts.filter((a) => !a.ok).length
-  progress(`${((Date.now() - started) / 60_000).toFixed(1)} min: ${attempts.length} attestations, ${failed} failed`)
+  progress(
+    `${((Date.now() - started) / 60_000).toFixed(1)} min: ${attempts.length} attestations, ${failed} failed`,
+  )
 }, 60_000)
 // DaemonSet pods start within seconds of each other: spread the first attestations over 10 s.
 const ids = await Promise.all(nodes.map((node, i) => runAgent(node, (i * 10_000) / agentCount)))
@@ -128,7 +159,14 @@ await cluster.stop()
 const probes = (await readFile(probeFile, 'utf8'))
   .split('\n')
   .filter((line) => line !== '')
-  .map((line) => JSON.parse(line) as { at: number; rss: number; eventLoopDelayMs: { p50: number; p99: number; max: number } })
+  .map(
+    (line) =>
+      JSON.parse(line) as {
+        at: number
+        rss: number
+        eventLoopDelayMs: { p50: number; p99: number; max: number }
+      },
+  )
 await rm(workDir, { recursive: true, force: true })
 
 const afterWarmUp = probes.filter((p) => p.at >= started + warmUpMs)
@@ -138,7 +176,10 @@ const rssMax = Math.max(...afterWarmUp.map((p) => p.rss))
 const rssGrowth = (rssAtEnd - rssAtWarmUp) / rssAtWarmUp
 const loopP99s = afterWarmUp.map((p) => p.eventLoopDelayMs.p99).sort((a, b) => a - b)
 const loopMax = Math.max(...afterWarmUp.map((p) => p.eventLoopDelayMs.max))
-const latencies = attempts.filter((a) => a.ok).map((a) => a.ms).sort((a, b) => a - b)
+const latencies = attempts
+  .filter((a) => a.ok)
+  .map((a) => a.ms)
+  .sort((a, b) => a - b)
 const failures = attempts.filter((a) => !a.ok)
 const passed = failures.length === 0 && lost === 0 && rssGrowth < MAX_RSS_GROWTH
 
@@ -157,14 +198,30 @@ const report = [
       ['failed attestations', failures.length],
       ['agent records missing at the end', lost],
       ['server log lines at error level', errorLines],
-      ['attestation latency p50 / p90 / p99 / max', [50, 90, 99].map((p) => ms(percentile(latencies, p))).join(' / ') + ` / ${ms(latencies.at(-1))}`],
-      ['server event-loop delay p99 (median / worst 5-s interval after warm-up)', `${ms(percentile(loopP99s, 50))} / ${ms(loopP99s.at(-1))}`],
+      [
+        'attestation latency p50 / p90 / p99 / max',
+        [...[50, 90, 99].map((p) => ms(percentile(latencies, p))), ms(latencies.at(-1))].join(' / '),
+      ],
+      [
+        'server event-loop delay p99 (median / worst 5-s interval after warm-up)',
+        `${ms(percentile(loopP99s, 50))} / ${ms(loopP99s.at(-1))}`,
+      ],
       ['server event-loop delay max after warm-up', ms(loopMax)],
       ['server RSS after warm-up → end (max)', `${mib(rssAtWarmUp)} → ${mib(rssAtEnd)} (${mib(rssMax)})`],
-      ['server RSS growth after warm-up', `${(rssGrowth * 100).toFixed(1)} % (limit ${MAX_RSS_GROWTH * 100} %)`],
+      [
+        'server RSS growth after warm-up',
+        `${(rssGrowth * 100).toFixed(1)} % (limit ${MAX_RSS_GROWTH * 100} %)`,
+      ],
     ],
   ),
-  ...(failures.length === 0 ? [] : ['', 'First failures:', '', ...failures.slice(0, 5).map((f) => `- \`${(f.detail ?? '').replaceAll('`', "'")}\``)]),
+  ...(failures.length === 0
+    ? []
+    : [
+        '',
+        'First failures:',
+        '',
+        ...failures.slice(0, 5).map((f) => `- \`${(f.detail ?? '').replaceAll('`', "'")}\``),
+      ]),
 ].join('\n')
 
 process.stdout.write(`${report}\n`)
