@@ -10,7 +10,10 @@ export interface InjectFuzzOptions {
   readonly cases: number
   /** fast-check seed; the same seed replays the same cases. */
   readonly seed: number
-  /** Cases before the "before" RSS is taken (the heap and caches warm up first). Default 10 %. */
+  /**
+   * Cases before the "before" RSS is taken (the heap and caches warm up first; measured flat
+   * from about 10,000 on). Default 10 % of `cases`, at most 50,000.
+   */
   readonly warmUpCases?: number
   /** Called every `progressEvery` cases (the large run prints a line). */
   readonly onProgress?: (done: number) => void
@@ -20,6 +23,8 @@ export interface InjectFuzzOptions {
    * report each kind of violation with its first example (the large run's survey mode).
    */
   readonly onViolation?: 'throw' | 'collect'
+  /** Stop after this long even if fewer cases ran (a shared machine's time budget). */
+  readonly timeLimitMs?: number
 }
 
 /** What a fuzz run did, for the printed figures. */
@@ -30,7 +35,11 @@ export interface FuzzFigures {
   readonly byStatus: Readonly<Record<string, number>>
   /** Answers by status, per generator family. */
   readonly byFamily: Readonly<Record<string, Readonly<Record<string, number>>>>
-  /** Resident set size after warm-up and at the end, in bytes (after a GC when `--expose-gc`). */
+  readonly warmUpCases: number
+  /**
+   * Resident set size after warm-up and at the end, in bytes (after a GC when `--expose-gc`);
+   * `NaN` after warm-up when the run stopped before it.
+   */
   readonly rssAfterWarmUp: number
   readonly rssAtEnd: number
   readonly seconds: number
@@ -45,7 +54,7 @@ export interface FuzzFigures {
  */
 export async function runInjectFuzz(options: InjectFuzzOptions): Promise<FuzzFigures> {
   const { app, seeds, cases, seed } = options
-  const warmUpCases = options.warmUpCases ?? Math.floor(cases / 10)
+  const warmUpCases = options.warmUpCases ?? Math.min(Math.floor(cases / 10), 50_000)
   const byStatus: Record<string, number> = {}
   const byFamily: Record<string, Record<string, number>> = {}
   let done = 0
@@ -77,13 +86,22 @@ export async function runInjectFuzz(options: InjectFuzzOptions): Promise<FuzzFig
     if (options.onProgress !== undefined && done % (options.progressEvery ?? 50_000) === 0)
       options.onProgress(done)
   })
-  await fc.assert(property, { numRuns: cases, seed, endOnFailure: false })
-  if (rssAfterWarmUp === 0) rssAfterWarmUp = settledRss()
+  await fc.assert(property, {
+    numRuns: cases,
+    seed,
+    endOnFailure: false,
+    ...(options.timeLimitMs === undefined
+      ? {}
+      : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
+  })
+  // Fewer cases than the warm-up (a time budget ran out): no RSS trend to speak of.
+  if (rssAfterWarmUp === 0) rssAfterWarmUp = Number.NaN
   return {
     cases: done,
     seed,
     byStatus,
     byFamily,
+    warmUpCases,
     rssAfterWarmUp,
     rssAtEnd: settledRss(),
     seconds: (performance.now() - started) / 1000,
