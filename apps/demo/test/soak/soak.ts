@@ -36,7 +36,7 @@ if (!Number.isSafeInteger(agentCount) || agentCount < 1)
   throw new Error(`--agents must be a positive whole number, got ${flags.agents}`)
 if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, got ${flags.minutes}`)
 const durationMs = minutes * 60_000
-/** Warm-up: the first fifth of the run, at most two minutes (every agent attests in the first 10 s). */
+/** Warm-up: the first fifth of the run, at most two minutes (every agent attests in its first 30 s). */
 const warmUpMs = Math.min(120_000, durationMs / 5)
 const progress = (line: string) => process.stderr.write(`soak: ${line}\n`)
 
@@ -134,6 +134,32 @@ async function runAgent(node: AgentNode, startDelayMs: number): Promise<string |
   return spiffeId
 }
 
+/** The lifetime of the SVIDs the server issues, from one attestation of an extra agent. */
+async function firstSvidLifetimeMs(): Promise<number> {
+  const node = cluster.addAgentNode('soak-probe-node')
+  const dispatcher = new Agent({ connect: { ca: bundle } })
+  try {
+    const response = await request(`${installation.url}/v1/attest`, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        attestation: {
+          type: 'k8s_psat',
+          payload: { cluster: 'soak', token: cluster.issueProjectedToken(node) },
+        },
+        csr: (await createTestCsr()).pem,
+      }),
+    })
+    const answer = (await response.body.json()) as { expires_at?: string }
+    if (answer.expires_at === undefined)
+      throw new Error(`the first attestation failed: ${JSON.stringify(answer)}`)
+    return Date.parse(answer.expires_at) - Date.now()
+  } finally {
+    await dispatcher.close()
+  }
+}
+
 function sleepUntil(at: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())))
 }
@@ -145,8 +171,10 @@ const ticker = setInterval(() => {
     `${((Date.now() - started) / 60_000).toFixed(1)} min: ${attempts.length} attestations, ${failed} failed`,
   )
 }, 60_000)
-// DaemonSet pods start within seconds of each other: spread the first attestations over 10 s.
-const ids = await Promise.all(nodes.map((node, i) => runAgent(node, (i * 10_000) / agentCount)))
+// Steady state from the start: the first attestations spread over one rotation interval (half
+// the SVID lifetime), as the agents' rotations are spread in a long-running cluster.
+const rotationMs = (await firstSvidLifetimeMs()) / 2
+const ids = await Promise.all(nodes.map((node, i) => runAgent(node, (i * rotationMs) / agentCount)))
 clearInterval(ticker)
 
 const recorded = await server.admin.list()
