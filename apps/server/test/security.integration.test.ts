@@ -9,7 +9,7 @@ import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { x509 } from '../src/ca/x509.ts'
 import { adminAgentPath } from '../src/routes/admin-agents.ts'
 import { expectProblem } from './expect-problem.ts'
-import { plaintextExchange } from './fuzz/raw-connection.ts'
+import { parseFirstAnswer, plaintextExchange, tlsExchange } from './fuzz/raw-connection.ts'
 import { KubeWorld } from './kube-world.ts'
 import {
   ADMIN_ID,
@@ -314,15 +314,18 @@ describe('path tricks', () => {
         expect(String(response.headers['content-type'])).toContain('application/problem+json')
       }
     }
-    // Raw (not percent-encoded) traversal in the path does not route to another resource.
-    const raw = await server.request(
-      'DELETE',
+    // Raw (not percent-encoded) traversal in the path does not route to another resource. Sent
+    // on a raw connection: URL-parsing clients (undici) would collapse the "..".
+    for (const path of [
       `${WIRE_PATHS.adminAgents}/../agents/${encodeURIComponent(target)}`,
-      {
-        headers: bearer,
-      },
-    )
-    expect(raw.status).toBe(404)
+      `${WIRE_PATHS.adminAgents}/${encodeURIComponent(bystander)}/../${encodeURIComponent(target)}`,
+      `/v1/bundle/../admin/agents/${encodeURIComponent(target)}`,
+    ]) {
+      const exchange = await tlsExchange({ port, ca: server.ca.bundle().pem }, [
+        `DELETE ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nConnection: close\r\n\r\n`,
+      ])
+      expect(parseFirstAnswer(exchange.received)?.status, path).toBe(404)
+    }
     for (const id of [target, bystander]) {
       const agent = await server.store.getAgent(id)
       expect(agent?.banned, id).toBe(false)
