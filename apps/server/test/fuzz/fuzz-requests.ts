@@ -1,6 +1,6 @@
+import { adminAgentPath } from '@k8s-attest/admin-client'
 import { SPIFFE_ID_MAX_BYTES, WIRE_PATHS } from '@k8s-attest/core'
 import fc from 'fast-check'
-import { adminAgentPath } from '../../src/routes/admin-agents.ts'
 import { unsignedToken } from '../tokens.ts'
 
 /**
