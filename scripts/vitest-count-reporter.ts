@@ -1,4 +1,5 @@
 import type { Reporter, TestCase, TestModule, TestSuite } from 'vitest/node'
+import { logAuditFailures } from './log-audit/log-audit-reporter.ts'
 
 /** The figures of the closing line. */
 export interface TestCounts {
@@ -54,6 +55,8 @@ function couldNotRun(testCase: TestCase): boolean {
 export default class CountReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     const { passed, failed, skipped } = countTests(testModules, unhandledErrors)
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`)
+    // Each log line that leaked a secret is a failure of the suite-wide log check.
+    const leaks = logAuditFailures()
+    process.stdout.write(`\ntests: ${passed} passed, ${failed + leaks} failed, ${skipped} skipped\n`)
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { captureLogFile, recordSecret } from '../../../scripts/log-audit/captured-logs.ts'
 import {
   type AgentInstallation,
   type AgentInstallOptions,
@@ -63,15 +64,17 @@ export class SystemFixture {
   }
 
   /** Installs a server in `<workDir>/servers/<name>` for the named clusters. */
-  installServer(name: string, clusters: ServerClusters): Promise<ServerInstallation> {
+  async installServer(name: string, clusters: ServerClusters): Promise<ServerInstallation> {
     const kubeconfigPath = this.#kubeconfigPath
-    return installServer({
+    const installation = await installServer({
       dir: join(this.workDir, 'servers', name),
       trustDomain: this.trustDomain,
       agentTtl: '1m',
       psatClusters: (clusters.psat ?? []).map((cluster) => ({ name: cluster, kubeconfigPath })),
       satClusters: (clusters.sat ?? []).map((cluster) => ({ name: cluster, kubeconfigPath })),
     })
+    recordSecret(installation.adminToken)
+    return installation
   }
 
   /** Starts (or restarts) an installed server and waits until it is ready. */
@@ -123,6 +126,8 @@ export class SystemFixture {
     await Promise.all(this.#agents.map((agent) => agent.stop()))
     await Promise.all(this.#servers.map((server) => server.stop()))
     await this.cluster.stop()
+    // Every process's log goes to the suite-wide log audit before the directory is removed.
+    for (const file of await this.logFiles()) captureLogFile('system', file)
     if (this.#keepWorkDir) {
       process.stderr.write(`system test files kept in ${this.workDir}\n`)
     } else {

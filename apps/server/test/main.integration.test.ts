@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { captureLogLine } from '../../../scripts/log-audit/captured-logs.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { runCli } from '../src/cli/cli.ts'
 import { captureIo } from './capture-io.ts'
@@ -146,10 +147,12 @@ it('runs from a config file with -expandEnv, serves over TLS, and exits 0 on SIG
 function listeningUrl(child: ChildProcess): Promise<string> {
   let output = ''
   child.stderr?.on('data', (chunk: Buffer) => {
+    captureLogLine('server-process', chunk.toString())
     output += chunk.toString()
   })
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
+      captureLogLine('server-process', chunk.toString())
       output += chunk.toString()
       const match = /Server listening at (https:\/\/127\.0\.0\.1:\d+)/.exec(output)
       if (match?.[1] !== undefined) resolve(match[1])

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AttestorType, Secret } from '@k8s-attest/core'
 import { Agent, request } from 'undici'
+import { captureLogLine, recordSecret } from '../../../scripts/log-audit/captured-logs.ts'
 import { type App, buildApp, type HousekeepingIntervals } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { createTestCsr } from '../src/ca/test-support/csr.ts'
@@ -26,6 +27,7 @@ import type { KubeWorld } from './kube-world.ts'
 export const TRUST_DOMAIN = 'example.org'
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef0123456789abcdef'
 export const ADMIN_ID = 'spiffe://example.org/admin'
+recordSecret(ADMIN_TOKEN)
 
 /** Which kube worlds back which configured clusters. */
 export interface HarnessClusters {
@@ -238,7 +240,12 @@ export async function startServer(options: HarnessOptions): Promise<RunningServe
   const logLines: string[] = []
   const logger = createLogger({
     level: 'info',
-    destination: { write: (line: string) => void logLines.push(line) },
+    destination: {
+      write: (line: string) => {
+        logLines.push(line)
+        captureLogLine('server', line)
+      },
+    },
   })
   const metrics = new ServerMetrics()
   const opened = await openAgentStore({ ...config.dataStore, logger })

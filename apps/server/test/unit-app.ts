@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { captureLogLine } from '../../../scripts/log-audit/captured-logs.ts'
 import { type App, buildApp } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import type { AgentStore } from '../src/datastore/agent-store.ts'
@@ -25,7 +26,12 @@ export interface UnitApp {
  */
 export async function buildUnitApp(
   clients: { readonly psat: FakeClusterClient; readonly sat: FakeClusterClient },
-  options: { readonly randomUuid?: () => string; readonly rateLimit?: HarnessOptions['rateLimit'] } = {},
+  options: {
+    readonly randomUuid?: () => string
+    readonly rateLimit?: HarnessOptions['rateLimit']
+    /** Where log lines go instead of `logLines` (a long fuzz run cannot keep them all). */
+    readonly logSink?: (line: string) => void
+  } = {},
 ): Promise<UnitApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'k8s-attest-unit-'))
   // harnessConfig only reads kubeconfigPath from the worlds; the fakes never use it.
@@ -40,7 +46,13 @@ export async function buildUnitApp(
   const logLines: string[] = []
   const logger = createLogger({
     level: 'info',
-    destination: { write: (line: string) => void logLines.push(line) },
+    destination: {
+      write: (line: string) => {
+        captureLogLine('server', line)
+        if (options.logSink === undefined) logLines.push(line)
+        else options.logSink(line)
+      },
+    },
   })
   const store = await openAgentStore({
     databaseType: 'sqlite3',

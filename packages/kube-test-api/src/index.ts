@@ -11,6 +11,7 @@ export {
 export type { FaultRule, InjectedErrorStatus, InjectedFault } from './faults.ts'
 export { ADMIN_NAME, type Identity, type IdentitySpec, type PolicyRule } from './identities.ts'
 export type { JsonObject, JsonPrimitive, JsonValue } from './json.ts'
+export { observeSignedTokens } from './jwt.ts'
 export { type KubeconfigInput, renderKubeconfig } from './kubeconfig.ts'
 export type { PodStatusInput } from './kubelet-status.ts'
 export { generateSigningKey, keyIdOf, type SigningAlgorithm, type SigningKey } from './signing-key.ts'

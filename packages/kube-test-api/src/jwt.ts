@@ -53,8 +53,27 @@ export function decodeJwtUnverified(token: string): UnverifiedJwt | undefined {
   return { header, claims, signingInput: `${headerPart}.${payloadPart}`, signature }
 }
 
+/** Listeners told of every token this process signs (see {@link observeSignedTokens}). */
+const signedTokenListeners = new Set<(token: string) => void>()
+
+/**
+ * Calls `listener` with every token any test API in this process signs from now on (TokenRequest,
+ * legacy Secrets, `signToken`), so that a test suite can check that none of them ever reaches a
+ * log. Returns a function that stops the calls.
+ */
+export function observeSignedTokens(listener: (token: string) => void): () => void {
+  signedTokenListeners.add(listener)
+  return () => signedTokenListeners.delete(listener)
+}
+
 /** Signs `claims` with `key`: header `{"alg","kid"}`, sorted claim keys. */
 export function signJwt(claims: JsonObject, key: SigningKey, header: JsonObject = {}): string {
+  const token = signUnobserved(claims, key, header)
+  for (const listener of signedTokenListeners) listener(token)
+  return token
+}
+
+function signUnobserved(claims: JsonObject, key: SigningKey, header: JsonObject): string {
   const signingInput = `${encodeJson({ alg: key.algorithm, kid: key.keyId, ...header })}.${encodeJson(claims)}`
   const signature =
     key.algorithm === 'RS256'
