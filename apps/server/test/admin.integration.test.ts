@@ -129,6 +129,29 @@ describe('admin verbs', () => {
     )
   })
 
+  it('lists by state, search, sort and order, as the dashboard asks', async () => {
+    const first = await attestedPsatAgent()
+    const second = await attestedPsatAgent()
+    await server.request('POST', adminAgentPath(second, 'ban'), { headers: bearer })
+    const list = async (query: string) => {
+      const response = await server.request('GET', `/v1/admin/agents?${query}`, { headers: bearer })
+      expect(response.status).toBe(200)
+      return (response.body.agents as { spiffe_id: string }[]).map((agent) => agent.spiffe_id)
+    }
+    const nodeUid = (id: string) => id.split('/').at(-1) ?? ''
+    expect(await list(`state=banned&search=${nodeUid(second).toUpperCase()}`)).toEqual([second])
+    expect(await list(`state=attested&search=${nodeUid(first)}`)).toEqual([first])
+    expect(await list(`state=attested&search=${nodeUid(second)}`)).toEqual([])
+    const newestFirst = await server.request('GET', '/v1/admin/agents?sort=last_attested_at&order=desc', {
+      headers: bearer,
+    })
+    const times = (newestFirst.body.agents as { last_attested_at: string }[]).map((a) => a.last_attested_at)
+    expect(times.length).toBeGreaterThanOrEqual(2)
+    expect(times).toEqual([...times].sort().reverse())
+    const unknownSort = await server.request('GET', '/v1/admin/agents?sort=node', { headers: bearer })
+    expectProblem(unknownSort, 400, 'ATT_ERR_BAD_REQUEST')
+  })
+
   it('refuses a selector filter without a type', async () => {
     const response = await server.request('GET', '/v1/admin/agents?selector=nocolon', { headers: bearer })
     expectProblem(response, 400, 'ATT_ERR_BAD_REQUEST')

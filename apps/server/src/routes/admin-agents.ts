@@ -52,7 +52,7 @@ const EvictResponseSchema = Type.Object(
 const ADMIN_ERRORS = [400, 401, 500, 503] as const
 
 /**
- * The admin API, SPIRE's `spire-server agent` verbs over HTTPS: list (filtered, paginated),
+ * The admin API, SPIRE's `spire-server agent` verbs over HTTPS: list (filtered, searched, sorted, paginated),
  * show, evict (the record is deleted; a k8s_psat agent may attest again) and ban (refused
  * until evicted). Every request is authenticated first (`AdminAuthenticator`) and logged.
  */
@@ -75,12 +75,17 @@ export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions
       },
     },
     async (request) => {
-      const { cluster, attestor, selector, banned, page_size, page_token } = request.query
+      const { cluster, attestor, selector, banned, state, search, sort, order, page_size, page_token } =
+        request.query
       const page = await app.agents.listAgents({
         ...(cluster === undefined ? {} : { cluster }),
         ...(attestor === undefined ? {} : { attestor }),
         ...(selector === undefined ? {} : { selectors: [parseSelector(selector)] }),
         ...(banned === undefined ? {} : { banned }),
+        ...(state === undefined ? {} : { state }),
+        ...(search === undefined ? {} : { search }),
+        ...(sort === undefined ? {} : { sort }),
+        ...(order === undefined ? {} : { descending: order === 'desc' }),
         ...(page_size === undefined ? {} : { pageSize: page_size }),
         ...(page_token === undefined ? {} : { pageToken: page_token }),
       })
