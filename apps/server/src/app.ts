@@ -3,12 +3,15 @@ import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { SPIFFE_ID_MAX_BYTES } from '@k8s-attest/core'
+import { DASHBOARD_ASSETS_DIR } from '@k8s-attest/dashboard'
 import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import { AdminAuthenticator } from './admin/admin-auth.ts'
 import { AttestationService } from './attestation/attestation-service.ts'
 import type { CertificateAuthority } from './ca/certificate-authority.ts'
 import type { TrustBundle } from './ca/spiffe-bundle.ts'
 import type { ServerConfig } from './config/server-config.ts'
+import { dashboardPlugin } from './dashboard/dashboard-plugin.ts'
+import { DashboardSessions } from './dashboard/dashboard-sessions.ts'
 import type { AgentStore } from './datastore/agent-store.ts'
 import { handleError, handleNotFound } from './http/error-handler.ts'
 import { REQUIRED_PERMISSIONS } from './kubernetes/cluster-client.ts'
@@ -57,6 +60,8 @@ export interface AppDependencies {
   /** Source of k8s_sat agent UUIDs. Default `crypto.randomUUID`. */
   readonly randomUuid?: () => string
   readonly intervals?: HousekeepingIntervals
+  /** The dashboard's built files. Default: `@k8s-attest/dashboard`'s build output. */
+  readonly dashboardAssetsDir?: string
 }
 
 /** The server app: a fastify instance over HTTPS that has not been told to listen. */
@@ -138,7 +143,14 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   await app.register(healthRoutes)
   await app.register(metricsRoute)
   if (config.admin !== undefined) {
-    await app.register(adminAgentRoutes, { authenticator: new AdminAuthenticator(config.admin) })
+    const authenticator = new AdminAuthenticator(config.admin)
+    // The dashboard signs in with the admin credential, so it exists exactly when the admin API does.
+    const sessions = new DashboardSessions({ authenticator })
+    await app.register(dashboardPlugin, {
+      sessions,
+      assetsDir: deps.dashboardAssetsDir ?? DASHBOARD_ASSETS_DIR,
+    })
+    await app.register(adminAgentRoutes, { authenticator, sessions })
   }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 

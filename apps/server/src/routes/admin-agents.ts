@@ -10,6 +10,7 @@ import {
 } from '@k8s-attest/core'
 import { Type } from 'typebox'
 import type { AdminAuthenticator } from '../admin/admin-auth.ts'
+import type { DashboardSessions } from '../dashboard/dashboard-sessions.ts'
 import type { AgentRecord } from '../datastore/agent-store.ts'
 import { problemResponses } from '../http/problem-responses.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
@@ -17,6 +18,8 @@ import { LOG_FIELDS } from '../logging/log-fields.ts'
 /** Options of {@link adminAgentRoutes}. */
 export interface AdminAgentRoutesOptions {
   readonly authenticator: AdminAuthenticator
+  /** When the dashboard is served: its signed-in browsers may call the admin API too. */
+  readonly sessions?: DashboardSessions
 }
 
 /**
@@ -58,7 +61,9 @@ const ADMIN_ERRORS = [400, 401, 500, 503] as const
  */
 export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions> = async (app, options) => {
   app.addHook('onRequest', async (request) => {
-    const caller = options.authenticator.authenticate(request.headers.authorization, request.raw.socket)
+    const caller =
+      options.sessions?.adminCallerOf(request) ??
+      options.authenticator.authenticate(request.headers.authorization, request.raw.socket)
     request.log.info(
       { admin_auth: caller.via, ...(caller.via === 'mtls' ? { admin_id: caller.spiffeId } : {}) },
       'admin API call',
