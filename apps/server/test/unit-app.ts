@@ -25,7 +25,12 @@ export interface UnitApp {
  */
 export async function buildUnitApp(
   clients: { readonly psat: FakeClusterClient; readonly sat: FakeClusterClient },
-  options: { readonly randomUuid?: () => string; readonly rateLimit?: HarnessOptions['rateLimit'] } = {},
+  options: {
+    readonly randomUuid?: () => string
+    readonly rateLimit?: HarnessOptions['rateLimit']
+    /** The dashboard's built files; default the real build output. */
+    readonly dashboardAssetsDir?: string
+  } = {},
 ): Promise<UnitApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'k8s-attest-unit-'))
   // harnessConfig only reads kubeconfigPath from the worlds; the fakes never use it.
@@ -61,6 +66,7 @@ export async function buildUnitApp(
       k8sSat: new Map([['legacy', clients.sat]]),
     },
     ...(options.randomUuid === undefined ? {} : { randomUuid: options.randomUuid }),
+    ...(options.dashboardAssetsDir === undefined ? {} : { dashboardAssetsDir: options.dashboardAssetsDir }),
   })
   return {
     app,
