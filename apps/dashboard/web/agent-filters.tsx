@@ -39,9 +39,10 @@ export function AgentFilters({ query, onChange }: AgentFiltersProps) {
           apply({})
         }}
       >
-        <label>
-          Search
+        <div class="field">
+          <label for="filter-search">Search</label>
           <input
+            id="filter-search"
             type="search"
             name="search"
             placeholder="node, pod, SPIFFE ID…"
@@ -49,29 +50,32 @@ export function AgentFilters({ query, onChange }: AgentFiltersProps) {
             maxLength={256}
             onInput={(event) => setText({ ...text, search: event.currentTarget.value })}
           />
-        </label>
-        <label>
-          Cluster
+        </div>
+        <div class="field">
+          <label for="filter-cluster">Cluster</label>
           <input
+            id="filter-cluster"
             name="cluster"
             value={text.cluster}
             maxLength={253}
             onInput={(event) => setText({ ...text, cluster: event.currentTarget.value })}
           />
-        </label>
-        <label>
-          Selector
+        </div>
+        <div class="field">
+          <label for="filter-selector">Selector</label>
           <input
+            id="filter-selector"
             name="selector"
             placeholder="k8s_psat:agent_ns:spire"
             value={text.selector}
             maxLength={1024}
             onInput={(event) => setText({ ...text, selector: event.currentTarget.value })}
           />
-        </label>
-        <label>
-          Attestor
+        </div>
+        <div class="field">
+          <label for="filter-attestor">Attestor</label>
           <select
+            id="filter-attestor"
             name="attestor"
             value={query.attestor ?? ''}
             onChange={(event) =>
@@ -82,10 +86,11 @@ export function AgentFilters({ query, onChange }: AgentFiltersProps) {
             <option value="k8s_psat">k8s_psat</option>
             <option value="k8s_sat">k8s_sat</option>
           </select>
-        </label>
-        <label>
-          State
+        </div>
+        <div class="field">
+          <label for="filter-state">State</label>
           <select
+            id="filter-state"
             name="state"
             value={query.state ?? ''}
             onChange={(event) =>
@@ -97,10 +102,11 @@ export function AgentFilters({ query, onChange }: AgentFiltersProps) {
             <option value="expired">expired</option>
             <option value="banned">banned</option>
           </select>
-        </label>
-        <label>
-          Sort by
+        </div>
+        <div class="field">
+          <label for="filter-sort-by">Sort by</label>
           <select
+            id="filter-sort-by"
             name="sort"
             value={query.sort ?? 'spiffe_id'}
             onChange={(event) => apply({ sort: event.currentTarget.value as AgentQuery['sort'] })}
@@ -111,10 +117,11 @@ export function AgentFilters({ query, onChange }: AgentFiltersProps) {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Order
+        </div>
+        <div class="field">
+          <label for="filter-order">Order</label>
           <select
+            id="filter-order"
             name="order"
             value={query.order ?? 'asc'}
             onChange={(event) => apply({ order: event.currentTarget.value as AgentQuery['order'] })}
@@ -122,7 +129,7 @@ export function AgentFilters({ query, onChange }: AgentFiltersProps) {
             <option value="asc">ascending</option>
             <option value="desc">descending</option>
           </select>
-        </label>
+        </div>
         <div class="filter-buttons">
           <button type="submit">Apply</button>
           <button

@@ -164,9 +164,10 @@ export function App() {
             >
               Next
             </button>
-            <label>
-              Per page
+            <div class="field">
+              <label for="page-size">Per page</label>
               <select
+                id="page-size"
                 value={query.page_size ?? 50}
                 onChange={(event) => {
                   setQuery({ ...query, page_size: Number(event.currentTarget.value) })
@@ -179,7 +180,7 @@ export function App() {
                   </option>
                 ))}
               </select>
-            </label>
+            </div>
           </nav>
         </section>
       </main>
