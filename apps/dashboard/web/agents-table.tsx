@@ -14,6 +14,16 @@ export interface AgentsTableProps {
 const SELECTORS_IN_TABLE = 2
 
 /**
+ * The selectors that say most beside the node and pod columns: the service account's namespace
+ * and name, which workload entries are usually keyed on; otherwise the first ones.
+ */
+function tableSelectors(agent: AgentView): string[] {
+  const values = agent.selectors.map((selector) => selector.value)
+  const preferred = values.filter((value) => value.startsWith('agent_ns:') || value.startsWith('agent_sa:'))
+  return (preferred.length > 0 ? preferred : values).slice(0, SELECTORS_IN_TABLE)
+}
+
+/**
  * One page of agents. On a narrow screen each row becomes a card (see styles.css), every cell
  * labelled by its column's name.
  */
@@ -57,10 +67,12 @@ export function AgentsTable({ agents, now, onShow, onEvict, onBan }: AgentsTable
               </td>
               <td data-label="Pod">{selectorValue(agent, 'agent_pod_name') ?? '—'}</td>
               <td data-label="Selectors" class="mono selectors-cell">
-                {agent.selectors.slice(0, SELECTORS_IN_TABLE).map((selector) => (
-                  <span key={selector.value}>{selector.value}</span>
-                ))}
-                {hidden > 0 ? <span class="more">+{hidden} more</span> : null}
+                <div>
+                  {tableSelectors(agent).map((value) => (
+                    <span key={value}>{value}</span>
+                  ))}
+                  {hidden > 0 ? <span class="more">+{hidden} more</span> : null}
+                </div>
               </td>
               <td data-label="SVID expires in" class="countdown">
                 <time dateTime={agent.svid_expires_at}>{countdown(agent.svid_expires_at, now)}</time>
@@ -72,23 +84,25 @@ export function AgentsTable({ agents, now, onShow, onEvict, onBan }: AgentsTable
                 <span class={`state state-${state}`}>{state}</span>
               </td>
               <td class="row-actions">
-                <button
-                  type="button"
-                  class="danger small"
-                  onClick={() => onEvict(agent)}
-                  aria-label={`Evict ${node ?? agent.spiffe_id}`}
-                >
-                  Evict
-                </button>
-                <button
-                  type="button"
-                  class="danger small"
-                  onClick={() => onBan(agent)}
-                  disabled={agent.banned}
-                  aria-label={`Ban ${node ?? agent.spiffe_id}`}
-                >
-                  Ban
-                </button>
+                <div>
+                  <button
+                    type="button"
+                    class="danger small"
+                    onClick={() => onEvict(agent)}
+                    aria-label={`Evict ${node ?? agent.spiffe_id}`}
+                  >
+                    Evict
+                  </button>
+                  <button
+                    type="button"
+                    class="danger small"
+                    onClick={() => onBan(agent)}
+                    disabled={agent.banned}
+                    aria-label={`Ban ${node ?? agent.spiffe_id}`}
+                  >
+                    Ban
+                  </button>
+                </div>
               </td>
             </tr>
           )
