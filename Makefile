@@ -21,9 +21,14 @@ lint: install
 format: install
 	@$(WITH_TOOLCHAIN) pnpm format
 
+# The dashboard's browser files, which the server serves at /dashboard/ (rebuilt when they change).
+DASHBOARD_BUILT := apps/dashboard/dist/web/index.html
+$(DASHBOARD_BUILT): node_modules/.modules.yaml $(wildcard apps/dashboard/web/* apps/dashboard/package.json)
+	@$(WITH_TOOLCHAIN) pnpm --silent --filter @k8s-attest/dashboard run build --logLevel warn
+
 # The main job: an embedded Kubernetes cluster, the server, and one agent per node.
 # DEMO_ARGS=--once exits once every agent has attested.
-demo: install
+demo: install $(DASHBOARD_BUILT)
 	@$(WITH_TOOLCHAIN) pnpm --silent demo $(DEMO_ARGS)
 
 # The whole suite: types, lint, then unit and integration tests.

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import type { Reporter, TestModule } from 'vitest/node'
 
 /**
@@ -20,5 +21,8 @@ export default class CountReporter implements Reporter {
       }
     }
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`)
+    // scripts/run-tests.ts adds these to the browser suite's for the one combined line.
+    const countsFile = process.env.K8S_ATTEST_TEST_COUNTS_FILE
+    if (countsFile) writeFileSync(countsFile, JSON.stringify({ passed, failed, skipped }))
   }
 }

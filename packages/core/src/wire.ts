@@ -233,7 +233,9 @@ export const AgentListQuerySchema = Type.Object(
         { description: 'Order of the listing (ties by SPIFFE ID); default spiffe_id' },
       ),
     ),
-    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'Default asc' })),
+    order: Type.Optional(
+      Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'Default asc' }),
+    ),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
     page_token: Type.Optional(
       Type.String({ minLength: 1, maxLength: 4096, description: 'next_page_token of the previous page' }),
