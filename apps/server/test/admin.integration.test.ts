@@ -85,6 +85,25 @@ describe('admin authentication', () => {
   })
 })
 
+describe('the dashboard over mTLS', () => {
+  it('opens for an admin SVID without signing in, and changes nothing without its CSRF token', async () => {
+    const admin = server.client(await svidFor(ADMIN_ID))
+    const agent = server.client(await svidFor('spiffe://example.org/spire/agent/k8s_sat/demo/2'))
+    try {
+      const session = await server.request('GET', '/dashboard/api/session', { dispatcher: admin })
+      expect(session.body).toMatchObject({ via: 'mtls', csrf_token: expect.any(String) })
+      expect((await server.request('GET', '/dashboard/', { dispatcher: admin })).status).not.toBe(303)
+      const refused = await server.request('GET', '/dashboard/api/session', { dispatcher: agent })
+      expect(expectProblem(refused, 401, 'ATT_ERR_UNAUTHENTICATED').check).toBe('dashboard_session')
+      const signOutWithoutToken = await server.request('POST', '/dashboard/sign-out', { dispatcher: admin })
+      expect(expectProblem(signOutWithoutToken, 401, 'ATT_ERR_UNAUTHENTICATED').check).toBe('csrf_token')
+    } finally {
+      await admin.close()
+      await agent.close()
+    }
+  })
+})
+
 describe('admin verbs', () => {
   it('lists with filters and pages, shows, bans and evicts', async () => {
     const first = await attestedPsatAgent()
