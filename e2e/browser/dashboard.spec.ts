@@ -202,6 +202,8 @@ test("a new node's agent appears without a reload", async ({ page, system }) => 
   await expect(rowOf(page, 'demo-node-4')).toHaveCount(0)
   await system.addNode('demo-node-4')
   await expect(rowOf(page, 'demo-node-4')).toHaveCount(1, { timeout: 60_000 })
+  // The story so far in one picture (the README's): four agents, one banned, its refusal charted.
+  await page.screenshot({ path: `${SCREENSHOTS}dashboard.png` })
 })
 
 test('sign out: nothing is shown, and the old cookie opens nothing', async ({ page, system }) => {
