@@ -143,6 +143,8 @@ const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardPluginOptions> = async
     {
       schema: {
         summary: 'Dashboard sign-in: exchange the admin bearer token for a session cookie',
+        // A browser's form post answered with a page: not part of the HTTP API.
+        hide: true,
         body: SignInBodySchema,
       },
     },
@@ -244,7 +246,7 @@ const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardPluginOptions> = async
 
     signedIn.post(
       DASHBOARD_PATHS.signOut,
-      { schema: { summary: 'Dashboard sign-out' } },
+      { schema: { summary: 'Dashboard sign-out', hide: true } },
       async (request, reply) => signOut(sessions, request, reply),
     )
 
