@@ -59,13 +59,19 @@ try {
       page = await store.listAgents({ ...query, pageSize: 50, pageToken: page.nextPageToken })
       deepMs = performance.now() - next
     }
-    process.stdout.write(`${label.padEnd(44)} first page ${firstMs.toFixed(1)} ms, 21st page ${deepMs.toFixed(1)} ms\n`)
+    process.stdout.write(
+      `${label.padEnd(44)} first page ${firstMs.toFixed(1)} ms, 21st page ${deepMs.toFixed(1)} ms\n`,
+    )
   }
   await time('by SPIFFE ID', {})
   await time('by last attestation, newest first', { sort: 'last_attested_at', descending: true })
   await time('by SVID expiry', { sort: 'svid_expires_at' })
   await time('state expired', { state: 'expired' })
-  await time('cluster-3, attested, by expiry', { cluster: 'cluster-3', state: 'attested', sort: 'svid_expires_at' })
+  await time('cluster-3, attested, by expiry', {
+    cluster: 'cluster-3',
+    state: 'attested',
+    sort: 'svid_expires_at',
+  })
   await time('selector agent_node_name:node-050000', {
     selectors: [{ type: 'k8s_psat', value: 'agent_node_name:node-050000' }],
   })
@@ -73,7 +79,9 @@ try {
   await time('search for nothing that exists', { search: 'no-such-node' })
   const counts = performance.now()
   await store.countAgents()
-  process.stdout.write(`${'countAgents (the overview)'.padEnd(44)} ${(performance.now() - counts).toFixed(1)} ms\n`)
+  process.stdout.write(
+    `${'countAgents (the overview)'.padEnd(44)} ${(performance.now() - counts).toFixed(1)} ms\n`,
+  )
 } finally {
   await store.close()
   await rm(dir, { recursive: true, force: true })
