@@ -32,12 +32,6 @@ export const ADMIN_PATHS = {
   ban: `${WIRE_PATHS.adminAgents}/:spiffe_id/ban`,
 } as const
 
-/** The path of one agent's resource, for clients. */
-export function adminAgentPath(spiffeId: string, action?: 'ban'): string {
-  const path = `${WIRE_PATHS.adminAgents}/${encodeURIComponent(spiffeId)}`
-  return action === undefined ? path : `${path}/${action}`
-}
-
 const AgentParamsSchema = Type.Object(
   {
     spiffe_id: Type.String({
@@ -64,8 +58,16 @@ export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions
     const caller =
       options.sessions?.adminCallerOf(request) ??
       options.authenticator.authenticate(request.headers.authorization, request.raw.socket)
-    request.log.info(
-      { admin_auth: caller.via, ...(caller.via === 'mtls' ? { admin_id: caller.spiffeId } : {}) },
+    // The access log of the admin API: who did what, by route (never the percent-encoded ID alone).
+    // The dashboard re-reads its page every few seconds: its reads are debug, its changes info.
+    const level = caller.via === 'dashboard_session' && request.method === 'GET' ? 'debug' : 'info'
+    request.log[level](
+      {
+        [LOG_FIELDS.method]: request.method,
+        [LOG_FIELDS.route]: request.routeOptions.url,
+        admin_auth: caller.via,
+        ...(caller.via === 'mtls' ? { admin_id: caller.spiffeId } : {}),
+      },
       'admin API call',
     )
   })
