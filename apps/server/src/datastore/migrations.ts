@@ -60,6 +60,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    name: 'add_sat_token_claim_agent',
+    sql: ({ columnTypes: t }) => `
+      -- The agent a claimed token attested (NULL for claims made before this migration), so
+      -- that evicting the agent releases its token: the way back for an agent that lost its
+      -- data_dir, which the operator alone opens.
+      ALTER TABLE sat_token_claims ADD COLUMN spiffe_id ${t.key};
+      CREATE INDEX sat_token_claims_by_agent ON sat_token_claims (spiffe_id);
+    `,
+  },
+  {
+    version: 4,
     name: 'index_agents_for_listing',
     sql: () => `
       -- listAgents sorted by these times pages by (time, spiffe_id): each index ends in the key,
