@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import type { Reporter, TestCase, TestModule, TestSuite } from 'vitest/node'
 import { logAuditFailures } from './log-audit/log-audit-reporter.ts'
 
@@ -58,5 +59,8 @@ export default class CountReporter implements Reporter {
     // Each log line that leaked a secret is a failure of the suite-wide log check.
     const leaks = logAuditFailures()
     process.stdout.write(`\ntests: ${passed} passed, ${failed + leaks} failed, ${skipped} skipped\n`)
+    // scripts/run-tests.ts adds these to the browser suite's for the one combined line.
+    const countsFile = process.env.K8S_ATTEST_TEST_COUNTS_FILE
+    if (countsFile) writeFileSync(countsFile, JSON.stringify({ passed, failed: failed + leaks, skipped }))
   }
 }

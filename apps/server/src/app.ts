@@ -3,12 +3,15 @@ import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { SPIFFE_ID_MAX_BYTES } from '@k8s-attest/core'
+import { DASHBOARD_ASSETS_DIR } from '@k8s-attest/dashboard'
 import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import { AdminAuthenticator } from './admin/admin-auth.ts'
 import { AttestationService } from './attestation/attestation-service.ts'
 import type { CertificateAuthority } from './ca/certificate-authority.ts'
 import type { TrustBundle } from './ca/spiffe-bundle.ts'
 import type { ServerConfig } from './config/server-config.ts'
+import { dashboardPlugin } from './dashboard/dashboard-plugin.ts'
+import { DashboardSessions } from './dashboard/dashboard-sessions.ts'
 import type { AgentStore } from './datastore/agent-store.ts'
 import { clientErrorHandler } from './http/client-error-handler.ts'
 import { handleError, handleNotFound, refuseWhileClosing } from './http/error-handler.ts'
@@ -67,6 +70,8 @@ export interface AppDependencies {
    * `POST /v1/admin/reload`). Absent: the app cannot reload (tests that do not need it).
    */
   readonly reload?: ConfigSourceForReload
+  /** The dashboard's built files. Default: `@k8s-attest/dashboard`'s build output. */
+  readonly dashboardAssetsDir?: string
 }
 
 /** The server app: a fastify instance over HTTPS that has not been told to listen. */
@@ -177,7 +182,13 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   await app.register(healthRoutes)
   if (config.admin !== undefined) {
     const authenticator = new AdminAuthenticator(config.admin)
-    await app.register(adminAgentRoutes, { authenticator })
+    // The dashboard signs in with the admin credential, so it exists exactly when the admin API does.
+    const sessions = new DashboardSessions({ authenticator })
+    await app.register(dashboardPlugin, {
+      sessions,
+      assetsDir: deps.dashboardAssetsDir ?? DASHBOARD_ASSETS_DIR,
+    })
+    await app.register(adminAgentRoutes, { authenticator, sessions })
     if (configReloader !== undefined) await app.register(adminReloadRoute, { authenticator, configReloader })
   }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

@@ -89,6 +89,25 @@ describe('admin authentication', () => {
   })
 })
 
+describe('the dashboard over mTLS', () => {
+  it('opens for an admin SVID without signing in, and changes nothing without its CSRF token', async () => {
+    const admin = server.client(await svidFor(ADMIN_ID))
+    const agent = server.client(await svidFor('spiffe://example.org/spire/agent/k8s_sat/demo/2'))
+    try {
+      const session = await server.request('GET', '/dashboard/api/session', { dispatcher: admin })
+      expect(session.body).toMatchObject({ via: 'mtls', csrf_token: expect.any(String) })
+      expect((await server.request('GET', '/dashboard/', { dispatcher: admin })).status).not.toBe(303)
+      const refused = await server.request('GET', '/dashboard/api/session', { dispatcher: agent })
+      expect(expectProblem(refused, 401, 'ATT_ERR_UNAUTHENTICATED').check).toBe('dashboard_session')
+      const signOutWithoutToken = await server.request('POST', '/dashboard/sign-out', { dispatcher: admin })
+      expect(expectProblem(signOutWithoutToken, 401, 'ATT_ERR_UNAUTHENTICATED').check).toBe('csrf_token')
+    } finally {
+      await admin.close()
+      await agent.close()
+    }
+  })
+})
+
 describe('admin verbs', () => {
   it('lists with filters and pages, shows, bans and evicts', async () => {
     const first = await attestedPsatAgent()
@@ -131,6 +150,29 @@ describe('admin verbs', () => {
       404,
       'ATT_ERR_AGENT_NOT_FOUND',
     )
+  })
+
+  it('lists by state, search, sort and order, as the dashboard asks', async () => {
+    const first = await attestedPsatAgent()
+    const second = await attestedPsatAgent()
+    await server.request('POST', adminAgentPath(second, 'ban'), { headers: bearer })
+    const list = async (query: string) => {
+      const response = await server.request('GET', `/v1/admin/agents?${query}`, { headers: bearer })
+      expect(response.status).toBe(200)
+      return (response.body.agents as { spiffe_id: string }[]).map((agent) => agent.spiffe_id)
+    }
+    const nodeUid = (id: string) => id.split('/').at(-1) ?? ''
+    expect(await list(`state=banned&search=${nodeUid(second).toUpperCase()}`)).toEqual([second])
+    expect(await list(`state=attested&search=${nodeUid(first)}`)).toEqual([first])
+    expect(await list(`state=attested&search=${nodeUid(second)}`)).toEqual([])
+    const newestFirst = await server.request('GET', '/v1/admin/agents?sort=last_attested_at&order=desc', {
+      headers: bearer,
+    })
+    const times = (newestFirst.body.agents as { last_attested_at: string }[]).map((a) => a.last_attested_at)
+    expect(times.length).toBeGreaterThanOrEqual(2)
+    expect(times).toEqual([...times].sort().reverse())
+    const unknownSort = await server.request('GET', '/v1/admin/agents?sort=node', { headers: bearer })
+    expectProblem(unknownSort, 400, 'ATT_ERR_BAD_REQUEST')
   })
 
   it('writes an access log line naming method and route of each admin call', async () => {

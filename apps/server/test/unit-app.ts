@@ -31,6 +31,8 @@ export async function buildUnitApp(
     readonly rateLimit?: HarnessOptions['rateLimit']
     /** Where log lines go instead of `logLines` (a long fuzz run cannot keep them all). */
     readonly logSink?: (line: string) => void
+    /** The dashboard's built files; default the real build output. */
+    readonly dashboardAssetsDir?: string
   } = {},
 ): Promise<UnitApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'k8s-attest-unit-'))
@@ -73,6 +75,7 @@ export async function buildUnitApp(
       k8sSat: new Map([['legacy', clients.sat]]),
     },
     ...(options.randomUuid === undefined ? {} : { randomUuid: options.randomUuid }),
+    ...(options.dashboardAssetsDir === undefined ? {} : { dashboardAssetsDir: options.dashboardAssetsDir }),
   })
   return {
     app,

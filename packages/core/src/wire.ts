@@ -217,6 +217,27 @@ export const AgentListQuerySchema = Type.Object(
       }),
     ),
     banned: Type.Optional(Type.Boolean()),
+    state: Type.Optional(
+      Type.Union([Type.Literal('attested'), Type.Literal('expired'), Type.Literal('banned')], {
+        description: 'attested (SVID valid), expired (SVID expired, not banned) or banned',
+      }),
+    ),
+    search: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'Text the SPIFFE ID or a selector value contains, ignoring case (a node or pod name)',
+      }),
+    ),
+    sort: Type.Optional(
+      Type.Union(
+        [Type.Literal('spiffe_id'), Type.Literal('last_attested_at'), Type.Literal('svid_expires_at')],
+        { description: 'Order of the listing (ties by SPIFFE ID); default spiffe_id' },
+      ),
+    ),
+    order: Type.Optional(
+      Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'Default asc' }),
+    ),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
     page_token: Type.Optional(
       Type.String({ minLength: 1, maxLength: 4096, description: 'next_page_token of the previous page' }),

@@ -8,6 +8,8 @@ import { peerSvidOf } from '../server/peer-svid.ts'
 export type AdminCaller =
   | { readonly via: 'bearer_token' }
   | { readonly via: 'mtls'; readonly spiffeId: string }
+  /** The dashboard, signed in with the bearer token (see `DashboardSessions`). */
+  | { readonly via: 'dashboard_session' }
 
 /**
  * Authenticates admin API callers, in one of the two ways the `admin` block allows:

@@ -114,6 +114,24 @@ export interface ListAgentsQuery {
   /** Agents that have every one of these selectors (and possibly more). */
   readonly selectors?: readonly Selector[]
   readonly banned?: boolean
+  /** Agents in this state, judged by the store's clock (see {@link AgentState}). */
+  readonly state?: AgentState
+  /**
+   * Agents whose SPIFFE ID or one of whose selector values contains this text, ignoring ASCII
+   * case (a node name, a pod name, part of a UID). 1 to {@link MAX_SEARCH_LENGTH} characters.
+   * It cannot use an index (an infix match), but it only reads until a page is full.
+   */
+  readonly search?: string
+  /**
+   * The order of the listing; ties (equal times) are broken by SPIFFE ID.
+   * @default "spiffe_id"
+   */
+  readonly sort?: AgentSortKey
+  /**
+   * Largest first.
+   * @default false
+   */
+  readonly descending?: boolean
   /**
    * Agents per page, 1 to {@link MAX_PAGE_SIZE}.
    * @default 50
@@ -123,13 +141,35 @@ export interface ListAgentsQuery {
   readonly pageToken?: string
 }
 
+/**
+ * The state of an agent, as the dashboard and `AgentCounts` see it: banned wins; otherwise its
+ * SVID has either expired (the agent stopped renewing) or not.
+ */
+export type AgentState = 'attested' | 'expired' | 'banned'
+
+/** The states, as a run-time list for checking caller input. */
+export const AGENT_STATES = ['attested', 'expired', 'banned'] as const satisfies readonly AgentState[]
+
+/** What {@link AgentStore.listAgents} can order by. Each has an index that ends in the SPIFFE ID. */
+export type AgentSortKey = 'spiffe_id' | 'last_attested_at' | 'svid_expires_at'
+
+/** The sort keys, as a run-time list for checking caller input. */
+export const AGENT_SORT_KEYS = [
+  'spiffe_id',
+  'last_attested_at',
+  'svid_expires_at',
+] as const satisfies readonly AgentSortKey[]
+
+/** Longest {@link ListAgentsQuery.search}. */
+export const MAX_SEARCH_LENGTH = 256
+
 /** Default of {@link ListAgentsQuery.pageSize}. */
 export const DEFAULT_PAGE_SIZE = 50
 
 /** Largest {@link ListAgentsQuery.pageSize}. */
 export const MAX_PAGE_SIZE = 1000
 
-/** One page of agents, ordered by SPIFFE ID. */
+/** One page of agents, in the order asked for. */
 export interface AgentPage {
   readonly agents: readonly AgentRecord[]
   /** Present when more agents match: pass it as `pageToken` to get them. Opaque. */
@@ -165,7 +205,7 @@ export interface AgentStore {
   getAgent(spiffeId: string): Promise<AgentRecord | undefined>
 
   /**
-   * A page of agents matching every given filter, ordered by SPIFFE ID. Pages
+   * A page of agents matching every given filter, in the order asked for. Pages
    * are keyset-paginated: an agent created or deleted between two calls never
    * shifts the others, though it may itself be missed or seen.
    * @throws {DatastoreError} `ATT_ERR_DATASTORE_PAGE_TOKEN_INVALID` for a token not issued for these filters.

@@ -5,6 +5,7 @@ import {
   type Attestor,
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
+  MAX_SEARCH_LENGTH,
   type Selector,
 } from './agent-store.ts'
 
@@ -111,6 +112,24 @@ export function normalizeAttestationInput(input: AttestationInput): AttestationI
     svidSerial: normalizeSerial(input.svidSerial, 'input.svidSerial'),
     svidExpiresAt: checkDate(input.svidExpiresAt, 'input.svidExpiresAt'),
   }
+}
+
+/** Throws unless `value` is one of `allowed` (a state, a sort key). */
+export function checkOneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new TypeError(`"${name}" must be one of ${allowed.join(', ')}, got ${describe(value)}`)
+  }
+  return value as T
+}
+
+/** Throws unless `search` is a string of 1 to {@link MAX_SEARCH_LENGTH} characters. */
+export function checkSearch(search: unknown, name = 'query.search'): string {
+  if (typeof search !== 'string' || search.length < 1 || search.length > MAX_SEARCH_LENGTH) {
+    throw new TypeError(
+      `"${name}" must be a string of 1 to ${MAX_SEARCH_LENGTH} characters, got ${describe(search)}`,
+    )
+  }
+  return search
 }
 
 /** Throws unless `pageSize` is an integer from 1 to {@link MAX_PAGE_SIZE}; `undefined` means the default. */

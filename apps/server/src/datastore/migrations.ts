@@ -69,6 +69,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sat_token_claims_by_agent ON sat_token_claims (spiffe_id);
     `,
   },
+  {
+    version: 4,
+    name: 'index_agents_for_listing',
+    sql: () => `
+      -- listAgents sorted by these times pages by (time, spiffe_id): each index ends in the key,
+      -- so a page deep in 100,000 agents is a range scan, not a sort of the table. The expiry
+      -- index also serves the attested/expired state filters.
+      CREATE INDEX agents_by_last_attested ON agents (last_attested_at, spiffe_id);
+      CREATE INDEX agents_by_svid_expiry ON agents (svid_expires_at, spiffe_id);
+      CREATE INDEX agents_by_attestor ON agents (attestor, spiffe_id);
+    `,
+  },
 ]
 
 /** A row of `schema_migrations`. */

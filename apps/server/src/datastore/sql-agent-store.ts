@@ -5,18 +5,20 @@ import {
   decodeAgentRow,
   decodeAgentsWithSelectors,
 } from './agent-rows.ts'
-import type {
-  AgentCounts,
-  AgentPage,
-  AgentRecord,
-  AgentStore,
-  AttestationInput,
-  ListAgentsQuery,
-  RecordAttestationOptions,
-  RecordAttestationResult,
-  Selector,
-  SvidUpdate,
-  SvidUpdateResult,
+import {
+  AGENT_SORT_KEYS,
+  AGENT_STATES,
+  type AgentCounts,
+  type AgentPage,
+  type AgentRecord,
+  type AgentStore,
+  type AttestationInput,
+  type ListAgentsQuery,
+  type RecordAttestationOptions,
+  type RecordAttestationResult,
+  type Selector,
+  type SvidUpdate,
+  type SvidUpdateResult,
 } from './agent-store.ts'
 import { DatastoreError } from './datastore-error.ts'
 import {
@@ -24,7 +26,9 @@ import {
   checkDate,
   checkFingerprint,
   checkNonEmptyString,
+  checkOneOf,
   checkPageSize,
+  checkSearch,
   checkSpiffeId,
   normalizeAttestationInput,
   normalizeSelectors,
@@ -169,39 +173,93 @@ export class SqlAgentStore implements AgentStore {
       ...(query.attestor !== undefined && { attestor: checkAttestor(query.attestor, 'query.attestor') }),
       selectors: normalizeSelectors(query.selectors ?? [], 'query.selectors'),
       ...(query.banned !== undefined && { banned: checkBoolean(query.banned, 'query.banned') }),
+      ...(query.state !== undefined && { state: checkOneOf(query.state, AGENT_STATES, 'query.state') }),
+      ...(query.search !== undefined && { search: checkSearch(query.search) }),
+      sort: query.sort === undefined ? 'spiffe_id' : checkOneOf(query.sort, AGENT_SORT_KEYS, 'query.sort'),
+      descending: query.descending === undefined ? false : checkBoolean(query.descending, 'query.descending'),
     }
     const pageSize = checkPageSize(query.pageSize)
     if (query.pageToken !== undefined && typeof query.pageToken !== 'string') {
       throw new TypeError('"query.pageToken" must be a string')
     }
-    const after = query.pageToken === undefined ? undefined : decodePageToken(query.pageToken, filter)
+    const position = query.pageToken === undefined ? undefined : decodePageToken(query.pageToken, filter)
 
     const p = new StatementParameters(this.#database.dialect)
-    const conditions: string[] = []
-    if (after !== undefined) conditions.push(`a.spiffe_id > ${p.add(after)}`)
-    if (filter.cluster !== undefined) conditions.push(`a.cluster = ${p.add(filter.cluster)}`)
-    if (filter.attestor !== undefined) conditions.push(`a.attestor = ${p.add(filter.attestor)}`)
-    if (filter.banned !== undefined) conditions.push(`a.banned = ${p.addBoolean(filter.banned)}`)
-    for (const { type, value } of filter.selectors) {
-      conditions.push(
-        'EXISTS (SELECT 1 FROM agent_selectors f ' +
-          `WHERE f.spiffe_id = a.spiffe_id AND f.type = ${p.add(type)} AND f.value = ${p.add(value)})`,
-      )
+    const conditions = this.#filterConditions(p, filter)
+    // Keyset paging: rows strictly after the last one of the previous page in (sort value, SPIFFE ID).
+    const after = filter.descending ? '<' : '>'
+    if (position !== undefined) {
+      const id = p.add(position.after)
+      if (filter.sort === 'spiffe_id' || position.at === undefined) {
+        conditions.push(`a.spiffe_id ${after} ${id}`)
+      } else {
+        const at = p.addTimestamp(new Date(position.at))
+        conditions.push(
+          `(a.${filter.sort} ${after} ${at} OR (a.${filter.sort} = ${at} AND a.spiffe_id ${after} ${id}))`,
+        )
+      }
     }
+    const direction = filter.descending ? 'DESC' : 'ASC'
+    const order =
+      filter.sort === 'spiffe_id'
+        ? `a.spiffe_id ${direction}`
+        : `a.${filter.sort} ${direction}, a.spiffe_id ${direction}`
     const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`
     // One statement reads the page and its selectors, so both come from the same snapshot. One row
     // more than the page tells whether another page follows, so the last page never has a token.
     const { rows } = await this.#open().query(
       p.statement(`
         SELECT ${AGENT_WITH_SELECTOR_COLUMNS}
-        FROM (SELECT ${AGENT_COLUMNS} FROM agents a ${where} ORDER BY a.spiffe_id LIMIT ${p.add(pageSize + 1)}) a
+        FROM (SELECT ${AGENT_COLUMNS} FROM agents a ${where} ORDER BY ${order} LIMIT ${p.add(pageSize + 1)}) a
         LEFT JOIN agent_selectors s ON s.spiffe_id = a.spiffe_id
-        ORDER BY a.spiffe_id`),
+        ORDER BY ${order}`),
     )
     const agents = decodeAgentsWithSelectors(rows, this.#database.dialect, this.#database.target)
     const last = agents[pageSize - 1]
     if (agents.length <= pageSize || last === undefined) return { agents }
-    return { agents: agents.slice(0, pageSize), nextPageToken: encodePageToken(last.spiffeId, filter) }
+    const at =
+      filter.sort === 'last_attested_at'
+        ? last.lastAttestedAt.getTime()
+        : filter.sort === 'svid_expires_at'
+          ? last.svidExpiresAt.getTime()
+          : undefined
+    return {
+      agents: agents.slice(0, pageSize),
+      nextPageToken: encodePageToken(
+        at === undefined ? { after: last.spiffeId } : { after: last.spiffeId, at },
+        filter,
+      ),
+    }
+  }
+
+  /** The WHERE conditions of `filter`'s filters (not its paging), binding their values to `p`. */
+  #filterConditions(p: StatementParameters, filter: AgentFilter): string[] {
+    const conditions: string[] = []
+    if (filter.cluster !== undefined) conditions.push(`a.cluster = ${p.add(filter.cluster)}`)
+    if (filter.attestor !== undefined) conditions.push(`a.attestor = ${p.add(filter.attestor)}`)
+    if (filter.banned !== undefined) conditions.push(`a.banned = ${p.addBoolean(filter.banned)}`)
+    if (filter.state === 'banned') conditions.push('a.banned = TRUE')
+    else if (filter.state !== undefined) {
+      const now = p.addTimestamp(checkDate(this.#now(), 'now()'))
+      const expiry = filter.state === 'expired' ? '<=' : '>'
+      conditions.push(`a.banned = FALSE AND a.svid_expires_at ${expiry} ${now}`)
+    }
+    for (const { type, value } of filter.selectors) {
+      // IN, not a correlated EXISTS: the planner can start from agent_selectors_by_selector (a few
+      // agents have a selector) instead of testing every agent in sort order (100,000 of them).
+      conditions.push(
+        `a.spiffe_id IN (SELECT f.spiffe_id FROM agent_selectors f WHERE f.type = ${p.add(type)} AND f.value = ${p.add(value)})`,
+      )
+    }
+    if (filter.search !== undefined) {
+      // LOWER on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+      const pattern = p.add(`%${escapeLike(filter.search.toLowerCase())}%`)
+      conditions.push(
+        `(LOWER(a.spiffe_id) LIKE ${pattern} ESCAPE '\\' OR EXISTS (SELECT 1 FROM agent_selectors g ` +
+          `WHERE g.spiffe_id = a.spiffe_id AND LOWER(g.value) LIKE ${pattern} ESCAPE '\\'))`,
+      )
+    }
+    return conditions
   }
 
   async evictAgent(spiffeId: string): Promise<boolean> {
@@ -382,6 +440,11 @@ export class SqlAgentStore implements AgentStore {
     }
     return count
   }
+}
+
+/** `text` with LIKE's wildcards and the escape character taken literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
 }
 
 function checkBoolean(value: unknown, name: string): boolean {

@@ -2,6 +2,13 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AgentCounts } from '../datastore/agent-store.ts'
 import type { KubeApiCall } from '../kubernetes/kube-cluster-client.ts'
 
+/** How many attestations had one result and code ("" on success), for {@link ServerMetrics.attestationTotals}. */
+export interface AttestationTotal {
+  readonly result: AttestationResult
+  readonly code: string
+  readonly count: number
+}
+
 /** Result label of the attestation metrics. */
 export type AttestationResult = 'success' | 'refused' | 'error'
 
@@ -80,6 +87,21 @@ export class ServerMetrics {
   ): void {
     this.#attestations.inc({ attestor, result, code })
     this.#attestationSeconds.observe({ attestor, result }, durationSeconds)
+  }
+
+  /**
+   * Attestations answered so far by result and code, summed over attestors: what
+   * `k8s_attest_attestations_total` holds now. The dashboard's chart samples it.
+   */
+  async attestationTotals(): Promise<AttestationTotal[]> {
+    const totals = new Map<string, AttestationTotal>()
+    for (const { labels, value } of (await this.#attestations.get()).values) {
+      const result = labels.result as AttestationResult
+      const code = String(labels.code ?? '')
+      const key = `${result}\u0000${code}`
+      totals.set(key, { result, code, count: (totals.get(key)?.count ?? 0) + value })
+    }
+    return [...totals.values()]
   }
 
   /** Records one answered renewal. */

@@ -12,6 +12,7 @@ import {
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { AdminAuthenticator } from '../admin/admin-auth.ts'
+import type { DashboardSessions } from '../dashboard/dashboard-sessions.ts'
 import type { AgentRecord } from '../datastore/agent-store.ts'
 import { problemResponses } from '../http/problem-responses.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
@@ -19,6 +20,8 @@ import { LOG_FIELDS } from '../logging/log-fields.ts'
 /** Options of {@link adminAgentRoutes}. */
 export interface AdminAgentRoutesOptions {
   readonly authenticator: AdminAuthenticator
+  /** When the dashboard is served: its signed-in browsers may call the admin API too. */
+  readonly sessions?: DashboardSessions
 }
 
 /**
@@ -47,14 +50,23 @@ const EvictResponseSchema = Type.Object(
 )
 const ADMIN_ERRORS = [400, 401, 403, 500, 503] as const
 
-/** The `onRequest` hook of every admin route: authenticate the caller (or refuse), and log the call. */
+/**
+ * The `onRequest` hook of every admin route: authenticate the caller (a dashboard session when
+ * `sessions` is given and the request carries one, else the admin credential) or refuse, and log
+ * the call.
+ */
 export function adminAuthenticationHook(
   authenticator: AdminAuthenticator,
+  sessions?: DashboardSessions,
 ): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
-    const caller = authenticator.authenticate(request.headers.authorization, request.raw.socket)
+    const caller =
+      sessions?.adminCallerOf(request) ??
+      authenticator.authenticate(request.headers.authorization, request.raw.socket)
     // The access log of the admin API: who did what, by route (never the percent-encoded ID alone).
-    request.log.info(
+    // The dashboard re-reads its page every few seconds: its reads are debug, its changes info.
+    const level = caller.via === 'dashboard_session' && request.method === 'GET' ? 'debug' : 'info'
+    request.log[level](
       {
         [LOG_FIELDS.method]: request.method,
         [LOG_FIELDS.route]: request.routeOptions.url,
@@ -67,12 +79,12 @@ export function adminAuthenticationHook(
 }
 
 /**
- * The admin API, SPIRE's `spire-server agent` verbs over HTTPS: list (filtered, paginated),
+ * The admin API, SPIRE's `spire-server agent` verbs over HTTPS: list (filtered, searched, sorted, paginated),
  * show, evict (the record is deleted; a k8s_psat agent may attest again) and ban (refused
  * until evicted). Every request is authenticated first (`AdminAuthenticator`) and logged.
  */
 export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions> = async (app, options) => {
-  app.addHook('onRequest', adminAuthenticationHook(options.authenticator))
+  app.addHook('onRequest', adminAuthenticationHook(options.authenticator, options.sessions))
 
   app.get(
     ADMIN_PATHS.agents,
@@ -84,12 +96,17 @@ export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions
       },
     },
     async (request) => {
-      const { cluster, attestor, selector, banned, page_size, page_token } = request.query
+      const { cluster, attestor, selector, banned, state, search, sort, order, page_size, page_token } =
+        request.query
       const page = await app.agents.listAgents({
         ...(cluster === undefined ? {} : { cluster }),
         ...(attestor === undefined ? {} : { attestor }),
         ...(selector === undefined ? {} : { selectors: [parseSelector(selector)] }),
         ...(banned === undefined ? {} : { banned }),
+        ...(state === undefined ? {} : { state }),
+        ...(search === undefined ? {} : { search }),
+        ...(sort === undefined ? {} : { sort }),
+        ...(order === undefined ? {} : { descending: order === 'desc' }),
         ...(page_size === undefined ? {} : { pageSize: page_size }),
         ...(page_token === undefined ? {} : { pageToken: page_token }),
       })

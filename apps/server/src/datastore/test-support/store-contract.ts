@@ -533,6 +533,91 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
         expect(ids(second.agents)).toEqual(ids(rest.agents).slice(51, 101))
       })
 
+      test('sorts by last attestation or SVID expiry, either way, ties by SPIFFE ID, across pages', async () => {
+        const clock = manualClock()
+        const store = await newStore(clock)
+        const recorded: AgentRecord[] = []
+        for (let index = 0; index < 23; index += 1) {
+          // Three agents per attestation instant and per expiry, so ties span page boundaries.
+          if (index % 3 === 0) clock.advance(MINUTE)
+          const expiresAt = new Date(clock.now().getTime() + ((index * 7) % 5) * HOUR)
+          const result = await store.recordAttestation(
+            attestation(`node-${String((index * 11) % 23).padStart(2, '0')}`, { svidExpiresAt: expiresAt }),
+          )
+          if (result.outcome !== 'recorded') throw new Error(`seeding was refused: ${result.outcome}`)
+          recorded.push(result.agent)
+        }
+        const byKey =
+          (key: (agent: AgentRecord) => number | string, descending: boolean) =>
+          (a: AgentRecord, b: AgentRecord) => {
+            const [x, y] = descending ? [b, a] : [a, b]
+            const [kx, ky] = [key(x), key(y)]
+            if (kx !== ky) return kx < ky ? -1 : 1
+            return x.spiffeId < y.spiffeId ? -1 : x.spiffeId > y.spiffeId ? 1 : 0
+          }
+        const keys = {
+          spiffe_id: (agent: AgentRecord) => agent.spiffeId,
+          last_attested_at: (agent: AgentRecord) => agent.lastAttestedAt.getTime(),
+          svid_expires_at: (agent: AgentRecord) => agent.svidExpiresAt.getTime(),
+        } as const
+        for (const sort of ['spiffe_id', 'last_attested_at', 'svid_expires_at'] as const) {
+          for (const descending of [false, true]) {
+            const expected = [...recorded].sort(byKey(keys[sort], descending))
+            const { agents, pageSizes } = await listAll(store, { sort, descending, pageSize: 4 })
+            expect(ids(agents), `${sort} ${descending ? 'descending' : 'ascending'}`).toEqual(ids(expected))
+            expect(pageSizes).toEqual([4, 4, 4, 4, 4, 3])
+          }
+        }
+      })
+
+      test('filters by state by the store clock: attested, expired, banned', async () => {
+        const clock = manualClock()
+        const store = await newStore(clock)
+        const inHours = (hours: number) => new Date(clock.now().getTime() + hours * HOUR)
+        await store.recordAttestation(attestation('short', { svidExpiresAt: inHours(1) }))
+        await store.recordAttestation(attestation('long', { svidExpiresAt: inHours(3) }))
+        await store.recordAttestation(attestation('banned', { svidExpiresAt: inHours(3) }))
+        await store.banAgent(attestation('banned').spiffeId)
+        const inState = async (state: 'attested' | 'expired' | 'banned') =>
+          ids((await listAll(store, { state, pageSize: 1 })).agents).map((id) => id.split('/').at(-1))
+        expect(await inState('attested')).toEqual(['long', 'short'])
+        expect(await inState('expired')).toEqual([])
+        expect(await inState('banned')).toEqual(['banned'])
+        clock.advance(HOUR) // The short SVID expires at exactly this instant.
+        expect(await inState('attested')).toEqual(['long'])
+        expect(await inState('expired')).toEqual(['short'])
+      })
+
+      test('searches SPIFFE IDs and selector values for a substring, ignoring case, wildcards literal', async () => {
+        const { store, agents: all } = seededStore()
+        const search = async (text: string, query: ListAgentsQuery = {}) =>
+          ids((await listAll(store, { ...query, search: text, pageSize: 7 })).agents)
+        // "node-01" is in the SPIFFE ID and the agent_node_name selector of node-010 … node-019.
+        expect(await search('NODE-01')).toEqual(ids(all.filter((agent) => /node-01\d$/.test(agent.spiffeId))))
+        expect(await search('cluster:dev')).toEqual(ids(all.filter((agent) => agent.cluster === 'dev')))
+        expect(await search('dev', { banned: false, cluster: 'prod' })).toEqual([])
+        expect(await search('%')).toEqual([])
+        expect(await search('node_0')).toEqual([])
+        expect(await search('\\')).toEqual([])
+      })
+
+      test('rejects an unknown state or sort key, and an empty or overlong search, with a TypeError', async () => {
+        const store = await newStore()
+        await expect(store.listAgents({ state: 'gone' as 'banned' })).rejects.toThrow(
+          new TypeError('"query.state" must be one of attested, expired, banned, got "gone"'),
+        )
+        await expect(store.listAgents({ sort: 'cluster' as 'spiffe_id' })).rejects.toThrow(
+          new TypeError(
+            '"query.sort" must be one of spiffe_id, last_attested_at, svid_expires_at, got "cluster"',
+          ),
+        )
+        for (const search of ['', 'x'.repeat(257)]) {
+          await expect(store.listAgents({ search })).rejects.toThrow(
+            /^"query.search" must be a string of 1 to 256 characters/,
+          )
+        }
+      })
+
       test('rejects a page size outside 1 to 1000 with a TypeError', async () => {
         const store = await newStore()
         for (const pageSize of [0, 1001, 2.5, Number.NaN]) {

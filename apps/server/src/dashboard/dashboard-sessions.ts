@@ -1,0 +1,195 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { AttestError } from '@k8s-attest/core'
+import type { FastifyRequest } from 'fastify'
+import type { AdminAuthenticator, AdminCaller } from '../admin/admin-auth.ts'
+import { peerSvidOf } from '../server/peer-svid.ts'
+
+/**
+ * The session cookie. The `__Host-` prefix makes the browser insist on `Secure`, `Path=/` and no
+ * `Domain`, so no other host (a sibling subdomain) can set or shadow it.
+ */
+export const SESSION_COOKIE = '__Host-k8s-attest-session'
+
+/** The header the dashboard sends its CSRF token in, on every request that changes something. */
+export const CSRF_HEADER = 'x-csrf-token'
+
+/** How long a session lasts after sign-in: a working day. Default of {@link DashboardSessionsOptions.ttlMs}. */
+export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000
+
+/** Most sessions held at once; signing in beyond that ends the oldest. */
+const MAX_SESSIONS = 1000
+
+/** Options of {@link DashboardSessions}. */
+export interface DashboardSessionsOptions {
+  /** Checks the bearer token a sign-in presents, and admin SVIDs. */
+  readonly authenticator: AdminAuthenticator
+  /** Default {@link DEFAULT_SESSION_TTL_MS}. */
+  readonly ttlMs?: number
+  /** Default `() => new Date()`. */
+  readonly now?: () => Date
+}
+
+/** A dashboard session, as the browser app learns it from `GET /dashboard/api/session`. */
+export interface SessionView {
+  readonly via: 'session' | 'mtls'
+  /** Send it as {@link CSRF_HEADER} on every request that is not a GET. */
+  readonly csrfToken: string
+  /** When the session ends (for mTLS: never by itself; the certificate's own expiry applies). */
+  readonly expiresAt?: Date
+}
+
+interface StoredSession {
+  readonly csrfToken: string
+  readonly expiresAt: Date
+}
+
+/** What a sign-in established: the cookie to set. */
+export interface NewSession {
+  /** The cookie's value; never stored server-side (only its SHA-256 is). */
+  readonly cookieValue: string
+  readonly expiresAt: Date
+}
+
+/**
+ * The dashboard's sign-ins. The admin bearer token is exchanged once for a random session ID,
+ * kept by the browser in an `HttpOnly`, `Secure`, `SameSite=Strict`, expiring cookie, so the
+ * token itself never sits in page script or storage. Each session has a CSRF token that every
+ * request changing something must echo in a header: `SameSite=Strict` already keeps the cookie
+ * off cross-site requests, and the token also refuses same-site ones (another port on the same
+ * host is the same site). A browser presenting an admin X.509 SVID needs no session; its CSRF
+ * token is derived from its SPIFFE ID with a per-process key.
+ *
+ * Sessions live in this process's memory: a restart signs everyone out, and with several servers
+ * behind one address the balancer must keep a browser on one of them.
+ */
+export class DashboardSessions {
+  readonly #authenticator: AdminAuthenticator
+  readonly #ttlMs: number
+  readonly #now: () => Date
+  /** By SHA-256 of the cookie value, oldest first (a Map keeps insertion order). */
+  readonly #sessions = new Map<string, StoredSession>()
+  readonly #mtlsCsrfKey = randomBytes(32)
+
+  constructor(options: DashboardSessionsOptions) {
+    const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000) {
+      throw new TypeError(`"ttlMs" must be an integer of at least 1000, got ${ttlMs}`)
+    }
+    this.#authenticator = options.authenticator
+    this.#ttlMs = ttlMs
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  /**
+   * Signs in with the admin bearer token.
+   * @throws {AttestError} `ATT_ERR_UNAUTHENTICATED` when it is not the admin token (or the admin API has none).
+   */
+  signIn(bearerToken: string, request: FastifyRequest): NewSession {
+    this.#authenticator.authenticate(`Bearer ${bearerToken}`, request.raw.socket)
+    this.#dropExpired()
+    while (this.#sessions.size >= MAX_SESSIONS) {
+      const oldest = this.#sessions.keys().next().value
+      if (oldest === undefined) break
+      this.#sessions.delete(oldest)
+    }
+    const cookieValue = randomBytes(32).toString('base64url')
+    const expiresAt = new Date(this.#now().getTime() + this.#ttlMs)
+    this.#sessions.set(digest(cookieValue), { csrfToken: randomBytes(32).toString('base64url'), expiresAt })
+    return { cookieValue, expiresAt }
+  }
+
+  /** Ends the request's session, if it has one. */
+  signOut(request: FastifyRequest): void {
+    const cookie = request.cookies[SESSION_COOKIE]
+    if (cookie !== undefined) this.#sessions.delete(digest(cookie))
+  }
+
+  /**
+   * The request's session (cookie or admin SVID), checking the CSRF token when the method
+   * changes something.
+   * @throws {AttestError} `ATT_ERR_UNAUTHENTICATED`, with `check` naming what is missing: `dashboard_session` or `csrf_token`.
+   */
+  authenticate(request: FastifyRequest): SessionView {
+    const session = this.#lookup(request)
+    if (session === undefined) {
+      throw unauthenticated(
+        'dashboard_session',
+        'sign in to the dashboard first (or present an admin X.509 SVID)',
+      )
+    }
+    if (!SAFE_METHODS.has(request.method)) checkCsrf(request, session.csrfToken)
+    return session
+  }
+
+  /**
+   * For the admin API: the caller when the request carries no `Authorization` header but a
+   * dashboard session cookie, `undefined` otherwise (the admin authenticator decides then).
+   * @throws {AttestError} `ATT_ERR_UNAUTHENTICATED` for an unknown or expired session, or a missing CSRF token.
+   */
+  adminCallerOf(request: FastifyRequest): AdminCaller | undefined {
+    if (request.headers.authorization !== undefined || request.cookies[SESSION_COOKIE] === undefined) {
+      return undefined
+    }
+    this.authenticate(request)
+    return { via: 'dashboard_session' }
+  }
+
+  #lookup(request: FastifyRequest): SessionView | undefined {
+    const cookie = request.cookies[SESSION_COOKIE]
+    if (cookie !== undefined) {
+      const key = digest(cookie)
+      const stored = this.#sessions.get(key)
+      if (stored !== undefined && stored.expiresAt > this.#now()) {
+        return { via: 'session', csrfToken: stored.csrfToken, expiresAt: stored.expiresAt }
+      }
+      this.#sessions.delete(key)
+    }
+    const peer = peerSvidOf(request.raw.socket)
+    if (typeof peer === 'string') return undefined
+    try {
+      this.#authenticator.authenticate(undefined, request.raw.socket)
+    } catch {
+      // An SVID that is not an admin ID is simply no session; the sign-in page says what to do.
+      return undefined
+    }
+    const csrfToken = createHmac('sha256', this.#mtlsCsrfKey).update(peer.spiffeId).digest('base64url')
+    return { via: 'mtls', csrfToken }
+  }
+
+  #dropExpired(): void {
+    const now = this.#now()
+    for (const [key, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(key)
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Refuses a request that changes something unless it echoes the session's CSRF token and, when
+ * the browser says where it came from (`Sec-Fetch-Site`), it came from this origin.
+ */
+function checkCsrf(request: FastifyRequest, expected: string): void {
+  const site = request.headers['sec-fetch-site']
+  if (site !== undefined && site !== 'same-origin') {
+    throw unauthenticated('csrf_origin', `a ${site} request may not change anything here`, String(site))
+  }
+  const presented = request.headers[CSRF_HEADER]
+  if (typeof presented !== 'string' || !timingSafeEqual(digestBytes(presented), digestBytes(expected))) {
+    throw unauthenticated('csrf_token', `the ${CSRF_HEADER} header does not carry this session's CSRF token`)
+  }
+}
+
+function digest(text: string): string {
+  return digestBytes(text).toString('base64url')
+}
+
+function digestBytes(text: string): Buffer {
+  return createHash('sha256').update(text).digest()
+}
+
+function unauthenticated(check: string, message: string, value?: string): AttestError {
+  return new AttestError('ATT_ERR_UNAUTHENTICATED', message, {
+    check,
+    ...(value === undefined ? {} : { value }),
+  })
+}
