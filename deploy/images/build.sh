@@ -41,12 +41,19 @@ status=0
 for app in server agent; do
   image="k8s-attest/$app:$tag"
   build_args=(--build-arg "BASE_IMAGE=$base_image")
+  context=.
   if $deploy_on_host; then
-    node deploy/images/app-deploy.ts "@k8s-attest/$app" ".image-build/$app" >&2
-    build_args+=(--build-arg "DEPLOY_OUTPUT=.image-build/$app")
+    # A context of its own: the deploy output and the two files the Dockerfile copies, so that
+    # docker neither sends nor copies the rest of the workspace.
+    context=".image-build/$app"
+    rm -rf "$context" && mkdir -p "$context/deploy/images/bin"
+    cp deploy/images/app-deploy.ts "$context/deploy/images/"
+    cp "deploy/images/bin/k8s-attest-$app" "$context/deploy/images/bin/"
+    node deploy/images/app-deploy.ts "@k8s-attest/$app" "$context/deploy-output" >&2
+    build_args+=(--build-arg "DEPLOY_OUTPUT=deploy-output")
   fi
   # The classic builder: BuildKit needs the buildx plugin, which not every docker.io ships.
-  DOCKER_BUILDKIT=0 docker build --quiet "${build_args[@]}" -f "apps/$app/Dockerfile" -t "$image" . >/dev/null
+  DOCKER_BUILDKIT=0 docker build --quiet "${build_args[@]}" -f "apps/$app/Dockerfile" -t "$image" "$context" >/dev/null
   bytes="$(docker image inspect --format '{{.Size}}' "$image")"
   verdict=ok
   if [ "$bytes" -ge "$max_bytes" ]; then verdict="TOO LARGE (limit 250 MB)"; status=1; fi
