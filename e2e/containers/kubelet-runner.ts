@@ -60,6 +60,8 @@ interface ProjectedToken {
   timer?: NodeJS.Timeout
   /** How many tokens were written. */
   generation: number
+  /** The token the volume holds now. */
+  current: string
 }
 
 interface Mount {
@@ -191,11 +193,11 @@ export class RunningPod {
     for (const token of this.#tokens) await this.#writeToken(token)
   }
 
-  /** The projected token files of volume `volumeName`, as last written. */
-  tokenGeneration(volumeName: string): number {
+  /** The token projected volume `volumeName` holds now, and how many were written to it. */
+  projectedToken(volumeName: string): { readonly token: string; readonly generation: number } {
     const token = this.#tokens.find((candidate) => candidate.volume.directory.endsWith(`/${volumeName}`))
     if (token === undefined) throw new Error(`pod ${this.placement.name} has no projected token volume "${volumeName}"`)
-    return token.generation
+    return { token: token.current, generation: token.generation }
   }
 
   /** Stops every container and the token refreshes; the volumes stay on disk. */
@@ -221,6 +223,7 @@ export class RunningPod {
       { uid, gid: fsGroup ?? uid, mode: 0o600 },
     )
     token.generation++
+    token.current = issued.token
     clearTimeout(token.timer)
     const delay = refreshDelayMs(Date.now(), Date.parse(issued.expirationTimestamp))
     token.timer = setTimeout(() => void this.#writeToken(token), delay).unref()
@@ -311,6 +314,7 @@ export async function startPod(cluster: Cluster, placement: PodPlacement): Promi
       expirationSeconds: KUBE_API_ACCESS_EXPIRATION_SECONDS,
       extraFiles: { 'ca.crt': api.caCertificatePem, namespace },
       generation: 0,
+      current: '',
     })
     added.push({ source: volume.directory, target: SERVICE_ACCOUNT_MOUNT, readOnly: true })
     env.KUBERNETES_SERVICE_HOST = new URL(api.url).hostname
@@ -382,6 +386,7 @@ async function materialiseVolume(
       expirationSeconds,
       extraFiles: {},
       generation: 0,
+      current: '',
     }
   }
   throw new Error(`volume ${volume.name}: no source the runner materialises`)
