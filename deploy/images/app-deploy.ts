@@ -29,7 +29,9 @@ function main(argv: readonly string[]): void {
   rmSync(out, { recursive: true, force: true })
   if (prebuilt !== '') {
     if (!existsSync(join(prebuilt, 'package.json'))) {
-      throw new Error(`DEPLOY_OUTPUT "${prebuilt}" holds no package.json: run deploy/images/build.sh --deploy-on-host`)
+      throw new Error(
+        `DEPLOY_OUTPUT "${prebuilt}" holds no package.json: run deploy/images/build.sh --deploy-on-host`,
+      )
     }
     // verbatimSymlinks: pnpm's node_modules links stay relative, pointing inside the copy.
     cpSync(prebuilt, out, { recursive: true, verbatimSymlinks: true })

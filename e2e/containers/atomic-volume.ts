@@ -37,7 +37,10 @@ export class AtomicVolume {
   }
 
   /** Replaces every file at once (the `..data` swap). */
-  async update(files: Readonly<Record<string, string | Uint8Array>>, ownership: FileOwnership): Promise<void> {
+  async update(
+    files: Readonly<Record<string, string | Uint8Array>>,
+    ownership: FileOwnership,
+  ): Promise<void> {
     this.#generation++
     const stamp = new Date().toISOString().replace(/[-:T.Z]/g, '_')
     const version = `..${stamp}${this.#generation}`

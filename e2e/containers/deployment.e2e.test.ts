@@ -29,7 +29,9 @@ const SERVICE_HOST = 'spire-server.spire.svc'
 const objects = renderKustomization('deploy/overlays/kind')
 const serverTemplate = templateOf(findObject(objects, 'Deployment', SERVER))
 const agentTemplate = templateOf(findObject(objects, 'DaemonSet', AGENT))
-const serverConf = String((findObject(objects, 'ConfigMap', SERVER).data as Record<string, string>)['server.conf'])
+const serverConf = String(
+  (findObject(objects, 'ConfigMap', SERVER).data as Record<string, string>)['server.conf'],
+)
 const trustDomain = /trust_domain\s*=\s*"([^"]+)"/.exec(serverConf)?.[1]
 const clusterName = /clusters\s*=\s*\{\s*"([^"]+)"/.exec(serverConf)?.[1]
 
@@ -51,7 +53,9 @@ beforeAll(async () => {
   api = await startKubeTestApi()
   applyClusterObjects(api, objects)
   for (const [index, name] of NODE_NAMES.entries()) {
-    const node = api.createNode(name, { addresses: [{ type: 'InternalIP', address: `${podNetwork}.${index + 1}` }] })
+    const node = api.createNode(name, {
+      addresses: [{ type: 'InternalIP', address: `${podNetwork}.${index + 1}` }],
+    })
     nodeUids.set(name, node.uid)
   }
   const serverIp = `${podNetwork}.10`
@@ -83,14 +87,20 @@ beforeAll(async () => {
     url: `https://${serverIp}:8081`,
     serverName: SERVICE_HOST,
     ca: bundle,
-    token: Buffer.from(String((secret.data as Record<string, string>)['admin-token']).replace(/\s/g, ''), 'base64')
+    token: Buffer.from(
+      String((secret.data as Record<string, string>)['admin-token']).replace(/\s/g, ''),
+      'base64',
+    )
       .toString('utf8')
       .trim(),
   }
 
   await Promise.all(
     NODE_NAMES.map(async (nodeName, index) => {
-      const pod = await startPod(cluster, placement(AGENT, nodeName, `${podNetwork}.${21 + index}`, agentTemplate))
+      const pod = await startPod(
+        cluster,
+        placement(AGENT, nodeName, `${podNetwork}.${21 + index}`, agentTemplate),
+      )
       agentPods.set(nodeName, pod)
     }),
   )
@@ -127,7 +137,7 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
     expect(agents.every((agent) => !agent.banned)).toBe(true)
   })
 
-  it("passes the probes exactly as the manifests define them", async () => {
+  it('passes the probes exactly as the manifests define them', async () => {
     expect(await serverPod.waitForProbe(SERVER, 'livenessProbe')).toBe('GET /live: 200')
     expect(await serverPod.waitForProbe(SERVER, 'readinessProbe')).toBe('GET /ready: 200')
     const agentResults = await Promise.all(
@@ -203,11 +213,13 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
     expect(api.counters.requests({ verb: 'create', resource: 'tokenreviews' })).toBe(reviews)
   })
 
-  it("names a verb removed from the applied ClusterRole and fails /ready", async () => {
+  it('names a verb removed from the applied ClusterRole and fails /ready', async () => {
     const role = api.getObject('clusterroles.rbac.authorization.k8s.io', 'k8s-attest-server').object as {
       rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]
     }
-    const rules = role.rules.filter((rule) => !(rule.resources.includes('nodes') && rule.verbs.includes('get')))
+    const rules = role.rules.filter(
+      (rule) => !(rule.resources.includes('nodes') && rule.verbs.includes('get')),
+    )
     expect(rules).toHaveLength(role.rules.length - 1)
     api.deleteObject('clusterroles.rbac.authorization.k8s.io', 'k8s-attest-server')
     api.createObject('clusterroles.rbac.authorization.k8s.io', {
@@ -226,9 +238,15 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
       return found
     })
     expect(line).toContain('add these rules to the server')
-    const readiness = await probeOnce(serverTemplate.spec.containers[0]?.readinessProbe ?? {}, serverPod.probeTarget(SERVER))
+    const readiness = await probeOnce(
+      serverTemplate.spec.containers[0]?.readinessProbe ?? {},
+      serverPod.probeTarget(SERVER),
+    )
     expect(readiness).toEqual({ success: false, detail: 'GET /ready: 503' })
-    const liveness = await probeOnce(serverTemplate.spec.containers[0]?.livenessProbe ?? {}, serverPod.probeTarget(SERVER))
+    const liveness = await probeOnce(
+      serverTemplate.spec.containers[0]?.livenessProbe ?? {},
+      serverPod.probeTarget(SERVER),
+    )
     expect(liveness.success).toBe(true)
   })
 })
@@ -285,7 +303,8 @@ async function eventually<T>(what: string, check: () => Promise<T>): Promise<T> 
     try {
       return await check()
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within 60 s: ${String(error)}`, { cause: error })
+      if (Date.now() > deadline)
+        throw new Error(`${what}: not within 60 s: ${String(error)}`, { cause: error })
     }
     await new Promise((resolve) => setTimeout(resolve, 500))
   }

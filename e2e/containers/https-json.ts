@@ -40,7 +40,8 @@ export function requestJson(req: JsonRequest): Promise<unknown> {
         })
         res.on('end', () => {
           const status = res.statusCode ?? 0
-          if (status < 200 || status > 299) reject(new Error(`${req.method ?? 'GET'} ${req.url}: ${status} ${text}`))
+          if (status < 200 || status > 299)
+            reject(new Error(`${req.method ?? 'GET'} ${req.url}: ${status} ${text}`))
           else resolve(JSON.parse(text))
         })
       },

@@ -5,7 +5,13 @@ import type { KubeTestApi } from '@k8s-attest/kube-test-api'
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers'
 import type { KubeObject } from '../support/manifests.ts'
 import { AtomicVolume } from './atomic-volume.ts'
-import { type ContainerSpec, type PodSpec, type ProbeSpec, unsupportedFields, type VolumeSpec } from './pod-spec.ts'
+import {
+  type ContainerSpec,
+  type PodSpec,
+  type ProbeSpec,
+  unsupportedFields,
+  type VolumeSpec,
+} from './pod-spec.ts'
 import { type ProbeTarget, waitForProbe } from './probes.ts'
 import { refreshDelayMs } from './token-refresh.ts'
 
@@ -43,7 +49,10 @@ export interface PodPlacement {
   /** A loopback address of its own. */
   readonly podIp: string
   /** A Deployment's or DaemonSet's `spec.template`. */
-  readonly template: { readonly metadata?: { readonly labels?: Record<string, string> }; readonly spec: PodSpec }
+  readonly template: {
+    readonly metadata?: { readonly labels?: Record<string, string> }
+    readonly spec: PodSpec
+  }
 }
 
 /** The in-cluster service account directory every pod with automount gets (kube-api-access). */
@@ -181,7 +190,10 @@ export class RunningPod {
   }
 
   /** Waits until container `name`'s `kind` probe, as the template defines it, passes. */
-  async waitForProbe(name: string, kind: 'startupProbe' | 'livenessProbe' | 'readinessProbe'): Promise<string> {
+  async waitForProbe(
+    name: string,
+    kind: 'startupProbe' | 'livenessProbe' | 'readinessProbe',
+  ): Promise<string> {
     const probe: ProbeSpec | undefined = this.containerSpec(name)[kind]
     if (probe === undefined) throw new Error(`container ${name} of ${this.placement.name} defines no ${kind}`)
     const result = await waitForProbe(probe, this.probeTarget(name), `${this.placement.name}/${name} ${kind}`)
@@ -196,7 +208,8 @@ export class RunningPod {
   /** The token projected volume `volumeName` holds now, and how many were written to it. */
   projectedToken(volumeName: string): { readonly token: string; readonly generation: number } {
     const token = this.#tokens.find((candidate) => candidate.volume.directory.endsWith(`/${volumeName}`))
-    if (token === undefined) throw new Error(`pod ${this.placement.name} has no projected token volume "${volumeName}"`)
+    if (token === undefined)
+      throw new Error(`pod ${this.placement.name} has no projected token volume "${volumeName}"`)
     return { token: token.current, generation: token.generation }
   }
 
@@ -302,11 +315,15 @@ export async function startPod(cluster: Cluster, placement: PodPlacement): Promi
   const env: Record<string, string> = {}
   if (automountsServiceAccountToken(cluster, namespace, template.spec)) {
     // What the ServiceAccount admission plugin adds and kubelet fills: kube-api-access.
-    const volume = await AtomicVolume.create(join(podDirectory, 'volumes', 'kube-api-access'), {}, {
-      uid: 0,
-      gid: 0,
-      mode: 0o644,
-    })
+    const volume = await AtomicVolume.create(
+      join(podDirectory, 'volumes', 'kube-api-access'),
+      {},
+      {
+        uid: 0,
+        gid: 0,
+        mode: 0o644,
+      },
+    )
     tokens.push({
       volume,
       fileName: 'token',
@@ -335,14 +352,25 @@ interface PodIdentity {
 
 function podIdentity(spec: PodSpec): PodIdentity {
   const context = spec.securityContext ?? {}
-  if (context.runAsUser === undefined) throw new Error('the runner needs securityContext.runAsUser (images run as a number)')
+  if (context.runAsUser === undefined)
+    throw new Error('the runner needs securityContext.runAsUser (images run as a number)')
   return { uid: context.runAsUser, gid: context.runAsGroup ?? context.runAsUser, fsGroup: context.fsGroup }
 }
 
 /** The host directory a non-token volume lives in (PVCs outlive the pod, keyed by claim). */
-function materialisedPath(cluster: Cluster, namespace: string, volume: VolumeSpec, directory: string): string {
+function materialisedPath(
+  cluster: Cluster,
+  namespace: string,
+  volume: VolumeSpec,
+  directory: string,
+): string {
   if (volume.persistentVolumeClaim !== undefined)
-    return join(cluster.stateDirectory, 'persistent-volumes', namespace, volume.persistentVolumeClaim.claimName)
+    return join(
+      cluster.stateDirectory,
+      'persistent-volumes',
+      namespace,
+      volume.persistentVolumeClaim.claimName,
+    )
   return directory
 }
 
@@ -356,12 +384,20 @@ async function materialiseVolume(
   const group = identity.fsGroup ?? 0
   if (volume.configMap !== undefined) {
     const data = dataOf(cluster, 'ConfigMap', volume.configMap.name, namespace, 'data', false)
-    await AtomicVolume.create(directory, data, { uid: 0, gid: group, mode: volume.configMap.defaultMode ?? 0o644 })
+    await AtomicVolume.create(directory, data, {
+      uid: 0,
+      gid: group,
+      mode: volume.configMap.defaultMode ?? 0o644,
+    })
     return undefined
   }
   if (volume.secret !== undefined) {
     const data = dataOf(cluster, 'Secret', volume.secret.secretName, namespace, 'data', true)
-    await AtomicVolume.create(directory, data, { uid: 0, gid: group, mode: volume.secret.defaultMode ?? 0o644 })
+    await AtomicVolume.create(directory, data, {
+      uid: 0,
+      gid: group,
+      mode: volume.secret.defaultMode ?? 0o644,
+    })
     return undefined
   }
   if (volume.emptyDir !== undefined || volume.persistentVolumeClaim !== undefined) {
@@ -395,9 +431,12 @@ async function materialiseVolume(
 function findObject(cluster: Cluster, kind: string, name: string, namespace: string): KubeObject {
   const object = cluster.objects.find(
     (candidate) =>
-      candidate.kind === kind && candidate.metadata.name === name && (candidate.metadata.namespace ?? namespace) === namespace,
+      candidate.kind === kind &&
+      candidate.metadata.name === name &&
+      (candidate.metadata.namespace ?? namespace) === namespace,
   )
-  if (object === undefined) throw new Error(`${kind} ${namespace}/${name} does not exist (kubelet would wait for it)`)
+  if (object === undefined)
+    throw new Error(`${kind} ${namespace}/${name} does not exist (kubelet would wait for it)`)
   return object
 }
 
@@ -411,7 +450,10 @@ function dataOf(
 ): Record<string, string | Uint8Array> {
   const data = (findObject(cluster, kind, name, namespace)[key] ?? {}) as Record<string, string>
   return Object.fromEntries(
-    Object.entries(data).map(([file, value]) => [file, base64 ? Buffer.from(value.replace(/\s/g, ''), 'base64') : value]),
+    Object.entries(data).map(([file, value]) => [
+      file,
+      base64 ? Buffer.from(value.replace(/\s/g, ''), 'base64') : value,
+    ]),
   )
 }
 
@@ -437,7 +479,8 @@ function resolveEnv(spec: ContainerSpec, pod: RunningPod): Record<string, string
       if (variable.value !== undefined) return [variable.name, variable.value]
       const fieldPath = variable.valueFrom?.fieldRef.fieldPath ?? ''
       const value = fields[fieldPath]
-      if (value === undefined) throw new Error(`env ${variable.name}: fieldRef ${fieldPath} is not one the runner fills`)
+      if (value === undefined)
+        throw new Error(`env ${variable.name}: fieldRef ${fieldPath} is not one the runner fills`)
       return [variable.name, value]
     }),
   )
@@ -449,7 +492,9 @@ function applySecurityContext(container: PodContainer, pod: PodSpec, spec: Conta
   const uid = context.runAsUser ?? podContext.runAsUser
   const gid = context.runAsGroup ?? podContext.runAsGroup ?? uid
   if ((context.runAsNonRoot ?? podContext.runAsNonRoot) === true && (uid === undefined || uid === 0))
-    throw new Error(`container ${spec.name}: runAsNonRoot without a non-zero runAsUser (kubelet refuses to start it)`)
+    throw new Error(
+      `container ${spec.name}: runAsNonRoot without a non-zero runAsUser (kubelet refuses to start it)`,
+    )
   if (uid !== undefined) container.withUser(`${uid}:${gid}`)
   if (podContext.fsGroup !== undefined) container.withGroups([podContext.fsGroup])
   const seccomp = podContext.seccompProfile?.type
@@ -458,5 +503,6 @@ function applySecurityContext(container: PodContainer, pod: PodSpec, spec: Conta
     throw new Error(`seccompProfile ${seccomp}: the runner applies RuntimeDefault only`)
   if (context.readOnlyRootFilesystem === true) container.withReadOnlyRootFilesystem()
   if (context.allowPrivilegeEscalation === false) container.withSecurityOpt('no-new-privileges')
-  if (context.capabilities?.drop !== undefined) container.withDroppedCapabilities(...context.capabilities.drop)
+  if (context.capabilities?.drop !== undefined)
+    container.withDroppedCapabilities(...context.capabilities.drop)
 }

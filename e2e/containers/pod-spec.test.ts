@@ -7,7 +7,9 @@ describe('unsupportedFields', () => {
       metadata: { labels: { app: 'x' } },
       spec: {
         securityContext: { runAsUser: 10001 },
-        containers: [{ name: 'c', image: 'i', args: ['run'], volumeMounts: [{ name: 'v', mountPath: '/v' }] }],
+        containers: [
+          { name: 'c', image: 'i', args: ['run'], volumeMounts: [{ name: 'v', mountPath: '/v' }] },
+        ],
         volumes: [{ name: 'v', emptyDir: {} }],
       },
     }

@@ -82,7 +82,8 @@ function unknownFields(value: unknown, shape: Shape, path: string): string[] {
     if (!Array.isArray(value)) return [`${path} (expected a list)`]
     return value.flatMap((item, index) => unknownFields(item, shape[0] as Shape, `${path}[${index}]`))
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${path} (expected an object)`]
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`${path} (expected an object)`]
   return Object.entries(value).flatMap(([key, child]) => {
     const childShape = (shape as { readonly [key: string]: Shape })[key]
     return childShape === undefined ? [`${path}.${key}`] : unknownFields(child, childShape, `${path}.${key}`)
@@ -138,7 +139,11 @@ export interface ContainerSpec {
     readonly runAsGroup?: number
     readonly capabilities?: { readonly drop?: readonly string[] }
   }
-  readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string; readonly readOnly?: boolean }[]
+  readonly volumeMounts?: readonly {
+    readonly name: string
+    readonly mountPath: string
+    readonly readOnly?: boolean
+  }[]
 }
 
 export interface VolumeSpec {

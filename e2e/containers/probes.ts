@@ -41,7 +41,11 @@ export async function probeOnce(probe: ProbeSpec, target: ProbeTarget): Promise<
  * `initialDelaySeconds + failureThreshold × periodSeconds` (defaults 0, 3 and 10). Polls more
  * often than `periodSeconds` (every second) so a passing probe is seen at once.
  */
-export async function waitForProbe(probe: ProbeSpec, target: ProbeTarget, what: string): Promise<ProbeResult> {
+export async function waitForProbe(
+  probe: ProbeSpec,
+  target: ProbeTarget,
+  what: string,
+): Promise<ProbeResult> {
   const budgetMs =
     ((probe.initialDelaySeconds ?? 0) + (probe.failureThreshold ?? 3) * (probe.periodSeconds ?? 10)) * 1000
   const deadline = Date.now() + budgetMs
@@ -67,10 +71,13 @@ function namedPort(container: ContainerSpec, name: string): number {
 
 function httpsStatus(host: string, port: number, path: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: 'GET', rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
-      res.resume()
-      resolve(res.statusCode ?? 0)
-    })
+    const req = request(
+      { host, port, path, method: 'GET', rejectUnauthorized: false, timeout: timeoutMs },
+      (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      },
+    )
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
     req.on('error', reject)
     req.end()

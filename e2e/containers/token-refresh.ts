@@ -7,6 +7,7 @@ const REFRESH_AT_MOST_MS = 24 * 60 * 60 * 1000
  * lifetime, at most 24 h (Kubernetes' documentation of projected service account tokens).
  */
 export function refreshDelayMs(issuedAtMs: number, expiresAtMs: number): number {
-  if (!(expiresAtMs > issuedAtMs)) throw new RangeError(`token expires (${expiresAtMs}) before it is issued (${issuedAtMs})`)
+  if (!(expiresAtMs > issuedAtMs))
+    throw new RangeError(`token expires (${expiresAtMs}) before it is issued (${issuedAtMs})`)
   return Math.min((expiresAtMs - issuedAtMs) * REFRESH_FRACTION, REFRESH_AT_MOST_MS)
 }

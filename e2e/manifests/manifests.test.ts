@@ -1,5 +1,5 @@
-import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1'
+import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import {
   ConfigMap,
   Namespace,
@@ -122,7 +122,10 @@ describe('the kind overlay', () => {
 function asApiServerDecodes(object: KubeObject): KubeObject {
   if (object.kind !== 'Secret' || object.data === undefined) return object
   const data = Object.fromEntries(
-    Object.entries(object.data as Record<string, string>).map(([key, value]) => [key, value.replace(/\s/g, '')]),
+    Object.entries(object.data as Record<string, string>).map(([key, value]) => [
+      key,
+      value.replace(/\s/g, ''),
+    ]),
   )
   return { ...object, data }
 }

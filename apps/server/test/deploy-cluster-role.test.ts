@@ -29,7 +29,10 @@ interface PolicyRule {
 function renderedClusterRoleRules(directory: string): readonly PolicyRule[] {
   const rendered = execFileSync('kubectl', ['kustomize', resolve(REPO_ROOT, directory)], { encoding: 'utf8' })
   const roles = parseAllDocuments(rendered)
-    .map((document) => document.toJSON() as { kind?: string; metadata?: { name?: string }; rules?: PolicyRule[] })
+    .map(
+      (document) =>
+        document.toJSON() as { kind?: string; metadata?: { name?: string }; rules?: PolicyRule[] },
+    )
     .filter((object) => object.kind === 'ClusterRole' && object.metadata?.name === 'k8s-attest-server')
   expect(roles, `ClusterRole k8s-attest-server in ${directory}`).toHaveLength(1)
   return roles[0]?.rules ?? []
@@ -39,7 +42,9 @@ function renderedClusterRoleRules(directory: string): readonly PolicyRule[] {
 function grantsOf(rules: readonly PolicyRule[]): string[] {
   return rules.flatMap((rule) =>
     (rule.apiGroups ?? []).flatMap((group) =>
-      (rule.resources ?? []).flatMap((resource) => (rule.verbs ?? []).map((verb) => `${group}/${resource} ${verb}`)),
+      (rule.resources ?? []).flatMap((resource) =>
+        (rule.verbs ?? []).map((verb) => `${group}/${resource} ${verb}`),
+      ),
     ),
   )
 }
@@ -53,7 +58,9 @@ describe.each(KUSTOMIZATIONS)('the server ClusterRole of %s', (directory) => {
 
   it("grants exactly the self-check's permissions (every attestor's), no more", () => {
     // Every attestor's list: the ClusterRole serves whichever attestor the ConfigMap configures.
-    const required = new Set([...Object.values(REQUIRED_PERMISSIONS).flat(), SELF_CHECK_PERMISSION].map(nameOf))
+    const required = new Set(
+      [...Object.values(REQUIRED_PERMISSIONS).flat(), SELF_CHECK_PERMISSION].map(nameOf),
+    )
     const granted = grantsOf(rules)
     expect([...new Set(granted)].sort()).toEqual([...required].sort())
     expect(granted, 'no permission granted twice').toHaveLength(new Set(granted).size)
