@@ -256,11 +256,6 @@ export class RunningPod {
     if (container === undefined) throw new Error(`container ${name} of ${this.placement.name} is not running`)
     return container
   }
-
-  /** @internal used by startPod */
-  static async tokenWritten(pod: RunningPod): Promise<void> {
-    for (const token of pod.#tokens) await pod.#writeToken(token)
-  }
 }
 
 /** GenericContainer with the host settings testcontainers has no method for. */
@@ -339,7 +334,8 @@ export async function startPod(cluster: Cluster, placement: PodPlacement): Promi
     env.KUBERNETES_SERVICE_PORT_HTTPS = String(api.port)
   }
   const pod = new RunningPod(cluster, placement, created.uid, tokens, { byName, added }, env)
-  await RunningPod.tokenWritten(pod)
+  // kubelet fills the token volumes before it starts any container.
+  await pod.refreshTokens()
   for (const container of template.spec.containers) await pod.startContainer(container.name)
   return pod
 }
