@@ -140,6 +140,12 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
   it('passes the probes exactly as the manifests define them', async () => {
     expect(await serverPod.waitForProbe(SERVER, 'livenessProbe')).toBe('GET /live: 200')
     expect(await serverPod.waitForProbe(SERVER, 'readinessProbe')).toBe('GET /ready: 200')
+    // The probes' command on its own first, without their timeout: a failure shows its output.
+    for (const pod of agentPods.values()) {
+      const command = agentTemplate.spec.containers[0]?.startupProbe?.exec?.command ?? []
+      const direct = await pod.exec(AGENT, command)
+      expect(direct, `${command.join(' ')} in ${pod.placement.name}`).toMatchObject({ exitCode: 0 })
+    }
     const agentResults = await Promise.all(
       [...agentPods.values()].map(async (pod) => {
         const results: string[] = []

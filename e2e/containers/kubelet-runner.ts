@@ -154,7 +154,7 @@ export class RunningPod {
       })
       // Any first line: the process started. Whether it works is for the probes to say.
       .withWaitStrategy(Wait.forLogMessage(/\S/))
-      .withStartupTimeout(60_000)
+      .withStartupTimeout(120_000)
     if (spec.command !== undefined) container.withEntrypoint([...spec.command])
     if (spec.args !== undefined) container.withCommand([...spec.args])
     if (spec.workingDir !== undefined) container.withWorkingDir(spec.workingDir)
