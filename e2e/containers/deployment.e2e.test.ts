@@ -155,11 +155,14 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
       }),
     )
     for (const results of agentResults) {
-      expect(results.map((result) => result.replace(/SVID .*/, 'SVID …'))).toEqual([
-        'startupProbe exit 0: SVID …',
-        'livenessProbe exit 0: SVID …',
-        'readinessProbe exit 0: SVID …',
-      ])
+      // healthcheck prints `healthy: SVID <SPIFFE ID> valid until <time>`.
+      expect(results.map((result) => result.replace(/SVID spiffe:\/\/\S+ valid until .*/, 'SVID …'))).toEqual(
+        [
+          'startupProbe exit 0: healthy: SVID …',
+          'livenessProbe exit 0: healthy: SVID …',
+          'readinessProbe exit 0: healthy: SVID …',
+        ],
+      )
     }
   })
 
