@@ -5,7 +5,9 @@
 #   scripts/postgres.sh stop DIR      stops the server and deletes DIR
 #
 # The server lives entirely in DIR (a new temporary directory when DIR is not given; DIR must
-# not exist or be empty): data, Unix socket and log. It listens on 127.0.0.1 only, on a random
+# not exist or be empty): data, Unix socket and log. As root, when the `postgres` user cannot
+# enter DIR (a checkout under /root or under a `mktemp -d` directory), the server lives in a new
+# directory under /tmp instead, and DIR only records where (file `server-dir`). It listens on 127.0.0.1 only, on a random
 # free port, with a random password for its one superuser, and runs with fsync off — it is for
 # tests, never for data anyone wants to keep.
 #
@@ -50,7 +52,8 @@ find_bin_dir() {
 # Runs a command as the user that owns the server: ourselves, or `postgres` when we are root.
 as_server_user() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    # From /: the caller's working directory may be one the postgres user cannot enter.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -75,8 +78,17 @@ start() {
     [ -z "$(ls -A "$dir")" ] || die "$dir is not empty"
   fi
   dir="$(cd "$dir" && pwd)"
+  local given="$dir"
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres: "$dir"
+    if ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+      local elsewhere
+      elsewhere="$(mktemp -d /tmp/k8s-attest-postgres.XXXXXX)"
+      echo "$elsewhere" >"$dir/server-dir"
+      echo "postgres.sh: user postgres cannot enter $dir; the server lives in $elsewhere" >&2
+      dir="$elsewhere"
+      chown postgres: "$dir"
+    fi
   fi
   chmod 700 "$dir"
 
@@ -98,7 +110,7 @@ start() {
         -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
       start >"$dir/pg_ctl.log" 2>&1; then
       echo "$port" >"$dir/port"
-      echo "postgres.sh: PostgreSQL running in $dir; stop it with: $0 stop $dir" >&2
+      echo "postgres.sh: PostgreSQL running in $dir; stop it with: $0 stop $given" >&2
       echo "postgres://$SUPERUSER:$password@127.0.0.1:$port/postgres"
       return
     fi
@@ -111,6 +123,13 @@ start() {
 stop() {
   local dir="${1:-}"
   [ -n "$dir" ] || die "usage: $0 stop DIR"
+  if [ -f "$dir/server-dir" ]; then
+    local recorded="$dir"
+    dir="$(cat "$recorded/server-dir")"
+    stop "$dir"
+    rm -rf "$recorded"
+    return
+  fi
   [ -d "$dir/data" ] || die "$dir holds no server started by this script"
   local bin_dir
   bin_dir="$(find_bin_dir)"

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomUUID, X509Certificate } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FakeClusterClient } from '../test/fake-cluster-client.ts'
 import { psatScenario } from '../test/psat-fixture.ts'
@@ -39,6 +39,18 @@ describe('buildApp (over fake cluster clients)', () => {
     await expect(unit.store.ping()).rejects.toMatchObject({ code: 'ATT_ERR_DATASTORE_CLOSED' })
   })
 
+  it('returns the SVID as leaf and intermediates only: the self-signed root travels in the bundle', async () => {
+    const scenario = psatScenario()
+    unit = await buildUnitApp({ psat: scenario.client, sat: new FakeClusterClient() })
+    const response = await attest('k8s_psat', 'demo', scenario.token)
+    const { svid, bundle } = response.json() as { svid: string[]; bundle: string[] }
+    const chain = svid.map((pem) => new X509Certificate(pem))
+    expect(chain.some((certificate) => certificate.verify(certificate.publicKey))).toBe(false)
+    expect(chain).toHaveLength(1)
+    const [root] = bundle.map((pem) => new X509Certificate(pem))
+    expect(root !== undefined && chain[0]?.checkIssued(root) && chain[0].verify(root.publicKey)).toBe(true)
+  })
+
   it('answers a refusal as application/problem+json with the check, cluster and value', async () => {
     const scenario = psatScenario()
     scenario.client.pods.clear()
@@ -71,6 +83,32 @@ describe('buildApp (over fake cluster clients)', () => {
     expect((await attest('k8s_sat', 'legacy', token)).statusCode).toBe(200)
     const replay = await attest('k8s_sat', 'legacy', token)
     expect(replay.json()).toMatchObject({ code: 'ATT_ERR_TOKEN_REPLAYED', status: 403 })
+  })
+
+  it('lets a k8s_sat agent that lost its data_dir attest again once an operator evicts it, once', async () => {
+    const sat = new FakeClusterClient()
+    const uid = randomUUID()
+    const token = unsignedToken(legacyClaims(uid))
+    sat.reviews.set(token, {
+      authenticated: true,
+      user: { username: 'system:serviceaccount:spire:spire-agent', uid },
+    })
+    unit = await buildUnitApp({ psat: new FakeClusterClient(), sat })
+    const first = await attest('k8s_sat', 'legacy', token)
+    expect(first.statusCode).toBe(200)
+    // The pod restarted on an emptyDir: same token, no SVID to renew with.
+    expect((await attest('k8s_sat', 'legacy', token)).json().code).toBe('ATT_ERR_TOKEN_REPLAYED')
+    const evicted = await unit.app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/agents/${encodeURIComponent(first.json().spiffe_id)}`,
+      headers: { authorization: 'Bearer admin-token-0123456789abcdef0123456789abcdef' },
+    })
+    expect(evicted.statusCode).toBe(200)
+    const again = await attest('k8s_sat', 'legacy', token)
+    expect(again.statusCode).toBe(200)
+    expect(again.json().spiffe_id).not.toBe(first.json().spiffe_id)
+    // Released once, not forever: the token is single-use for the new agent too.
+    expect((await attest('k8s_sat', 'legacy', token)).json().code).toBe('ATT_ERR_TOKEN_REPLAYED')
   })
 
   it('refuses a k8s_sat agent whose fresh UUID collides with a recorded one (500, generic message)', async () => {
@@ -151,7 +189,7 @@ describe('buildApp (over fake cluster clients)', () => {
     }
   })
 
-  it('answers unparsable JSON and a wrong media type with ATT_ERR_BAD_REQUEST', async () => {
+  it('answers unparsable JSON with ATT_ERR_BAD_REQUEST and a wrong media type with 415', async () => {
     unit = await buildUnitApp({ psat: new FakeClusterClient(), sat: new FakeClusterClient() })
     const broken = await unit.app.inject({
       method: 'POST',
@@ -166,10 +204,12 @@ describe('buildApp (over fake cluster clients)', () => {
       headers: { 'content-type': 'application/xml' },
       payload: '<x/>',
     })
+    expect(text.statusCode).toBe(415)
     expect(text.json()).toMatchObject({
-      status: 400,
-      code: 'ATT_ERR_BAD_REQUEST',
-      check: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      status: 415,
+      code: 'ATT_ERR_UNSUPPORTED_MEDIA_TYPE',
+      check: 'content_type',
+      expected: 'application/json',
     })
   })
 })

@@ -10,7 +10,9 @@ import type { CertificateAuthority } from './ca/certificate-authority.ts'
 import type { TrustBundle } from './ca/spiffe-bundle.ts'
 import type { ServerConfig } from './config/server-config.ts'
 import type { AgentStore } from './datastore/agent-store.ts'
-import { handleError, handleNotFound } from './http/error-handler.ts'
+import { clientErrorHandler } from './http/client-error-handler.ts'
+import { handleError, handleNotFound, refuseWhileClosing } from './http/error-handler.ts'
+import { strictBodyValidator } from './http/strict-body-validator.ts'
 import { REQUIRED_PERMISSIONS } from './kubernetes/cluster-client.ts'
 import { type ClusterClients, closeClusterClients } from './kubernetes/cluster-clients.ts'
 import { ServerMetrics } from './metrics/metrics.ts'
@@ -21,9 +23,9 @@ import { adminAgentRoutes } from './routes/admin-agents.ts'
 import { attestRoute } from './routes/attest.ts'
 import { bundleRoute } from './routes/bundle.ts'
 import { healthRoutes } from './routes/health.ts'
-import { metricsRoute } from './routes/metrics.ts'
 import { rateLimitedError, routeRateLimit } from './routes/rate-limit.ts'
 import { renewRoute } from './routes/renew.ts'
+import { listenerLimits } from './server/listener-limits.ts'
 import { secureContextOptions, tlsOptions } from './server/tls.ts'
 
 /** Largest request body: a token and a CSR are each at most 16 KiB (core's limits). */
@@ -37,6 +39,8 @@ export interface HousekeepingIntervals {
   readonly satClaimPruneMs?: number
   /** SelfSubjectAccessReview re-check. Default 60 s. */
   readonly permissionRecheckMs?: number
+  /** How old a failing permission check may be before a `/ready` probe re-checks. Default 5 s. */
+  readonly failingPermissionRecheckMs?: number
 }
 
 /**
@@ -72,13 +76,19 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   const { ca, store, clusterClients, logger } = deps
   const serving = await ca.issueServingCertificate({ dnsNames: config.dnsNames })
   const listenerTls = { signingCertificatePem: ca.signingCertificatePem, bundle: ca.bundle() }
+  const limits = listenerLimits(config.listener)
   const app = fastify({
     loggerInstance: logger,
-    https: tlsOptions(serving, listenerTls.bundle),
+    https: { ...tlsOptions(serving, listenerTls.bundle), ...limits.https },
+    ...limits.fastify,
     bodyLimit: BODY_LIMIT_BYTES,
     // Reject unknown fields (the schemas say additionalProperties: false) instead of dropping them.
     ajv: { customOptions: { removeAdditional: false } },
-    return503OnClosing: true,
+    schemaController: { compilersFactory: { buildValidator: strictBodyValidator } },
+    // While closing, the onRequest hook below refuses with a problem (fastify's own 503 is not one).
+    return503OnClosing: false,
+    // What Node's HTTP parser refuses (408, 431, 400) gets a problem+json answer too.
+    clientErrorHandler,
     // Probes and scrapes would fill an info log; attestations and refusals get lines of their own.
     logController: new LogController({ disableRequestLogging: true }),
     // Admin routes carry a SPIFFE ID (up to 2048 bytes) as a path parameter; fastify's default
@@ -90,6 +100,8 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
   installedListenerTls.set(app.server, listenerTls)
+  app.server.maxConnections = limits.maxConnections
+  refuseWhileClosing(app)
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
       {
@@ -112,6 +124,9 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
     ...(deps.intervals?.permissionRecheckMs === undefined
       ? {}
       : { recheckIntervalMs: deps.intervals.permissionRecheckMs }),
+    ...(deps.intervals?.failingPermissionRecheckMs === undefined
+      ? {}
+      : { failingRecheckIntervalMs: deps.intervals.failingPermissionRecheckMs }),
   })
   const attestation = new AttestationService({
     trustDomain: config.trustDomain,
@@ -142,7 +157,6 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   await app.register(renewRoute, { rateLimit: limit })
   await app.register(bundleRoute)
   await app.register(healthRoutes)
-  await app.register(metricsRoute)
   if (config.admin !== undefined) {
     await app.register(adminAgentRoutes, { authenticator: new AdminAuthenticator(config.admin) })
   }

@@ -71,13 +71,17 @@ describe('admin authentication', () => {
     expect((await server.request('GET', '/v1/admin/agents', { headers: bearer })).status).toBe(200)
   })
 
-  it('accepts an admin SVID over mTLS, and refuses an agent SVID', async () => {
+  it('accepts an admin SVID over mTLS, and refuses an agent SVID (valid but not allowed: 403)', async () => {
     const admin = server.client(await svidFor(ADMIN_ID))
     const agent = server.client(await svidFor('spiffe://example.org/spire/agent/k8s_sat/demo/1'))
     try {
       expect((await server.request('GET', '/v1/admin/agents', { dispatcher: admin })).status).toBe(200)
       const refused = await server.request('GET', '/v1/admin/agents', { dispatcher: agent })
-      expect(expectProblem(refused, 401, 'ATT_ERR_UNAUTHENTICATED').check).toBe('admin_ids')
+      expect(expectProblem(refused, 403, 'ATT_ERR_PERMISSION_DENIED')).toMatchObject({
+        check: 'admin_ids',
+        title: 'Permission denied',
+        value: 'spiffe://example.org/spire/agent/k8s_sat/demo/1',
+      })
     } finally {
       await admin.close()
       await agent.close()
@@ -293,10 +297,13 @@ plugins {
       stderr: '',
     })
     expect((await stat(join(out, 'key.pem'))).mode & 0o777).toBe(0o600)
-    const [leaf, issuer] = certificatesIn(await readFile(join(out, 'svid.pem'), 'utf8'))
+    // The leaf alone (the CA is a root, and roots travel in bundle.pem), signed by the signing CA.
+    const chain = certificatesIn(await readFile(join(out, 'svid.pem'), 'utf8'))
+    const [leaf] = chain
+    expect(chain).toHaveLength(1)
     expect(leaf?.subjectAltName).toBe(`URI:${ADMIN_ID}`)
     expect(leaf?.checkPrivateKey(createPrivateKey(await readFile(join(out, 'key.pem'))))).toBe(true)
-    expect(issuer?.raw.equals(new X509Certificate(server.ca.signingCertificatePem).raw)).toBe(true)
+    expect(leaf?.checkIssued(new X509Certificate(server.ca.signingCertificatePem))).toBe(true)
     // agent_ttl (1h) by default, at the second precision of X.509 times.
     expect(Date.parse(leaf?.validTo ?? '') - Date.now()).toBeGreaterThan(3_600_000 - 60_000)
     expect(Date.parse(leaf?.validTo ?? '') - Date.now()).toBeLessThanOrEqual(3_600_000)
@@ -321,7 +328,7 @@ plugins {
     const minted = await mint('-spiffeID', ADMIN_ID, '-ttl', '10m')
     expect(minted.status).toBe(0)
     expect(minted.stdout).toMatch(
-      /^X509-SVID:\n(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+?-----END CERTIFICATE-----\n){2}\nPrivate key:\n-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+?-----END PRIVATE KEY-----\n\nRoot CAs:\n(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+?-----END CERTIFICATE-----\n)+\n$/,
+      /^X509-SVID:\n(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+?-----END CERTIFICATE-----\n)\nPrivate key:\n-----BEGIN PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+?-----END PRIVATE KEY-----\n\nRoot CAs:\n(-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+?-----END CERTIFICATE-----\n)+\n$/,
     )
     const [leaf] = certificatesIn(minted.stdout)
     expect(leaf?.subjectAltName).toBe(`URI:${ADMIN_ID}`)

@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto'
+import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startMetricsListener } from '../src/metrics/metrics-listener.ts'
 import { expectProblem } from './expect-problem.ts'
 import { KubeWorld } from './kube-world.ts'
 import { newAgentKey, type RunningServer, startServer } from './server-harness.ts'
@@ -29,6 +31,8 @@ beforeAll(async () => {
           world: demo,
           config: { audience: ['custom-aud', 'second-aud'], usePodUidForAgentId: true },
         },
+        // The same cluster with a short API deadline, for an API server that never answers.
+        'demo-deadline': { world: demo, config: { kubeApiTimeoutMs: 1_000 } },
       },
       satReview: { legacy: demo },
       satKeys: { 'legacy-keys': demo },
@@ -177,10 +181,17 @@ describe('k8s_psat', () => {
     expect(response.body.detail).toContain('expired')
   })
 
-  it('refuses a token for another audience (401)', async () => {
+  it('refuses a token for another audience as ATT_ERR_AUDIENCE_MISMATCH (403), without a TokenReview', async () => {
     const agent = demo.newAgentPod({ audiences: ['someone-else'] })
+    demo.api.counters.reset()
     const response = await storesNothing(() => attestPsat('demo', agent.token))
-    expectProblem(response, 401, 'ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+    expect(expectProblem(response, 403, 'ATT_ERR_AUDIENCE_MISMATCH')).toMatchObject({
+      check: 'token_audiences',
+      cluster: 'demo',
+      value: 'someone-else',
+      expected: 'spire-server',
+    })
+    expect(demo.api.counters.requests({ verb: 'create', resource: 'tokenreviews' })).toBe(0)
   })
 
   it('refuses the token of another cluster (401)', async () => {
@@ -430,6 +441,31 @@ describe('Kubernetes API failures', () => {
     expect(response.headers['retry-after']).toBe('5')
   })
 
+  it.each([
+    ['the TokenReview', { resource: 'tokenreviews' }],
+    ['the pod GET', { resource: 'pods', verb: 'get' }],
+    ['the node GET', { resource: 'nodes', verb: 'get' }],
+  ])(
+    'answers 503 with Retry-After when %s is accepted and never answered (kube_api_timeout)',
+    async (_what, where) => {
+      const agent = demo.newAgentPod()
+      // First an answered attestation, so the hung call travels on an open connection and its
+      // deadline is not spent on a TLS handshake of a loaded machine.
+      expect((await attestPsat('demo-deadline', agent.token)).status).toBe(200)
+      const fault = demo.api.faults.inject({ ...where, hang: true, times: 1 })
+      try {
+        const response = await storesNothing(() => attestPsat('demo-deadline', demo.tokenFor(agent)))
+        expect(fault.hits).toBe(1)
+        const problem = expectProblem(response, 503, 'ATT_ERR_KUBE_API_UNAVAILABLE')
+        expect(response.headers['retry-after']).toBe('5')
+        expect(problem).toMatchObject({ cluster: 'demo-deadline', check: 'kube_api_timeout' })
+      } finally {
+        fault.remove()
+      }
+      expect((await attestPsat('demo-deadline', demo.tokenFor(agent))).status).toBe(200)
+    },
+  )
+
   it('answers 503 with Retry-After when the API server refuses connections', async () => {
     const agent = demoEc.newAgentPod()
     await demoEc.api.faults.stopListening()
@@ -497,9 +533,11 @@ describe('bundle, metrics, OpenAPI', () => {
     })
   })
 
-  it('counts attestations, Kubernetes API calls and agents', async () => {
-    const response = await server.request('GET', '/metrics')
-    const text = String(response.body.text)
+  it('counts attestations, Kubernetes API calls and agents (on the metrics listener)', async () => {
+    const listener = await startMetricsListener({ host: '127.0.0.1', port: 0 }, server.app.metrics.registry)
+    const scrape = await request(`http://127.0.0.1:${listener.address.port}/metrics`)
+    const text = await scrape.body.text()
+    await listener.close()
     expect(text).toMatch(/k8s_attest_attestations_total\{attestor="k8s_psat",result="success",code=""\} \d+/)
     expect(text).toMatch(
       /k8s_attest_attestations_total\{attestor="k8s_psat",result="refused",code="ATT_ERR_SA_NOT_ALLOWED"\} 1/,

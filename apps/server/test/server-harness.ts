@@ -4,15 +4,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AttestorType, Secret } from '@k8s-attest/core'
 import { Agent, request } from 'undici'
-import { type App, buildApp } from '../src/app.ts'
+import { type App, buildApp, type HousekeepingIntervals } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { createTestCsr } from '../src/ca/test-support/csr.ts'
-import type {
-  DataStoreConfig,
-  PsatClusterConfig,
-  RateLimitConfig,
-  SatClusterConfig,
-  ServerConfig,
+import {
+  type DataStoreConfig,
+  type ListenerConfig,
+  type PsatClusterConfig,
+  type RateLimitConfig,
+  type SatClusterConfig,
+  SERVER_CONFIG_DEFAULTS,
+  type ServerConfig,
 } from '../src/config/server-config.ts'
 import type { AgentStore } from '../src/datastore/agent-store.ts'
 import { openAgentStore } from '../src/datastore/open-agent-store.ts'
@@ -46,8 +48,12 @@ export interface HarnessOptions {
   readonly dataStore?: DataStoreConfig
   /** Default: disabled. */
   readonly rateLimit?: RateLimitConfig
+  /** Timeouts and connection cap of the listener. Default: the configuration defaults. */
+  readonly listener?: Partial<ListenerConfig>
   /** The CA's and the attestation checks' clock. Default: the wall clock. */
   readonly now?: () => Date
+  /** Housekeeping intervals. Default: the server's. */
+  readonly intervals?: HousekeepingIntervals
 }
 
 /** An answer, parsed. */
@@ -163,6 +169,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
       serviceAccountAllowList: ['spire:spire-agent'],
       audience: ['spire-server'],
       kubeConfigFile: kubeconfigPath ?? world.kubeconfigPath,
+      kubeApiTimeoutMs: 5_000,
       allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
       allowedPodLabelKeys: ['app'],
       usePodUidForAgentId: false,
@@ -174,7 +181,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
     sat.set(name, {
       name,
       serviceAccountAllowList: ['spire:spire-agent'],
-      validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath },
+      validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath, kubeApiTimeoutMs: 5_000 },
     })
   }
   for (const [name, world] of Object.entries(options.clusters.satKeys ?? {})) {
@@ -205,6 +212,8 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
       adminIds: [ADMIN_ID],
     },
     rateLimit: options.rateLimit ?? { enabled: false, attestationsPerSecond: 1 },
+    listener: { ...SERVER_CONFIG_DEFAULTS.listener, ...options.listener },
+    metrics: undefined,
     dataStore: options.dataStore ?? {
       databaseType: 'sqlite3',
       connectionString: join(dataDir, 'datastore.sqlite3'),
@@ -248,6 +257,7 @@ export async function startServer(options: HarnessOptions): Promise<RunningServe
     logger,
     metrics,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.intervals === undefined ? {} : { intervals: options.intervals }),
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   return new RunningServer(app, store, ca, dataDir, options.dataDir === undefined, logLines)

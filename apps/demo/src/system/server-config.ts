@@ -26,6 +26,8 @@ export interface SatClusterSpec {
 export interface ServerConfigInput {
   readonly trustDomain: string
   readonly port: number
+  /** The port of the Prometheus `/metrics` listener (plain HTTP on 127.0.0.1). */
+  readonly metricsPort: number
   readonly dataDir: string
   /** A file holding the admin API's bearer token. */
   readonly adminTokenPath: string
@@ -81,6 +83,13 @@ plugins {
     }
   }
 ${blocks.filter((block) => block !== '').join('')}}
+
+telemetry {
+  Prometheus {
+    host = "127.0.0.1"
+    port = ${input.metricsPort}
+  }
+}
 `
 }
 

@@ -42,6 +42,8 @@ export interface ServerInstallation {
   readonly port: number
   /** `https://127.0.0.1:<port>`. */
   readonly url: string
+  /** `http://127.0.0.1:<metrics port>/metrics`: the server's Prometheus listener (its telemetry block). */
+  readonly metricsUrl: string
 }
 
 /** Writes server.conf and the admin token into `options.dir`, and picks a free port. */
@@ -49,6 +51,7 @@ export async function installServer(options: ServerInstallOptions): Promise<Serv
   const { dir, trustDomain } = options
   await mkdir(dir, { recursive: true })
   const port = await freePort()
+  const metricsPort = await freePort()
   const dataDir = join(dir, 'data')
   const adminTokenPath = join(dir, 'admin-token')
   const adminToken = randomBytes(32).toString('base64url')
@@ -59,6 +62,7 @@ export async function installServer(options: ServerInstallOptions): Promise<Serv
     renderServerConfig({
       trustDomain,
       port,
+      metricsPort,
       dataDir,
       adminTokenPath,
       agentTtl: options.agentTtl ?? '1m',
@@ -77,6 +81,7 @@ export async function installServer(options: ServerInstallOptions): Promise<Serv
     logPath: join(dir, 'server.log'),
     port,
     url: `https://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
   }
 }
 
@@ -129,7 +134,7 @@ export async function startServer(
       log,
       admin,
       async metrics() {
-        const response = await request(`${installation.url}/metrics`, { dispatcher })
+        const response = await request(installation.metricsUrl)
         const text = await response.body.text()
         if (response.statusCode !== 200) throw new Error(`/metrics answered ${response.statusCode}: ${text}`)
         return parsePrometheusText(text)

@@ -31,7 +31,9 @@ export class AdminAuthenticator {
   /**
    * @param authorization The `Authorization` header, if any.
    * @param socket The request's connection (for its client certificate).
-   * @throws {AttestError} `ATT_ERR_UNAUTHENTICATED` naming what was presented and refused.
+   * @throws {AttestError} `ATT_ERR_UNAUTHENTICATED` (401) naming what was presented and refused;
+   *   `ATT_ERR_PERMISSION_DENIED` (403) for a valid SVID of this trust domain (an agent's, say)
+   *   whose SPIFFE ID is not one of `admin_ids`: the credential is good, the caller not allowed.
    */
   authenticate(authorization: string | undefined, socket: Socket): AdminCaller {
     if (authorization !== undefined) {
@@ -54,7 +56,10 @@ export class AdminAuthenticator {
       )
     }
     if (!this.#adminIds.has(peer.spiffeId)) {
-      throw unauthenticated('admin_ids', `SPIFFE ID "${peer.spiffeId}" is not an admin ID`, peer.spiffeId)
+      throw new AttestError('ATT_ERR_PERMISSION_DENIED', `SPIFFE ID "${peer.spiffeId}" is not an admin ID`, {
+        check: 'admin_ids',
+        value: peer.spiffeId,
+      })
     }
     return { via: 'mtls', spiffeId: peer.spiffeId }
   }

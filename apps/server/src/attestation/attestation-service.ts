@@ -117,10 +117,11 @@ export class AttestationService {
     const issued = await issueSvid(this.#signer, request.csr, agent.spiffeId, agent.cluster)
     if (agent.singleUseToken !== undefined) {
       const { fingerprint, expiresAt } = agent.singleUseToken
-      if (!(await this.#store.claimSatToken(fingerprint, expiresAt))) {
+      if (!(await this.#store.claimSatToken(fingerprint, expiresAt, agent.spiffeId))) {
         throw new AttestError(
           'ATT_ERR_TOKEN_REPLAYED',
-          `this service account token of cluster "${agent.cluster}" has already been used to attest; a k8s_sat token attests once`,
+          `this service account token of cluster "${agent.cluster}" has already been used to attest; a k8s_sat token attests once ` +
+            '(an agent that lost its data_dir attests again once an operator evicts the agent it was)',
           { check: 'single_use_token', cluster: agent.cluster, value: `sha256:${fingerprint}` },
         )
       }

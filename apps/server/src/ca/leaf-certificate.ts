@@ -41,9 +41,10 @@ export interface IssuedCertificate {
   /** Valid until: `now + ttl`, or the CA's expiry when that comes first. */
   readonly notAfter: Date
   /**
-   * The leaf followed by the CA certificate that signed it, PEM. The CA is a root and peers
-   * verify against their bundle; sending it anyway shows a peer whose bundle holds several
-   * CAs (during a rotation) which one applies.
+   * The chain a peer is sent, PEM: the leaf followed by its intermediates, never the root, as
+   * SPIRE sends it. The CA is a self-signed root, so that is the leaf alone: the root travels in
+   * the trust bundle, and a peer whose bundle holds several CAs (during a rotation) finds the
+   * one that applies by the leaf's issuer and authority key identifier.
    */
   readonly chainPem: string
 }
@@ -93,7 +94,7 @@ export async function issueLeafCertificate(ca: SigningCa, profile: LeafProfile):
     serialHex: canonicalSerialNumber(certificate.serialNumber),
     notBefore: certificate.notBefore,
     notAfter: certificate.notAfter,
-    chainPem: `${certificatePem}\n${ca.certificate.toString('pem')}\n`,
+    chainPem: `${certificatePem}\n`,
   }
 }
 

@@ -89,7 +89,7 @@ describe('TLS with the CA certificates (real sockets on 127.0.0.1)', () => {
       agentTtlMs: HOUR / 6,
     })
     await rm(otherDir, { recursive: true, force: true })
-    // The server sends its CA along (chainPem), which the client does not trust.
+    // OpenSSL sends the CA along (built from `ca`), which the client does not trust.
     await expect(
       handshake(server, { ca: other.bundle().pem, servername: 'localhost' }),
     ).rejects.toMatchObject({

@@ -38,7 +38,7 @@ export interface MintAdminSvidOptions {
 
 /** A minted admin X.509 SVID, PEM, in the three files SPIRE's `x509 mint -write` writes. */
 export interface MintedSvid {
-  /** The leaf, then the CA certificate that signed it (`svid.pem`). */
+  /** The leaf and its intermediates, none while the CA is a root (`svid.pem`); the root is in `bundlePem`. */
   readonly svidPem: string
   /** The new private key, PKCS#8 (`key.pem`). Never log it. */
   readonly keyPem: string

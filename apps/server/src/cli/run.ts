@@ -5,6 +5,7 @@ import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { closeClusterClients, createClusterClients } from '../kubernetes/cluster-clients.ts'
 import { createLogger } from '../logging/logger.ts'
 import { ServerMetrics } from '../metrics/metrics.ts'
+import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
 import type { CliIo } from './cli-io.ts'
 import { CONFIG_FLAGS, loadConfigFromFlags } from './config-flags.ts'
 import { type FlagSpec, parseFlags } from './flags.ts'
@@ -56,19 +57,28 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     await store.close()
     throw error
   }
+  let metricsListener: MetricsListener | undefined
   // Before listen: a SIGTERM that arrives as soon as the listener is up must close gracefully too.
   const graceful = closeWithGrace({ delay: GRACE_MS, logger }, async ({ signal, err }) => {
     if (err !== undefined) logger.error({ err }, 'closing after an uncaught error')
     else logger.info({ signal }, 'closing')
+    await metricsListener?.close()
     await app.close()
   })
+  let listening = `${config.bindAddress}:${config.bindPort}`
   try {
     await app.listen({ host: config.bindAddress, port: config.bindPort })
+    if (config.metrics !== undefined) {
+      listening = `${config.metrics.host}:${config.metrics.port} (telemetry.Prometheus)`
+      metricsListener = await startMetricsListener(config.metrics, metrics.registry)
+      const { address, port } = metricsListener.address
+      logger.info({ address, port }, 'serving Prometheus metrics at /metrics')
+    }
   } catch (error) {
     graceful.uninstall()
     await app.close()
     const reason = error instanceof Error ? error.message : String(error)
-    io.stderr(`cannot start: cannot listen on ${config.bindAddress}:${config.bindPort}: ${reason}\n`)
+    io.stderr(`cannot start: cannot listen on ${listening}: ${reason}\n`)
     return 1
   }
   return 0

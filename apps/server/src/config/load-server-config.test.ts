@@ -69,6 +69,17 @@ describe('loading the server configuration', () => {
       await copyFile(join(FIXTURES, name), join(dir, name))
     }
     await writeFile(join(dir, 'short-token'), 'abc12\n')
+    await writeFile(
+      join(dir, 'impersonating.kubeconfig'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: demo',
+        'contexts: [{ name: demo, context: { cluster: demo, user: srv } }]',
+        'users: [{ name: srv, user: { token: abc, as: someone, as-groups: [admins] } }]',
+        '',
+      ].join('\n'),
+    )
   })
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true })
@@ -107,6 +118,13 @@ describe('loading the server configuration', () => {
         dnsNames: ['localhost'],
         admin: undefined,
         rateLimit: { enabled: true, attestationsPerSecond: 1 },
+        listener: {
+          readHeaderTimeoutMs: 10_000,
+          requestTimeoutMs: 30_000,
+          idleTimeoutMs: 120_000,
+          maxConnections: 1000,
+        },
+        metrics: undefined,
         dataStore: { databaseType: 'sqlite3', connectionString: join(dir, 'data', 'datastore.sqlite3') },
         nodeAttestors: {
           k8sPsat: {
@@ -118,6 +136,7 @@ describe('loading the server configuration', () => {
                   serviceAccountAllowList: ['spire:spire-agent'],
                   audience: ['spire-server'],
                   kubeConfigFile: undefined,
+                  kubeApiTimeoutMs: 5_000,
                   allowedNodeLabelKeys: [],
                   allowedPodLabelKeys: [],
                   usePodUidForAgentId: false,
@@ -142,7 +161,12 @@ describe('loading the server configuration', () => {
             agent_ttl: '"30m"',
             log_level: '"debug"',
             dns_names: '["spire-server.spire.svc", "localhost"]',
+            read_header_timeout: '"5s"',
+            request_timeout: '"1m"',
+            idle_timeout: '"90s"',
+            max_connections: '200',
           },
+          topLevel: 'telemetry {\nPrometheus {\nport = 9988\n}\n}',
           serverBlocks:
             'admin {\nbearer_token_file = "admin-token"\nadmin_ids = ["spiffe://example.org/admin"]\n}\n' +
             'rate_limit {\nenabled = false\nattestations_per_second = 0.5\n}',
@@ -153,6 +177,7 @@ describe('loading the server configuration', () => {
                 ...PSAT_CLUSTER,
                 audience: '[]',
                 kube_config_file: '"kubeconfig.yaml"',
+                kube_api_timeout: '"1.5s"',
                 allowed_node_label_keys: '["topology.kubernetes.io/zone"]',
                 allowed_pod_label_keys: '["app"]',
                 use_pod_uid_for_agent_id: 'true',
@@ -172,6 +197,7 @@ describe('loading the server configuration', () => {
                 service_account_allow_list: '["spire:spire-agent"]',
                 use_token_review_api_validation: 'true',
                 kube_config_file: '"./kubeconfig.yaml"',
+                kube_api_timeout: '"250ms"',
               },
             }),
           ],
@@ -186,6 +212,13 @@ describe('loading the server configuration', () => {
         dnsNames: ['spire-server.spire.svc', 'localhost'],
         admin: { bearerTokenFile: join(dir, 'admin-token'), adminIds: ['spiffe://example.org/admin'] },
         rateLimit: { enabled: false, attestationsPerSecond: 0.5 },
+        listener: {
+          readHeaderTimeoutMs: 5000,
+          requestTimeoutMs: 60_000,
+          idleTimeoutMs: 90_000,
+          maxConnections: 200,
+        },
+        metrics: { host: '127.0.0.1', port: 9988 },
         dataStore: { databaseType: 'sqlite3', connectionString: join(dir, 'db', 'attest.sqlite3') },
       })
       const token = (await readFile(join(dir, 'admin-token'), 'utf8')).trim()
@@ -204,6 +237,7 @@ describe('loading the server configuration', () => {
         serviceAccountAllowList: ['spire:spire-agent'],
         audience: [],
         kubeConfigFile: join(dir, 'kubeconfig.yaml'),
+        kubeApiTimeoutMs: 1_500,
         allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
         allowedPodLabelKeys: ['app'],
         usePodUidForAgentId: true,
@@ -212,6 +246,7 @@ describe('loading the server configuration', () => {
       expect(satClusters?.get('review')?.validation).toEqual({
         kind: 'token-review',
         kubeConfigFile: join(dir, 'kubeconfig.yaml'),
+        kubeApiTimeoutMs: 250,
       })
       const keyValidation = satClusters?.get('keys')?.validation
       expect(keyValidation?.kind).toBe('service-account-keys')
@@ -274,6 +309,13 @@ describe('loading the server configuration', () => {
           adminIds: ['spiffe://example.org/admin'],
         },
         rateLimit: { enabled: true, attestationsPerSecond: 1 },
+        listener: {
+          readHeaderTimeoutMs: 10_000,
+          requestTimeoutMs: 30_000,
+          idleTimeoutMs: 120_000,
+          maxConnections: 1000,
+        },
+        metrics: { host: '127.0.0.1', port: 9988 },
         dataStore: {
           databaseType: 'sqlite3',
           connectionString: resolve(EXAMPLE_CONFIG, '../.data/server/datastore.sqlite3'),
@@ -284,6 +326,7 @@ describe('loading the server configuration', () => {
       expect(config.nodeAttestors.k8sSat?.clusters.get('legacy-cluster')?.validation).toEqual({
         kind: 'token-review',
         kubeConfigFile: undefined,
+        kubeApiTimeoutMs: 5_000,
       })
     })
   })
@@ -392,17 +435,47 @@ describe('loading the server configuration', () => {
 
     it('with an unknown top-level key', async () => {
       expect(await issuesOf(configText({ topLevel: 'sever_name = "x"' }))).toEqual([
-        { path: 'sever_name', message: 'is not a known key here; expected one of: plugins, server' },
+        {
+          path: 'sever_name',
+          message: 'is not a known key here; expected one of: plugins, server, telemetry',
+        },
       ])
     })
 
     it('with a SPIRE section k8s-attest does not have', async () => {
-      expect(await issuesOf(configText({ topLevel: 'telemetry {\n}' }))).toEqual([
+      expect(await issuesOf(configText({ topLevel: 'health_checks {\n}' }))).toEqual([
         {
-          path: 'telemetry',
-          message: 'is not supported: k8s-attest serves Prometheus metrics from the server itself',
+          path: 'health_checks',
+          message: 'is not supported: k8s-attest serves its health endpoints on the main listener',
         },
       ])
+    })
+
+    it('with a telemetry block that is not a Prometheus listener on an IP address', async () => {
+      const issues = await issuesOf(
+        configText({ topLevel: 'telemetry {\nPrometheus {\nhost = "metrics.local"\n}\nStatsd {\n}\n}' }),
+      )
+      expect(issues.map((issue) => issue.path)).toEqual(
+        expect.arrayContaining([
+          'telemetry.Prometheus.host',
+          'telemetry.Prometheus.port',
+          'telemetry.Statsd',
+        ]),
+      )
+    })
+
+    it('with a header timeout longer than the request timeout, or a timeout below a second', async () => {
+      const issues = await issuesOf(
+        configText({
+          server: {
+            ...SERVER,
+            read_header_timeout: '"1m"',
+            request_timeout: '"30s"',
+            idle_timeout: '"10ms"',
+          },
+        }),
+      )
+      expect(issues.map((issue) => issue.path)).toEqual(['server.idle_timeout', 'server.read_header_timeout'])
     })
   })
 
@@ -803,6 +876,31 @@ describe('loading the server configuration', () => {
         }),
       ],
       [
+        'with a kube_api_timeout that is not a duration',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_api_timeout: '"5"' } })],
+        () => ({
+          path: `${cluster}.kube_api_timeout`,
+          message:
+            'must be a duration of at least 1ms such as "5s" or "500ms"; got "5": missing unit after "5" (units: ns, us, ms, s, m, h)',
+        }),
+      ],
+      [
+        'with a kube_api_timeout of zero',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_api_timeout: '"0s"' } })],
+        () => ({
+          path: `${cluster}.kube_api_timeout`,
+          message: 'must be a duration of at least 1ms such as "5s" or "500ms"; got "0s"',
+        }),
+      ],
+      [
+        'with a kube_config_file whose credentials @kubernetes/client-node would drop',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_config_file: '"impersonating.kubeconfig"' } })],
+        (dir) => ({
+          path: `${cluster}.kube_config_file`,
+          message: `${JSON.stringify(join(dir, 'impersonating.kubeconfig'))}: kubeconfig user "srv" sets "as-groups", which @kubernetes/client-node ignores (the calls would not impersonate those groups); remove it, or impersonate with "as" only`,
+        }),
+      ],
+      [
         'with an invalid label key',
         [SQLITE, psat({ demo: { ...PSAT_CLUSTER, allowed_pod_label_keys: '["bad key"]' } })],
         () => ({
@@ -864,6 +962,18 @@ describe('loading the server configuration', () => {
         ],
         () => ({
           path: `${satCluster}.kube_config_file`,
+          message:
+            'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
+        }),
+      ],
+      [
+        'k8s_sat with local keys and a kube_api_timeout',
+        [
+          SQLITE,
+          sat({ legacy: { ...PSAT_CLUSTER, service_account_key_file: keyFile, kube_api_timeout: '"5s"' } }),
+        ],
+        () => ({
+          path: `${satCluster}.kube_api_timeout`,
           message:
             'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
         }),

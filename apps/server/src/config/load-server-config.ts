@@ -10,6 +10,7 @@ import { readDataStoreSection } from './datastore-section.ts'
 import { readNodeAttestors } from './node-attestor-section.ts'
 import type { ServerConfig } from './server-config.ts'
 import { readServerSection } from './server-section.ts'
+import { readTelemetrySection } from './telemetry-section.ts'
 
 /** Options of {@link loadServerConfig}: `spire-server run -expandEnv`. */
 export type LoadServerConfigOptions = ExpandEnvOptions
@@ -25,7 +26,6 @@ export interface ParseServerConfigOptions extends LoadServerConfigOptions {
 
 /** SPIRE top-level sections and plugin types k8s-attest does not have, with what to do instead. */
 const UNSUPPORTED_TOP_LEVEL_KEYS: Readonly<Record<string, string>> = {
-  telemetry: 'k8s-attest serves Prometheus metrics from the server itself',
   health_checks: 'k8s-attest serves its health endpoints on the main listener',
 }
 const UNSUPPORTED_PLUGIN_TYPES: Readonly<Record<string, string>> = {
@@ -79,13 +79,14 @@ export async function parseServerConfig(
     const warnings: ConfigIssue[] = []
     const serverBlock = root.block('server', { required: true })
     const pluginsBlock = root.block('plugins', { required: true })
+    const metrics = readTelemetrySection(root.block('telemetry'))
     root.rejectUnknownKeys(UNSUPPORTED_TOP_LEVEL_KEYS)
 
     const server = await readServerSection(serverBlock, resolvePath, warnings)
     const dataStore = readDataStoreSection(pluginsBlock, resolvePath, server.dataDir)
     const nodeAttestors = await readNodeAttestors(pluginsBlock, resolvePath)
     pluginsBlock?.rejectUnknownKeys(UNSUPPORTED_PLUGIN_TYPES)
-    return deepFreeze({ configFile: fileName, ...server, dataStore, nodeAttestors, warnings })
+    return deepFreeze({ configFile: fileName, ...server, dataStore, nodeAttestors, metrics, warnings })
   })
 }
 

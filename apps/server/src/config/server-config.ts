@@ -36,6 +36,17 @@ export interface ServerConfig {
   readonly admin: AdminConfig | undefined
   /** `server.rate_limit { … }`: per-source-address limit on attestations. */
   readonly rateLimit: RateLimitConfig
+  /**
+   * `server.read_header_timeout`, `request_timeout`, `idle_timeout`, `max_connections`: how
+   * long the HTTPS listener waits for a slow client, and how many connections it holds.
+   */
+  readonly listener: ListenerConfig
+  /**
+   * `telemetry { Prometheus { host, port } }`: the listener serving `GET /metrics`, apart from
+   * the agent-facing port, as SPIRE's telemetry block. `undefined` (no block) means no metrics
+   * listener.
+   */
+  readonly metrics: MetricsListenerConfig | undefined
   /** `plugins.DataStore "sql"` (required). */
   readonly dataStore: DataStoreConfig
   /** `plugins.NodeAttestor "k8s_psat"` / `"k8s_sat"`: at least one is configured. */
@@ -76,6 +87,37 @@ export interface RateLimitConfig {
   readonly enabled: boolean
   /** `attestations_per_second`: allowed rate per source address. Default `1`, SPIRE's fixed rate. */
   readonly attestationsPerSecond: number
+}
+
+/**
+ * Limits of the HTTPS listener against slow or greedy clients (slowloris): without them a
+ * request whose headers or body never complete holds its connection, and its memory, forever.
+ * A refused request gets `408 ATT_ERR_REQUEST_TIMEOUT`; a connection past the cap is closed
+ * at once.
+ */
+export interface ListenerConfig {
+  /** `read_header_timeout`: time to receive a request's headers. Default 10 s. */
+  readonly readHeaderTimeoutMs: number
+  /** `request_timeout`: time to receive a whole request, headers and body. Default 30 s. */
+  readonly requestTimeoutMs: number
+  /**
+   * `idle_timeout`: how long a connection may stay silent, between requests (keep-alive) or
+   * within one, before it is closed. Default 120 s.
+   */
+  readonly idleTimeoutMs: number
+  /** `max_connections`: open connections at most; further ones are closed at once. Default 1000. */
+  readonly maxConnections: number
+}
+
+/** `telemetry { Prometheus { host, port } }`. */
+export interface MetricsListenerConfig {
+  /**
+   * `host`: IP address to listen on. Default `"127.0.0.1"` (as SPIRE's `localhost`): metrics
+   * are for a scraper on the host, not for the agents' network.
+   */
+  readonly host: string
+  /** `port` (required): TCP port; `0` picks a free one (tests). */
+  readonly port: number
 }
 
 /** `plugins { DataStore "sql" { plugin_data { … } } }`. */
@@ -121,6 +163,8 @@ export interface PsatClusterConfig {
   readonly audience: readonly string[]
   /** `kube_config_file`: absolute path of a kubeconfig; `undefined` (empty string) means in-cluster config. */
   readonly kubeConfigFile: string | undefined
+  /** `kube_api_timeout`: the deadline of each Kubernetes API call. Default 5 s. */
+  readonly kubeApiTimeoutMs: number
   /** `allowed_node_label_keys`: node labels that become selectors. Default `[]`. */
   readonly allowedNodeLabelKeys: readonly string[]
   /** `allowed_pod_label_keys`: pod labels that become selectors. Default `[]`. */
@@ -157,6 +201,8 @@ export type SatTokenValidation =
       readonly kind: 'token-review'
       /** `kube_config_file`: absolute path; `undefined` means in-cluster config. */
       readonly kubeConfigFile: string | undefined
+      /** `kube_api_timeout`: the deadline of each Kubernetes API call. Default 5 s. */
+      readonly kubeApiTimeoutMs: number
     }
   | {
       readonly kind: 'service-account-keys'
@@ -182,7 +228,19 @@ export const SERVER_CONFIG_DEFAULTS = Object.freeze({
   dnsNames: Object.freeze(['localhost']),
   rateLimitEnabled: true,
   attestationsPerSecond: 1,
+  listener: Object.freeze({
+    readHeaderTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    idleTimeoutMs: 120_000,
+    maxConnections: 1000,
+  } satisfies ListenerConfig),
+  metricsHost: '127.0.0.1',
   sqliteFileName: 'datastore.sqlite3',
   psatAudience: Object.freeze(['spire-server']),
   satIssuer: 'kubernetes/serviceaccount',
+  /**
+   * A TokenReview or a GET answers in milliseconds; an API server silent for 5 s is in trouble,
+   * and the agent, which retries a 503 after `Retry-After`, is better served by an answer now.
+   */
+  kubeApiTimeoutMs: 5_000,
 })

@@ -9,6 +9,7 @@ import {
 } from '@k8s-attest/spire-config'
 import {
   type AdminConfig,
+  type ListenerConfig,
   type LogLevel,
   type RateLimitConfig,
   SERVER_CONFIG_DEFAULTS,
@@ -28,6 +29,7 @@ export type ServerSection = Pick<
   | 'dnsNames'
   | 'admin'
   | 'rateLimit'
+  | 'listener'
 >
 
 /**
@@ -80,6 +82,7 @@ export async function readServerSection(
         enabled: defaults.rateLimitEnabled,
         attestationsPerSecond: defaults.attestationsPerSecond,
       },
+      listener: defaults.listener,
     }
   }
 
@@ -121,6 +124,7 @@ export async function readServerSection(
 
   const admin = await readAdmin(server.block('admin'), resolvePath)
   const rateLimit = readRateLimit(server.block('rate_limit'))
+  const listener = readListener(server)
   server.rejectUnknownKeys(UNSUPPORTED_SPIRE_SERVER_KEYS)
 
   return {
@@ -134,7 +138,29 @@ export async function readServerSection(
     dnsNames,
     admin,
     rateLimit,
+    listener,
   }
+}
+
+/** Shortest listener timeout: below a second, ordinary clients on a slow link would be cut off. */
+const MIN_LISTENER_TIMEOUT_MS = 1000
+
+function readListener(server: HclBodyReader): ListenerConfig {
+  const defaults = SERVER_CONFIG_DEFAULTS.listener
+  const bounds = { minMs: MIN_LISTENER_TIMEOUT_MS, examples: ['10s', '30s', '2m'] }
+  const readHeaderTimeoutMs = server.duration('read_header_timeout', bounds) ?? defaults.readHeaderTimeoutMs
+  const requestTimeoutMs = server.duration('request_timeout', bounds) ?? defaults.requestTimeoutMs
+  const idleTimeoutMs = server.duration('idle_timeout', bounds) ?? defaults.idleTimeoutMs
+  const maxConnections =
+    server.integer('max_connections', { min: 1, max: 1_000_000 }) ?? defaults.maxConnections
+  if (readHeaderTimeoutMs > requestTimeoutMs) {
+    server.report(
+      'read_header_timeout',
+      `(${formatDuration(readHeaderTimeoutMs)}) must not exceed request_timeout ` +
+        `(${formatDuration(requestTimeoutMs)}): the headers are part of the request`,
+    )
+  }
+  return { readHeaderTimeoutMs, requestTimeoutMs, idleTimeoutMs, maxConnections }
 }
 
 function readBindAddress(server: HclBodyReader): string {

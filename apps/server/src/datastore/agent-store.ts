@@ -163,7 +163,12 @@ export interface AgentStore {
    */
   listAgents(query?: ListAgentsQuery): Promise<AgentPage>
 
-  /** Deletes the agent's record, ban included; it may attest again. `false` if there was none. */
+  /**
+   * Deletes the agent's record, ban included; it may attest again. The claim of the SAT token
+   * it attested with (see {@link claimSatToken}) goes too, so a k8s_sat agent that lost its
+   * data_dir can attest once more with the same token, as a new agent. `false` if there was
+   * no record.
+   */
   evictAgent(spiffeId: string): Promise<boolean>
 
   /** Bans the agent until it is evicted. `false` if there is no such agent. */
@@ -179,8 +184,9 @@ export interface AgentStore {
    *
    * @param fingerprint The token's fingerprint, 64 lowercase hex digits (SHA-256, computed by the caller; the token itself is never stored).
    * @param expiresAt When the token can no longer attest (its `exp` plus clock leeway), if it expires: the claim may be pruned after it.
+   * @param spiffeId The agent the token attests; evicting that agent deletes the claim.
    */
-  claimSatToken(fingerprint: string, expiresAt?: Date): Promise<boolean>
+  claimSatToken(fingerprint: string, expiresAt?: Date, spiffeId?: string): Promise<boolean>
 
   /**
    * Deletes claims whose `expiresAt` is at or before the store's clock (the

@@ -58,6 +58,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sat_token_claims_by_expiry ON sat_token_claims (expires_at);
     `,
   },
+  {
+    version: 3,
+    name: 'add_sat_token_claim_agent',
+    sql: ({ columnTypes: t }) => `
+      -- The agent a claimed token attested (NULL for claims made before this migration), so
+      -- that evicting the agent releases its token: the way back for an agent that lost its
+      -- data_dir, which the operator alone opens.
+      ALTER TABLE sat_token_claims ADD COLUMN spiffe_id ${t.key};
+      CREATE INDEX sat_token_claims_by_agent ON sat_token_claims (spiffe_id);
+    `,
+  },
 ]
 
 /** A row of `schema_migrations`. */

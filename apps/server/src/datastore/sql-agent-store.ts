@@ -196,12 +196,19 @@ export class SqlAgentStore implements AgentStore {
 
   async evictAgent(spiffeId: string): Promise<boolean> {
     checkSpiffeId(spiffeId)
-    const p = new StatementParameters(this.#database.dialect)
-    // Selectors go with the agent: ON DELETE CASCADE.
-    const { rowCount } = await this.#open().query(
-      p.statement(`DELETE FROM agents WHERE spiffe_id = ${p.add(spiffeId)}`),
-    )
-    return rowCount > 0
+    return this.#open().transaction(async (session) => {
+      const agents = new StatementParameters(this.#database.dialect)
+      // Selectors go with the agent: ON DELETE CASCADE.
+      const { rowCount } = await session.query(
+        agents.statement(`DELETE FROM agents WHERE spiffe_id = ${agents.add(spiffeId)}`),
+      )
+      if (rowCount === 0) return false
+      const claims = new StatementParameters(this.#database.dialect)
+      await session.query(
+        claims.statement(`DELETE FROM sat_token_claims WHERE spiffe_id = ${claims.add(spiffeId)}`),
+      )
+      return true
+    })
   }
 
   async banAgent(spiffeId: string): Promise<boolean> {
@@ -231,16 +238,18 @@ export class SqlAgentStore implements AgentStore {
     }
   }
 
-  async claimSatToken(fingerprint: string, expiresAt?: Date): Promise<boolean> {
+  async claimSatToken(fingerprint: string, expiresAt?: Date, spiffeId?: string): Promise<boolean> {
     checkFingerprint(fingerprint)
     if (expiresAt !== undefined) checkDate(expiresAt, 'expiresAt')
+    if (spiffeId !== undefined) checkSpiffeId(spiffeId)
     const claimedAt = checkDate(this.#now(), 'now()')
     const p = new StatementParameters(this.#database.dialect)
     // Insert-if-absent in one statement: of concurrent claims, the database lets exactly one insert.
     const { rowCount } = await this.#open().query(
       p.statement(`
-        INSERT INTO sat_token_claims (fingerprint, claimed_at, expires_at)
-        VALUES (${p.add(fingerprint)}, ${p.addTimestamp(claimedAt)}, ${p.addOptionalTimestamp(expiresAt)})
+        INSERT INTO sat_token_claims (fingerprint, claimed_at, expires_at, spiffe_id)
+        VALUES (${p.add(fingerprint)}, ${p.addTimestamp(claimedAt)}, ${p.addOptionalTimestamp(expiresAt)},
+                ${p.add(spiffeId ?? null)})
         ON CONFLICT (fingerprint) DO NOTHING`),
     )
     return rowCount === 1

@@ -1,5 +1,5 @@
 import { AttestError } from '@k8s-attest/core'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
 import { PROBLEM_CONTENT_TYPE, type ProblemResponse, toProblemResponse } from './problem.ts'
 
@@ -26,6 +26,28 @@ export function handleNotFound(request: FastifyRequest, reply: FastifyReply): Fa
   return sendProblem(request, reply, toProblemResponse(error))
 }
 
+/**
+ * From the moment the app starts closing, refuses every new request with `503
+ * ATT_ERR_NOT_READY` (and `Connection: close`), so a load balancer retries elsewhere; the
+ * requests in flight finish. Takes the place of fastify's `return503OnClosing`, whose body is
+ * not a problem.
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return
+    reply.header('connection', 'close')
+    const error = new AttestError('ATT_ERR_NOT_READY', 'the server is shutting down', {
+      check: 'server_closing',
+      retryAfterSeconds: 1,
+    })
+    return sendProblem(request, reply, toProblemResponse(error))
+  })
+}
+
 function sendProblem(request: FastifyRequest, reply: FastifyReply, response: ProblemResponse): FastifyReply {
   const { status, problem, error, retryAfterSeconds } = response
   const fields = {
@@ -36,11 +58,9 @@ function sendProblem(request: FastifyRequest, reply: FastifyReply, response: Pro
   if (status >= 500) {
     request.log.error({ ...fields, err: error }, error.message)
   } else {
-    const value = error.details.value
-    request.log.warn(
-      { ...fields, ...(value === undefined ? {} : { [LOG_FIELDS.value]: value }) },
-      error.message,
-    )
+    // The problem's value and detail, already cut to length: a refusal quotes unverified input.
+    const { value, detail } = problem
+    request.log.warn({ ...fields, ...(value === undefined ? {} : { [LOG_FIELDS.value]: value }) }, detail)
   }
   if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds))
   return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problem)

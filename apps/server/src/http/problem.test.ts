@@ -17,7 +17,7 @@ describe('toProblemResponse', () => {
       error,
       problem: {
         type: 'urn:k8s-attest:error:ATT_ERR_POD_UID_MISMATCH',
-        title: 'Pod uid mismatch',
+        title: 'Pod UID mismatch',
         status: 403,
         detail: 'pod "spire/a" has UID "x"',
         code: 'ATT_ERR_POD_UID_MISMATCH',
@@ -40,7 +40,7 @@ describe('toProblemResponse', () => {
     expect(retryAfterSeconds).toBe(3)
     expect(problem).toEqual({
       type: 'urn:k8s-attest:error:ATT_ERR_KUBE_API_UNAVAILABLE',
-      title: 'Kube api unavailable',
+      title: 'Kubernetes API unavailable',
       status: 503,
       detail: 'the Kubernetes API is unavailable; try again later',
       code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
@@ -48,6 +48,14 @@ describe('toProblemResponse', () => {
       cluster: 'demo',
       retry_after_seconds: 3,
     })
+  })
+
+  it.each([
+    ['ATT_ERR_SA_NOT_ALLOWED', 'Service account not allowed'],
+    ['ATT_ERR_KUBE_API_FAILED', 'Kubernetes API refused the server'],
+    ['ATT_ERR_TOKEN_REPLAYED', 'Token already used'],
+  ] as const)('gives %s its written title', (code, title) => {
+    expect(toProblemResponse(new AttestError(code, 'x')).problem.title).toBe(title)
   })
 
   it('gives 502 a default Retry-After', () => {

@@ -7,6 +7,7 @@ import {
 } from '@k8s-attest/core'
 import { CsrError } from '../ca/ca-errors.ts'
 import { isDatastoreError } from '../datastore/datastore-error.ts'
+import { titleOf } from './problem-titles.ts'
 import { statusOf } from './status-by-code.ts'
 
 export { PROBLEM_CONTENT_TYPE }
@@ -17,6 +18,23 @@ export { PROBLEM_CONTENT_TYPE }
  * starting up.
  */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5
+
+/**
+ * Longest `value` or `expected` a refusal echoes, in characters. They quote unverified input
+ * (a token's `sub` claim, a path parameter) that may be as long as the request allows; past
+ * this, the answer and the log line carry the start and the full length.
+ */
+export const MAX_ECHOED_VALUE_CHARS = 256
+/** Longest `detail` (the error message, which may quote the same input), in characters. */
+export const MAX_DETAIL_CHARS = 1024
+
+/**
+ * `text` when it is at most `max` characters, else its first `max` characters followed by
+ * `…` and the full length, so a reader can tell it was cut.
+ */
+export function bounded(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
+}
 
 /** A refusal ready to send: status, body, and `Retry-After` when waiting helps. */
 export interface ProblemResponse {
@@ -41,7 +59,8 @@ const GENERIC_DETAIL: Partial<Record<AttestErrorCode, string>> = {
 /**
  * Turns anything thrown while serving a request into an RFC 9457 problem with its stable code.
  * Known errors keep their code and details; datastore and CSR errors are translated; anything
- * else is `ATT_ERR_INTERNAL`. The status always comes from `STATUS_BY_CODE`.
+ * else is `ATT_ERR_INTERNAL`. The status always comes from `STATUS_BY_CODE`, the title from
+ * `TITLE_BY_CODE`; echoed input is cut to {@link MAX_ECHOED_VALUE_CHARS} / {@link MAX_DETAIL_CHARS}.
  */
 export function toProblemResponse(thrown: unknown): ProblemResponse {
   const error = classify(thrown)
@@ -55,12 +74,17 @@ export function toProblemResponse(thrown: unknown): ProblemResponse {
     type: `urn:k8s-attest:error:${error.code}`,
     title: titleOf(error.code),
     status,
-    detail: status >= 500 ? (GENERIC_DETAIL[error.code] ?? 'internal server error') : error.message,
+    detail:
+      status >= 500
+        ? (GENERIC_DETAIL[error.code] ?? 'internal server error')
+        : bounded(error.message, MAX_DETAIL_CHARS),
     code: error.code,
     ...(check === undefined ? {} : { check }),
     ...(cluster === undefined ? {} : { cluster }),
-    ...(value === undefined || status >= 500 ? {} : { value }),
-    ...(expected === undefined || status >= 500 ? {} : { expected }),
+    ...(value === undefined || status >= 500 ? {} : { value: bounded(value, MAX_ECHOED_VALUE_CHARS) }),
+    ...(expected === undefined || status >= 500
+      ? {}
+      : { expected: bounded(expected, MAX_ECHOED_VALUE_CHARS) }),
     ...(retry === undefined ? {} : { retry_after_seconds: retry }),
   }
   return { status, problem, error, ...(retry === undefined ? {} : { retryAfterSeconds: retry }) }
@@ -101,10 +125,11 @@ function classify(thrown: unknown): AttestError {
     message?: unknown
   }
   if (thrown instanceof Error && fastifyError.validation !== undefined) {
-    const field = validationField(thrown)
+    const { field, expected } = validationFailure(thrown)
     return new AttestError('ATT_ERR_BAD_REQUEST', `invalid request: ${thrown.message}`, {
       check: 'schema',
       ...(field === undefined ? {} : { value: field }),
+      ...(expected === undefined ? {} : { expected }),
       cause: thrown,
     })
   }
@@ -114,7 +139,14 @@ function classify(thrown: unknown): AttestError {
       cause: thrown,
     })
   }
-  // Fastify's own 4xx (unparsable JSON, wrong media type, empty body): the client's mistake.
+  if (thrown instanceof Error && fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new AttestError('ATT_ERR_UNSUPPORTED_MEDIA_TYPE', `invalid request: ${thrown.message}`, {
+      check: 'content_type',
+      expected: 'application/json',
+      cause: thrown,
+    })
+  }
+  // Fastify's own 4xx (unparsable JSON, empty body): the client's mistake.
   if (
     thrown instanceof Error &&
     typeof fastifyError.statusCode === 'number' &&
@@ -129,25 +161,23 @@ function classify(thrown: unknown): AttestError {
   return new AttestError('ATT_ERR_INTERNAL', message, { cause: thrown })
 }
 
-/** The field a schema validation error is about, e.g. `body/attestation/payload/token`. */
-function validationField(error: Error): string | undefined {
+/**
+ * The field a schema validation error is about, e.g. `body/attestation/payload/token`, and,
+ * for a value of the wrong JSON type, the type the schema wants (`string`).
+ */
+function validationFailure(error: Error): { field?: string; expected?: string } {
   const { validation, validationContext } = error as {
     validation?: ReadonlyArray<{
+      keyword?: string
       instancePath?: string
-      params?: { missingProperty?: string; additionalProperty?: string }
+      params?: { missingProperty?: string; additionalProperty?: string; type?: unknown }
     }>
     validationContext?: string
   }
   const first = validation?.[0]
-  if (first === undefined) return undefined
+  if (first === undefined) return {}
   const extra = first.params?.missingProperty ?? first.params?.additionalProperty
-  return `${validationContext ?? 'request'}${first.instancePath ?? ''}${extra === undefined ? '' : `/${extra}`}`
-}
-
-function titleOf(code: AttestErrorCode): string {
-  const words = code
-    .replace(/^ATT_ERR_/, '')
-    .toLowerCase()
-    .replaceAll('_', ' ')
-  return words.charAt(0).toUpperCase() + words.slice(1)
+  const field = `${validationContext ?? 'request'}${first.instancePath ?? ''}${extra === undefined ? '' : `/${extra}`}`
+  const type = first.keyword === 'type' ? first.params?.type : undefined
+  return { field, ...(type === undefined ? {} : { expected: String(type) }) }
 }

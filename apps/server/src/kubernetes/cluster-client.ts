@@ -55,6 +55,15 @@ export interface PermissionCheck extends ResourcePermission {
   readonly reason: string
 }
 
+/** Options every {@link ClusterClient} call takes. */
+export interface CallOptions {
+  /**
+   * Aborts the call: the implementation stops waiting for the API server (and frees what the
+   * request holds) and rejects. Set by the call deadline (`withCallDeadline`).
+   */
+  readonly signal?: AbortSignal
+}
+
 /** What the server asks of one cluster. */
 export interface ClusterClient {
   /**
@@ -62,13 +71,17 @@ export interface ClusterClient {
    * the API server's own audiences). Returns the review's status untouched:
    * judging it is the caller's job (`interpretTokenReview` in core).
    */
-  reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus>
+  reviewToken(
+    token: string,
+    audiences: readonly string[],
+    options?: CallOptions,
+  ): Promise<RawTokenReviewStatus>
   /** The pod, or `undefined` when it does not exist. */
-  getPod(namespace: string, name: string): Promise<PodInfo | undefined>
+  getPod(namespace: string, name: string, options?: CallOptions): Promise<PodInfo | undefined>
   /** The node, or `undefined` when it does not exist. */
-  getNode(name: string): Promise<NodeInfo | undefined>
+  getNode(name: string, options?: CallOptions): Promise<NodeInfo | undefined>
   /** Asks SelfSubjectAccessReview whether the server's own identity may do `permission`. */
-  checkPermission(permission: ResourcePermission): Promise<PermissionCheck>
+  checkPermission(permission: ResourcePermission, options?: CallOptions): Promise<PermissionCheck>
   /** Releases pooled connections. */
   close(): Promise<void>
 }

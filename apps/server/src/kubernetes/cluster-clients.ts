@@ -1,4 +1,5 @@
 import type { NodeAttestorsConfig } from '../config/server-config.ts'
+import { withCallDeadline } from './call-deadline.ts'
 import type { ClusterClient } from './cluster-client.ts'
 import { type KubeApiCall, KubeClusterClient } from './kube-cluster-client.ts'
 
@@ -20,26 +21,34 @@ export interface CreateClusterClientsOptions {
 
 /**
  * One {@link KubeClusterClient} (one connection pool) per configured cluster that calls its API
- * server: every k8s_psat cluster, and k8s_sat clusters in TokenReview mode.
+ * server: every k8s_psat cluster, and k8s_sat clusters in TokenReview mode. Each call has the
+ * cluster's deadline (`kube_api_timeout`, see {@link withCallDeadline}).
  */
 export function createClusterClients(
   attestors: NodeAttestorsConfig,
   options: CreateClusterClientsOptions = {},
 ): ClusterClients {
-  const clientFor = (cluster: string, kubeconfigFile: string | undefined) =>
-    KubeClusterClient.fromKubeconfig({
-      cluster,
-      ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }),
-      ...(options.onCall === undefined ? {} : { onCall: (call) => options.onCall?.(cluster, call) }),
-    })
+  const clientFor = (cluster: string, kubeconfigFile: string | undefined, timeoutMs: number) =>
+    withCallDeadline(
+      KubeClusterClient.fromKubeconfig({
+        cluster,
+        ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }),
+        ...(options.onCall === undefined ? {} : { onCall: (call) => options.onCall?.(cluster, call) }),
+      }),
+      { cluster, timeoutMs },
+    )
   const k8sPsat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sPsat?.clusters.values() ?? []) {
-    k8sPsat.set(cluster.name, clientFor(cluster.name, cluster.kubeConfigFile))
+    k8sPsat.set(cluster.name, clientFor(cluster.name, cluster.kubeConfigFile, cluster.kubeApiTimeoutMs))
   }
   const k8sSat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sSat?.clusters.values() ?? []) {
-    if (cluster.validation.kind === 'token-review') {
-      k8sSat.set(cluster.name, clientFor(cluster.name, cluster.validation.kubeConfigFile))
+    const { validation } = cluster
+    if (validation.kind === 'token-review') {
+      k8sSat.set(
+        cluster.name,
+        clientFor(cluster.name, validation.kubeConfigFile, validation.kubeApiTimeoutMs),
+      )
     }
   }
   return { k8sPsat, k8sSat }

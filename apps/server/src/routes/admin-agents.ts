@@ -6,6 +6,7 @@ import {
   AgentViewSchema,
   AttestError,
   parseSelector,
+  parseSpiffeId,
   WIRE_PATHS,
 } from '@k8s-attest/core'
 import { Type } from 'typebox'
@@ -43,7 +44,7 @@ const EvictResponseSchema = Type.Object(
   { spiffe_id: Type.String(), evicted: Type.Literal(true) },
   { additionalProperties: false },
 )
-const ADMIN_ERRORS = [400, 401, 500, 503] as const
+const ADMIN_ERRORS = [400, 401, 403, 500, 503] as const
 
 /**
  * The admin API, SPIRE's `spire-server agent` verbs over HTTPS: list (filtered, paginated),
@@ -101,8 +102,9 @@ export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions
       },
     },
     async (request) => {
-      const agent = await app.agents.getAgent(request.params.spiffe_id)
-      if (agent === undefined) throw agentNotFound(request.params.spiffe_id)
+      const spiffeId = agentIdOf(request.params)
+      const agent = await app.agents.getAgent(spiffeId)
+      if (agent === undefined) throw agentNotFound(spiffeId)
       return agentView(agent)
     },
   )
@@ -117,7 +119,7 @@ export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions
       },
     },
     async (request) => {
-      const spiffeId = request.params.spiffe_id
+      const spiffeId = agentIdOf(request.params)
       if (!(await app.agents.evictAgent(spiffeId))) throw agentNotFound(spiffeId)
       request.log.info({ [LOG_FIELDS.agentId]: spiffeId }, 'agent evicted')
       return { spiffe_id: spiffeId, evicted: true as const }
@@ -134,7 +136,7 @@ export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions
       },
     },
     async (request) => {
-      const spiffeId = request.params.spiffe_id
+      const spiffeId = agentIdOf(request.params)
       if (!(await app.agents.banAgent(spiffeId))) throw agentNotFound(spiffeId)
       const agent = await app.agents.getAgent(spiffeId)
       if (agent === undefined) throw agentNotFound(spiffeId)
@@ -157,6 +159,18 @@ export function agentView(agent: AgentRecord): AgentView {
     last_attested_at: agent.lastAttestedAt.toISOString(),
     banned: agent.banned,
   }
+}
+
+/**
+ * The agent SPIFFE ID of the path, checked before the store sees it: the store treats a
+ * malformed ID as its caller's bug, but here it is the client's input (`..`, `*`, a trailing
+ * `/`, an upper-case trust domain), so it is a 400 naming the broken rule.
+ *
+ * @throws {AttestError} `ATT_ERR_SPIFFE_ID_INVALID` with the rule as `check`.
+ */
+function agentIdOf(params: { readonly spiffe_id: string }): string {
+  parseSpiffeId(params.spiffe_id)
+  return params.spiffe_id
 }
 
 function agentNotFound(spiffeId: string): AttestError {

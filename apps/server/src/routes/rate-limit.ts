@@ -8,17 +8,29 @@ export interface RouteRateLimit {
   readonly timeWindow: number
 }
 
+/** The longest window, in seconds, a fractional rate above 1 is spread over. */
+const MAX_WINDOW_SECONDS = 100
+
 /**
- * The per-source-address limit of `rate_limit`, as @fastify/rate-limit counts it: at least one
- * request per window, so `attestations_per_second = 0.5` becomes 1 per 2 s and `5` becomes 5
- * per second. `undefined` when disabled.
+ * The per-source-address limit of `rate_limit`, as @fastify/rate-limit counts it (a whole
+ * number of requests per window): `5` is 5 per second; a rate below 1 is one request per
+ * `1 / rate` seconds (`0.5` is 1 per 2 s); a fraction above 1 takes the shortest window of whole
+ * seconds that holds a whole number of requests (`1.5` is 3 per 2 s, `2.25` is 9 per 4 s),
+ * at most {@link MAX_WINDOW_SECONDS} s (beyond that the count is rounded). `undefined` when
+ * disabled.
  */
 export function routeRateLimit(config: RateLimitConfig): RouteRateLimit | undefined {
   if (!config.enabled) return undefined
   const rate = config.attestationsPerSecond
-  return rate >= 1
-    ? { max: Math.floor(rate), timeWindow: 1000 }
-    : { max: 1, timeWindow: Math.ceil(1000 / rate) }
+  if (rate < 1) return { max: 1, timeWindow: Math.ceil(1000 / rate) }
+  for (let seconds = 1; seconds <= MAX_WINDOW_SECONDS; seconds++) {
+    const requests = rate * seconds
+    // Tolerates binary rounding: 1.1 * 10 is 11.000000000000002.
+    if (Math.abs(requests - Math.round(requests)) < 1e-9) {
+      return { max: Math.round(requests), timeWindow: seconds * 1000 }
+    }
+  }
+  return { max: Math.round(rate * MAX_WINDOW_SECONDS), timeWindow: MAX_WINDOW_SECONDS * 1000 }
 }
 
 /**

@@ -4,7 +4,8 @@ import type { TrustBundle } from '../ca/spiffe-bundle.ts'
 
 /**
  * The listener's TLS settings: TLS 1.2 or later, the serving certificate from the server's own
- * CA (leaf then CA, so agents holding several CAs during a rotation see which one applies),
+ * CA (the leaf; OpenSSL completes the chain from `ca`, so agents holding several CAs during a
+ * rotation see which one applies),
  * and client certificates *requested but not required*, verified against the trust bundle.
  *
  * Not requiring them keeps `/v1/attest` and `/v1/bundle` open to agents that have no SVID yet;

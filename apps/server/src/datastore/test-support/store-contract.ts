@@ -583,6 +583,36 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
         expect(await store.claimSatToken(expired)).toBe(true)
       })
 
+      test('evicting the agent a token attested releases that claim only; banning keeps it', async () => {
+        const store = await newStore()
+        const lost = attestation('lost-data-dir', { attestor: 'k8s_sat', selectors: [] })
+        const other = attestation('other', { attestor: 'k8s_sat', selectors: [] })
+        const [lostToken, otherToken, anonymous] = [
+          fingerprintOf('lost'),
+          fingerprintOf('other'),
+          fingerprintOf('old'),
+        ]
+        expect(await store.claimSatToken(lostToken, undefined, lost.spiffeId)).toBe(true)
+        expect(await store.claimSatToken(otherToken, undefined, other.spiffeId)).toBe(true)
+        expect(await store.claimSatToken(anonymous)).toBe(true)
+        await store.recordAttestation(lost)
+        await store.recordAttestation(other)
+
+        await store.banAgent(lost.spiffeId)
+        expect(await store.claimSatToken(lostToken)).toBe(false)
+        expect(await store.evictAgent(lost.spiffeId)).toBe(true)
+        // Released once: the next claim (by the agent it becomes) is single-use again.
+        expect(
+          await store.claimSatToken(lostToken, undefined, other.spiffeId.replace('other', 'again')),
+        ).toBe(true)
+        expect(await store.claimSatToken(lostToken)).toBe(false)
+        expect(await store.claimSatToken(otherToken)).toBe(false)
+        expect(await store.claimSatToken(anonymous)).toBe(false)
+        // Evicting an agent that is not there releases nothing.
+        expect(await store.evictAgent(lost.spiffeId)).toBe(false)
+        expect(await store.claimSatToken(otherToken)).toBe(false)
+      })
+
       test('rejects a fingerprint that is not a SHA-256 in lowercase hex', async () => {
         const store = await newStore()
         await expect(store.claimSatToken(fingerprintOf('x').toUpperCase())).rejects.toThrow(TypeError)
