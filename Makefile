@@ -3,7 +3,7 @@
 SHELL := /usr/bin/env bash
 WITH_TOOLCHAIN := . scripts/toolchain.sh &&
 
-.PHONY: install build test typecheck lint format demo
+.PHONY: install build test typecheck lint format demo images kind-e2e
 
 # Installs the workspace's dependencies when the lockfile or a package.json changed since.
 install: node_modules/.modules.yaml
@@ -38,3 +38,12 @@ demo: build
 # The whole suite: types, lint, then unit and integration tests.
 test: install
 	@$(WITH_TOOLCHAIN) pnpm run ci
+
+# The server and agent images (apps/*/Dockerfile), sizes printed. IMAGES_ARGS=--offline pulls nothing.
+images: install
+	@deploy/images/build.sh $(IMAGES_ARGS)
+
+# On a machine with Docker and kind: a kind cluster, the images loaded, deploy/overlays/kind
+# applied, every node's agent attested. KIND_E2E_ARGS=--keep keeps the cluster.
+kind-e2e: install
+	@e2e/kind/run.sh $(KIND_E2E_ARGS)

@@ -29,6 +29,29 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          // The deployment checked without a cluster, and the container runner's own units.
+          name: 'e2e-manifests',
+          include: ['e2e/manifests/**/*.test.ts', 'e2e/containers/**/*.test.ts'],
+          exclude: ['e2e/containers/**/*.e2e.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The kind overlay's pods run as containers (Docker): images built once, in globalSetup.
+          name: 'e2e-containers',
+          include: ['e2e/containers/**/*.e2e.test.ts'],
+          globalSetup: ['e2e/containers/global-setup.ts'],
+          // No Ryuk (it would be pulled); the host is this machine (no bridge network to ask).
+          env: { TESTCONTAINERS_RYUK_DISABLED: 'true', TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1' },
+          // Probes start Node in the containers; on 2 busy cores each start can take seconds.
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 })

@@ -94,6 +94,18 @@ export const TOKEN_REVIEW_PERMISSION: ResourcePermission = {
 }
 
 /**
+ * Creating SelfSubjectAccessReviews: how the startup self-check asks about the permissions
+ * below. Every authenticated identity holds it through the default `system:basic-user`
+ * ClusterRole; the server's ClusterRole (deploy/base/server-rbac.yaml) grants it too, so the
+ * self-check does not depend on that default.
+ */
+export const SELF_CHECK_PERMISSION: ResourcePermission = {
+  verb: 'create',
+  resource: 'selfsubjectaccessreviews',
+  group: 'authorization.k8s.io',
+}
+
+/**
  * The permissions each use of a cluster needs, in the order the startup self-check reports
  * them: k8s_psat reviews the token and reads the agent's pod and node; k8s_sat in TokenReview
  * mode only reviews (a k8s_sat cluster verifying with local keys calls no API at all).

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The deployment on a real Kubernetes: a kind cluster (kind-config.yaml: one control plane, two
+# workers), the images built and loaded, the kind overlay applied, and every node's agent
+# attested with an ID ending in that node's UID. Needs docker, kind and kubectl on PATH, and a
+# Docker that can run kind's privileged node containers.
+#
+#   e2e/kind/run.sh [--keep] [--offline]     (or: make kind-e2e KIND_E2E_ARGS=--keep)
+#
+#   --keep     keep the cluster afterwards (kubectl --context kind-k8s-attest …); by default it
+#              is deleted, also on failure, after the pods' logs and events are printed
+#   --offline  build the images without pulling node:24-slim (deploy/images/build.sh --offline)
+#
+# Each numbered step says what it waits for and for how long at most.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CLUSTER=k8s-attest
+CONTEXT="kind-$CLUSTER"
+NAMESPACE=spire
+keep=false
+build_args=()
+for argument in "$@"; do
+  case "$argument" in
+    --keep) keep=true ;;
+    --offline) build_args+=(--offline) ;;
+    *) echo "run.sh: unknown argument \"$argument\" (see the top of $0)" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n== %s\n' "$*"; }
+kc() { kubectl --context "$CONTEXT" "$@"; }
+
+for tool in docker kind kubectl; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is not on PATH (needs docker, kind and kubectl)" >&2; exit 1; }
+done
+
+teardown() {
+  local status=$?
+  if [ "$status" -ne 0 ] && kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+    step "FAILED (exit $status): pods, events and every container's logs"
+    kc get pods -A -o wide || true
+    kc -n "$NAMESPACE" get events --sort-by=.lastTimestamp || true
+    kc -n "$NAMESPACE" describe pods || true
+    for pod in $(kc -n "$NAMESPACE" get pods -o name 2>/dev/null); do
+      echo "--- logs of $pod"
+      kc -n "$NAMESPACE" logs "$pod" --all-containers --prefix || true
+      kc -n "$NAMESPACE" logs "$pod" --all-containers --prefix --previous 2>/dev/null || true
+    done
+  fi
+  if $keep; then
+    echo "run.sh: cluster $CLUSTER kept (kind delete cluster --name $CLUSTER to remove it)"
+  elif kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+    step "Deleting cluster $CLUSTER"
+    kind delete cluster --name "$CLUSTER"
+  fi
+  exit "$status"
+}
+trap teardown EXIT
+
+step "1. Creating kind cluster $CLUSTER from kind-config.yaml (waits up to 180 s for the nodes to be Ready)"
+if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+  echo "cluster $CLUSTER exists: reusing it"
+else
+  kind create cluster --config kind-config.yaml --wait 180s
+fi
+
+step "2. Building the images (deploy/images/build.sh, sizes printed; a few minutes the first time)"
+deploy/images/build.sh "${build_args[@]}"
+tag="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' apps/server/package.json)"
+
+step "3. Loading the images into every node (kind load; no registry involved)"
+kind load docker-image --name "$CLUSTER" "k8s-attest/server:$tag" "k8s-attest/agent:$tag"
+
+step "4. Applying the kind overlay; waiting up to 180 s for the server to be ready (/ready: datastore and RBAC self-check)"
+kc apply -k deploy/overlays/kind
+kc -n "$NAMESPACE" rollout status deployment/spire-server --timeout=180s
+
+step "5. Publishing the server's trust bundle as ConfigMap spire-bundle (the agents wait for it)"
+bundle="$(mktemp)"
+kc -n "$NAMESPACE" exec deployment/spire-server -- \
+  node -e "process.stdout.write(require('node:fs').readFileSync('/var/lib/k8s-attest/ca/bundle.pem'))" >"$bundle"
+grep -q 'BEGIN CERTIFICATE' "$bundle" || { echo "run.sh: the server's bundle.pem holds no certificate" >&2; exit 1; }
+kc -n "$NAMESPACE" create configmap spire-bundle --from-file=bundle.crt="$bundle" --dry-run=client -o yaml | kc apply -f -
+
+step "6. Waiting up to 300 s for an agent on every node (startup probe: k8s-attest-agent healthcheck)"
+kc -n "$NAMESPACE" rollout status daemonset/spire-agent --timeout=300s
+
+admin_cli=(kc -n "$NAMESPACE" exec deployment/spire-server -- k8s-attest-server agent list
+  -serverAddress spire-server.spire.svc:8081 -trustBundle /var/lib/k8s-attest/ca/bundle.pem
+  -tokenFile /run/secrets/k8s-attest/admin-token)
+
+step "7. Comparing the agents' SPIFFE IDs with the node UIDs kubectl reports (up to 120 s)"
+node_uids="$(kc get nodes -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}')"
+deadline=$((SECONDS + 120))
+while :; do
+  listed="$("${admin_cli[@]}" -output json 2>/dev/null || true)"
+  missing=""
+  for uid in $node_uids; do
+    grep -q "/spire/agent/k8s_psat/k8s-attest/$uid\"" <<<"$listed" || missing="$missing $uid"
+  done
+  [ -z "$missing" ] && break
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "run.sh: no agent attested for node UIDs:$missing" >&2
+    exit 1
+  fi
+  sleep 3
+done
+echo "every node ($(wc -w <<<"$node_uids")) has an attested agent whose ID ends in its UID"
+
+step "8. The attested agents"
+"${admin_cli[@]}"

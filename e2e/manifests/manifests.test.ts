@@ -1,0 +1,151 @@
+import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1'
+import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
+import {
+  ConfigMap,
+  Namespace,
+  PersistentVolumeClaim,
+  Secret,
+  Service,
+  ServiceAccount,
+} from 'kubernetes-models/v1'
+import { describe, expect, it } from 'vitest'
+import { findObject, type KubeObject, renderKustomization } from '../support/manifests.ts'
+
+/** Each kind the manifests may hold, with the validator generated from Kubernetes' OpenAPI schema. */
+const MODELS: Readonly<Record<string, { new (data: never): { validate(): void } }>> = {
+  'v1/Namespace': Namespace,
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/DaemonSet': DaemonSet,
+  'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
+}
+
+const KUSTOMIZATIONS = ['deploy/base', 'deploy/overlays/kind'] as const
+
+describe.each(KUSTOMIZATIONS)('kubectl kustomize %s', (directory) => {
+  const objects = renderKustomization(directory)
+
+  it('renders only kinds with a schema, each valid against it', () => {
+    const problems: string[] = []
+    for (const object of objects) {
+      const Model = MODELS[`${object.apiVersion}/${object.kind}`]
+      if (Model === undefined) {
+        problems.push(`${object.apiVersion} ${object.kind} "${object.metadata.name}": no schema listed here`)
+        continue
+      }
+      try {
+        new Model(asApiServerDecodes(object) as never).validate()
+      } catch (error) {
+        problems.push(`${object.kind} "${object.metadata.name}": ${(error as Error).message}`)
+      }
+    }
+    expect(problems).toEqual([])
+    expect(objects.length).toBeGreaterThanOrEqual(10)
+  })
+
+  it('puts every namespaced object in namespace spire', () => {
+    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding'])
+    const elsewhere = objects
+      .filter((object) => !clusterScoped.has(object.kind) && object.metadata.namespace !== 'spire')
+      .map((object) => `${object.kind} ${object.metadata.name}: ${String(object.metadata.namespace)}`)
+    expect(elsewhere).toEqual([])
+  })
+
+  it('runs both pods non-root, read-only, without privilege escalation or capabilities', () => {
+    for (const [kind, name] of [
+      ['Deployment', 'spire-server'],
+      ['DaemonSet', 'spire-agent'],
+    ] as const) {
+      const pod = podSpecOf(findObject(objects, kind, name))
+      expect(pod.securityContext, `${kind} ${name}`).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      })
+      for (const container of pod.containers) {
+        expect(container.securityContext, `${kind} ${name} container ${container.name}`).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        })
+      }
+    }
+  })
+
+  it("mounts the agent's projected token for audience spire-server at /var/run/secrets/tokens/spire-agent", () => {
+    const pod = podSpecOf(findObject(objects, 'DaemonSet', 'spire-agent'))
+    expect(pod.serviceAccountName).toBe('spire-agent')
+    const volume = pod.volumes?.find((candidate) => candidate.name === 'token')
+    expect(volume?.projected?.sources).toEqual([
+      { serviceAccountToken: { audience: 'spire-server', expirationSeconds: 7200, path: 'spire-agent' } },
+    ])
+    expect(pod.containers[0]?.volumeMounts).toContainEqual({
+      name: 'token',
+      mountPath: '/var/run/secrets/tokens',
+      readOnly: true,
+    })
+  })
+})
+
+describe('the kind overlay', () => {
+  const objects = renderKustomization('deploy/overlays/kind')
+
+  it('never pulls: the images come from kind load', () => {
+    for (const [kind, name] of [
+      ['Deployment', 'spire-server'],
+      ['DaemonSet', 'spire-agent'],
+    ] as const) {
+      for (const container of podSpecOf(findObject(objects, kind, name)).containers)
+        expect(container.imagePullPolicy, `${kind} ${name}`).toBe('Never')
+    }
+  })
+
+  it('supplies the admin Secret the server mounts', () => {
+    const secret = findObject(objects, 'Secret', 'spire-server-admin')
+    const pod = podSpecOf(findObject(objects, 'Deployment', 'spire-server'))
+    const volume = pod.volumes?.find((candidate) => candidate.name === 'admin-token')
+    expect(volume?.secret?.secretName).toBe(secret.metadata.name)
+    const token = Buffer.from(String((secret.data as Record<string, string>)['admin-token']), 'base64')
+    expect(token.length).toBeGreaterThanOrEqual(32)
+  })
+})
+
+/**
+ * kubectl wraps long base64 values of Secret `data` over several lines; kube-apiserver's base64
+ * decoding skips the line breaks, the schema's `format: byte` does not.
+ */
+function asApiServerDecodes(object: KubeObject): KubeObject {
+  if (object.kind !== 'Secret' || object.data === undefined) return object
+  const data = Object.fromEntries(
+    Object.entries(object.data as Record<string, string>).map(([key, value]) => [
+      key,
+      value.replace(/\s/g, ''),
+    ]),
+  )
+  return { ...object, data }
+}
+
+interface PodSpecView {
+  readonly serviceAccountName?: string
+  readonly securityContext?: unknown
+  readonly containers: readonly {
+    readonly name: string
+    readonly imagePullPolicy?: string
+    readonly securityContext?: unknown
+    readonly volumeMounts?: readonly unknown[]
+  }[]
+  readonly volumes?: readonly {
+    readonly name: string
+    readonly projected?: { readonly sources: readonly unknown[] }
+    readonly secret?: { readonly secretName: string }
+  }[]
+}
+
+function podSpecOf(workload: KubeObject): PodSpecView {
+  return (workload as unknown as { spec: { template: { spec: PodSpecView } } }).spec.template.spec
+}
