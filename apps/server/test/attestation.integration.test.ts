@@ -423,7 +423,12 @@ describe('Kubernetes API failures', () => {
 
   it('answers 503 with a default Retry-After when the API server fails with 500', async () => {
     const agent = demo.newAgentPod()
-    const fault = demo.api.faults.inject({ resource: 'pods', verb: 'get', error: { status: 500 }, times: 1 })
+    const fault = demo.api.faults.inject({
+      resource: 'tokenreviews',
+      verb: 'create',
+      error: { status: 500 },
+      times: 1,
+    })
     const response = await storesNothing(() => attestPsat('demo', agent.token))
     fault.remove()
     expectProblem(response, 503, 'ATT_ERR_KUBE_API_UNAVAILABLE')

@@ -3,6 +3,7 @@ import { buildApp } from '../app.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
 import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { closeClusterClients, createClusterClients } from '../kubernetes/cluster-clients.ts'
+import { LOG_FIELDS } from '../logging/log-fields.ts'
 import { createLogger } from '../logging/logger.ts'
 import { ServerMetrics } from '../metrics/metrics.ts'
 import type { CliIo } from './cli-io.ts'
@@ -46,6 +47,8 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
   }
   const clusterClients = createClusterClients(config.nodeAttestors, {
     onCall: (cluster, call) => metrics.recordKubeApiCall(cluster, call),
+    onCacheError: (cluster, what, error) =>
+      logger.warn({ [LOG_FIELDS.cluster]: cluster, err: error }, `${what} informer failed; restarting it`),
   })
   let app: Awaited<ReturnType<typeof buildApp>>
   try {

@@ -1,4 +1,5 @@
 import type { NodeAttestorsConfig } from '../config/server-config.ts'
+import { CachedClusterClient } from './cached-cluster-client.ts'
 import type { ClusterClient } from './cluster-client.ts'
 import { type KubeApiCall, KubeClusterClient } from './kube-cluster-client.ts'
 
@@ -16,11 +17,15 @@ export interface ClusterClients {
 export interface CreateClusterClientsOptions {
   /** Called after every Kubernetes API call, with the cluster's name (for metrics). */
   readonly onCall?: (cluster: string, call: KubeApiCall) => void
+  /** Called when a k8s_psat cluster's pod or node informer fails (it restarts by itself). */
+  readonly onCacheError?: (cluster: string, what: string, error: unknown) => void
 }
 
 /**
  * One {@link KubeClusterClient} (one connection pool) per configured cluster that calls its API
- * server: every k8s_psat cluster, and k8s_sat clusters in TokenReview mode.
+ * server: every k8s_psat cluster, and k8s_sat clusters in TokenReview mode. A k8s_psat
+ * cluster's client answers pod and node lookups from informer caches (a
+ * {@link CachedClusterClient}, which owns the pool and the informers: closing it stops both).
  */
 export function createClusterClients(
   attestors: NodeAttestorsConfig,
@@ -34,7 +39,14 @@ export function createClusterClients(
     })
   const k8sPsat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sPsat?.clusters.values() ?? []) {
-    k8sPsat.set(cluster.name, clientFor(cluster.name, cluster.kubeConfigFile))
+    const kube = clientFor(cluster.name, cluster.kubeConfigFile)
+    const caches = kube.startCaches({
+      serviceAccounts: cluster.serviceAccountAllowList,
+      ...(options.onCacheError === undefined
+        ? {}
+        : { onError: (what, error) => options.onCacheError?.(cluster.name, what, error) }),
+    })
+    k8sPsat.set(cluster.name, new CachedClusterClient(kube, caches))
   }
   const k8sSat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sSat?.clusters.values() ?? []) {
