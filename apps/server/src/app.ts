@@ -37,6 +37,8 @@ export interface HousekeepingIntervals {
   readonly satClaimPruneMs?: number
   /** SelfSubjectAccessReview re-check. Default 60 s. */
   readonly permissionRecheckMs?: number
+  /** How old a failing permission check may be before a `/ready` probe re-checks. Default 5 s. */
+  readonly failingPermissionRecheckMs?: number
 }
 
 /**
@@ -106,6 +108,9 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
     ...(deps.intervals?.permissionRecheckMs === undefined
       ? {}
       : { recheckIntervalMs: deps.intervals.permissionRecheckMs }),
+    ...(deps.intervals?.failingPermissionRecheckMs === undefined
+      ? {}
+      : { failingRecheckIntervalMs: deps.intervals.failingPermissionRecheckMs }),
   })
   const attestation = new AttestationService({
     trustDomain: config.trustDomain,

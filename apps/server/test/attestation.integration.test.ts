@@ -29,6 +29,8 @@ beforeAll(async () => {
           world: demo,
           config: { audience: ['custom-aud', 'second-aud'], usePodUidForAgentId: true },
         },
+        // The same cluster with a short API deadline, for an API server that never answers.
+        'demo-deadline': { world: demo, config: { kubeApiTimeoutMs: 300 } },
       },
       satReview: { legacy: demo },
       satKeys: { 'legacy-keys': demo },
@@ -177,10 +179,17 @@ describe('k8s_psat', () => {
     expect(response.body.detail).toContain('expired')
   })
 
-  it('refuses a token for another audience (401)', async () => {
+  it('refuses a token for another audience as ATT_ERR_AUDIENCE_MISMATCH (403), without a TokenReview', async () => {
     const agent = demo.newAgentPod({ audiences: ['someone-else'] })
+    demo.api.counters.reset()
     const response = await storesNothing(() => attestPsat('demo', agent.token))
-    expectProblem(response, 401, 'ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+    expect(expectProblem(response, 403, 'ATT_ERR_AUDIENCE_MISMATCH')).toMatchObject({
+      check: 'token_audiences',
+      cluster: 'demo',
+      value: 'someone-else',
+      expected: 'spire-server',
+    })
+    expect(demo.api.counters.requests({ verb: 'create', resource: 'tokenreviews' })).toBe(0)
   })
 
   it('refuses the token of another cluster (401)', async () => {
@@ -434,6 +443,24 @@ describe('Kubernetes API failures', () => {
     expectProblem(response, 503, 'ATT_ERR_KUBE_API_UNAVAILABLE')
     expect(response.headers['retry-after']).toBe('5')
   })
+
+  // Pods and nodes come from the informer caches; a GET happens only on a cache miss, which
+  // this file cannot bring about at will. The deadline on every call, GETs included, is covered
+  // by call-deadline.test.ts and kube-cluster-client.integration.test.ts.
+  it.each([['the TokenReview', { resource: 'tokenreviews' }]])(
+    'answers 503 with Retry-After when %s is accepted and never answered (kube_api_timeout)',
+    async (_what, where) => {
+      const agent = demo.newAgentPod()
+      const fault = demo.api.faults.inject({ ...where, hang: true, times: 1 })
+      const response = await storesNothing(() => attestPsat('demo-deadline', agent.token))
+      fault.remove()
+      expect(fault.hits).toBe(1)
+      const problem = expectProblem(response, 503, 'ATT_ERR_KUBE_API_UNAVAILABLE')
+      expect(response.headers['retry-after']).toBe('5')
+      expect(problem).toMatchObject({ cluster: 'demo-deadline', check: 'kube_api_timeout' })
+      expect((await attestPsat('demo-deadline', agent.token)).status).toBe(200)
+    },
+  )
 
   it('answers 503 with Retry-After when the API server refuses connections', async () => {
     const agent = demoEc.newAgentPod()

@@ -1,4 +1,5 @@
 import type {
+  CallOptions,
   ClusterClient,
   NodeInfo,
   PermissionCheck,
@@ -25,28 +26,41 @@ export class FakeClusterClient implements ClusterClient {
   readonly failures = new Map<'reviewToken' | 'getPod' | 'getNode' | 'checkPermission', Error>()
   /** Every call, in order, e.g. `reviewToken [spire-server]`, `getPod spire/agent-1`. */
   readonly calls: string[] = []
+  /**
+   * When set, every call awaits it (with the call's signal) before answering: a test can hold
+   * calls, or never answer, like an API server that accepted the request and went silent.
+   */
+  hold: ((signal: AbortSignal | undefined) => Promise<void>) | undefined
   closed = false
 
-  async reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus> {
+  async reviewToken(
+    token: string,
+    audiences: readonly string[],
+    options: CallOptions = {},
+  ): Promise<RawTokenReviewStatus> {
     this.calls.push(`reviewToken [${audiences.join(',')}]`)
+    await this.hold?.(options.signal)
     this.#fail('reviewToken')
     return this.reviews.get(token) ?? { user: {}, error: 'invalid bearer token' }
   }
 
-  async getPod(namespace: string, name: string): Promise<PodInfo | undefined> {
+  async getPod(namespace: string, name: string, options: CallOptions = {}): Promise<PodInfo | undefined> {
     this.calls.push(`getPod ${namespace}/${name}`)
+    await this.hold?.(options.signal)
     this.#fail('getPod')
     return this.pods.get(`${namespace}/${name}`)
   }
 
-  async getNode(name: string): Promise<NodeInfo | undefined> {
+  async getNode(name: string, options: CallOptions = {}): Promise<NodeInfo | undefined> {
     this.calls.push(`getNode ${name}`)
+    await this.hold?.(options.signal)
     this.#fail('getNode')
     return this.nodes.get(name)
   }
 
-  async checkPermission(permission: ResourcePermission): Promise<PermissionCheck> {
+  async checkPermission(permission: ResourcePermission, options: CallOptions = {}): Promise<PermissionCheck> {
     this.calls.push(`checkPermission ${permission.verb} ${permission.resource}`)
+    await this.hold?.(options.signal)
     this.#fail('checkPermission')
     const allowed = !this.deniedPermissions.has(`${permission.verb} ${permission.resource}`)
     return { ...permission, allowed, reason: allowed ? '' : 'RBAC: no rule' }

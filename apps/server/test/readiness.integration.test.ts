@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { expectProblem } from './expect-problem.ts'
 import { KubeWorld } from './kube-world.ts'
-import { type RunningServer, startServer } from './server-harness.ts'
+import { newAgentKey, type RunningServer, startServer } from './server-harness.ts'
 
 /*
  * The startup self-check: the server's identity in the cluster is a service account without
@@ -22,7 +22,11 @@ beforeAll(async () => {
   const kubeconfigPath = await world.api.writeKubeconfig({
     identity: { name: 'system:serviceaccount:spire:spire-server', token },
   })
-  server = await startServer({ clusters: { psat: { demo: { world, kubeconfigPath } } } })
+  // Every probe re-checks while not ready, so the test needs no clock: what a probe 5 s later does.
+  server = await startServer({
+    clusters: { psat: { demo: { world, kubeconfigPath } } },
+    intervals: { failingPermissionRecheckMs: 0 },
+  })
   await server.app.readiness.whenChecked()
 })
 
@@ -68,8 +72,25 @@ it('keeps /ready failing with the RBAC rule logged, and recovers once the rules 
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'k8s-attest-server' },
     subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
   })
-  // The periodic re-check, run now instead of waiting for its interval.
-  await server.app.readiness.checkPermissionsNow()
+  // No waiting for the minute's re-check: the next probe asks again, and is answered ready.
   const ready = await server.request('GET', '/ready')
   expect(ready).toMatchObject({ status: 200, body: { status: 'ready' } })
+  const agent = world.newAgentPod()
+  expect((await server.attest('k8s_psat', 'demo', agent.token, (await newAgentKey()).csrPem)).status).toBe(
+    200,
+  )
+
+  // Revoked: the first attestation the API server refuses makes /ready say so at once.
+  world.api.deleteObject('clusterrolebindings.rbac.authorization.k8s.io', 'k8s-attest-server')
+  const refused = await server.attest('k8s_psat', 'demo', world.tokenFor(agent), (await newAgentKey()).csrPem)
+  expect(expectProblem(refused, 502, 'ATT_ERR_KUBE_API_FAILED').value).toBeUndefined()
+  expectProblem(await server.request('GET', '/ready'), 503, 'ATT_ERR_NOT_READY')
+
+  // Each change was logged once, however many probes saw it.
+  for (let probe = 0; probe < 3; probe++) await server.request('GET', '/ready')
+  const changes = server.logLines
+    .map((line) => JSON.parse(line) as { msg: string; check?: string })
+    .filter((line) => line.check === 'readiness')
+    .map((line) => line.msg.split(':')[0])
+  expect(changes).toEqual(['not ready', 'ready', 'not ready'])
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type AttestorType, Secret } from '@k8s-attest/core'
 import { Agent, request } from 'undici'
-import { type App, buildApp } from '../src/app.ts'
+import { type App, buildApp, type HousekeepingIntervals } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { createTestCsr } from '../src/ca/test-support/csr.ts'
 import type {
@@ -48,6 +48,8 @@ export interface HarnessOptions {
   readonly rateLimit?: RateLimitConfig
   /** The CA's and the attestation checks' clock. Default: the wall clock. */
   readonly now?: () => Date
+  /** Housekeeping intervals. Default: the server's. */
+  readonly intervals?: HousekeepingIntervals
 }
 
 /** An answer, parsed. */
@@ -163,6 +165,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
       serviceAccountAllowList: ['spire:spire-agent'],
       audience: ['spire-server'],
       kubeConfigFile: kubeconfigPath ?? world.kubeconfigPath,
+      kubeApiTimeoutMs: 5_000,
       allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
       allowedPodLabelKeys: ['app'],
       usePodUidForAgentId: false,
@@ -174,7 +177,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
     sat.set(name, {
       name,
       serviceAccountAllowList: ['spire:spire-agent'],
-      validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath },
+      validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath, kubeApiTimeoutMs: 5_000 },
     })
   }
   for (const [name, world] of Object.entries(options.clusters.satKeys ?? {})) {
@@ -248,6 +251,7 @@ export async function startServer(options: HarnessOptions): Promise<RunningServe
     logger,
     metrics,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.intervals === undefined ? {} : { intervals: options.intervals }),
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   return new RunningServer(app, store, ca, dataDir, options.dataDir === undefined, logLines)

@@ -15,6 +15,7 @@ export {
   satAgentId,
   serverSpiffeId,
 } from './agent-id.ts'
+export { checkClaimedAudiences } from './claimed-audience-check.ts'
 export {
   ATTEST_ERROR_CODES,
   AttestError,

@@ -16,9 +16,18 @@ describe('FaultInjector', () => {
     expect(outcome.retryAfterSeconds).toBe(1)
   })
 
+  it('hangs a request when any matching fault says so', () => {
+    const faults = new FaultInjector()
+    expect(faults.decide(version).hang).toBe(false)
+    faults.inject({ verb: 'get', hang: true, times: 1 })
+    expect(faults.decide(version)).toEqual({ latencyMs: 0, hang: true })
+    expect(faults.decide(version).hang).toBe(false)
+  })
+
   it('refuses malformed rules with TypeErrors', () => {
     const faults = new FaultInjector()
-    expect(() => faults.inject({})).toThrow('a fault needs "latencyMs", "error" or both')
+    expect(() => faults.inject({})).toThrow('a fault needs "latencyMs", "error" or "hang"')
+    expect(() => faults.inject({ hang: true, error: { status: 500 } })).toThrow(/cannot both/)
     expect(() => faults.inject({ latencyMs: -1 })).toThrow('"latencyMs" must be a non-negative number')
     expect(() => faults.inject({ error: { status: 404 as 500 } })).toThrow(
       '"error.status" must be 429, 500 or 503',

@@ -2,9 +2,10 @@ import { type RequestInfo, resourceLabel } from './request-info.ts'
 import { internalError, type KubeStatusError, serviceUnavailable, tooManyRequests } from './status.ts'
 
 /**
- * Faults a test injects into request handling: added latency, and errors
- * (500, 503, or 429 with `Retry-After`) at a given rate, optionally only for
- * one verb and/or resource and only a number of times. Connection-level
+ * Faults a test injects into request handling: added latency, a request that
+ * is accepted and never answered (`hang`), and errors (500, 503, or 429 with
+ * `Retry-After`) at a given rate, optionally only for one verb and/or
+ * resource and only a number of times. Connection-level
  * faults (refusing or resetting connections) live on the server.
  */
 
@@ -19,6 +20,12 @@ export interface FaultRule {
   readonly resource?: string
   /** Delay before the request is handled, in milliseconds of the cluster's clock. */
   readonly latencyMs?: number
+  /**
+   * Read the request and never answer it: the connection stays open until the client gives
+   * up (or the server stops). What an overloaded or wedged API server does to a client
+   * without a deadline.
+   */
+  readonly hang?: true
   /** Answer with this error instead of handling the request. */
   readonly error?: {
     readonly status: InjectedErrorStatus
@@ -44,6 +51,8 @@ export interface InjectedFault {
 /** What the faults decided for one request. */
 export interface FaultOutcome {
   readonly latencyMs: number
+  /** Never answer (see {@link FaultRule.hang}). */
+  readonly hang: boolean
   readonly error?: KubeStatusError
   /** The `Retry-After` header value, when the error carries one. */
   readonly retryAfterSeconds?: number
@@ -55,8 +64,12 @@ interface ActiveFault {
 }
 
 function validateRule(rule: FaultRule): void {
-  if (rule.latencyMs === undefined && rule.error === undefined) {
-    throw new TypeError('a fault needs "latencyMs", "error" or both')
+  if (rule.latencyMs === undefined && rule.error === undefined && rule.hang === undefined) {
+    throw new TypeError('a fault needs "latencyMs", "error" or "hang"')
+  }
+  if (rule.hang !== undefined && rule.hang !== true) throw new TypeError('"hang" must be true when set')
+  if (rule.hang === true && rule.error !== undefined) {
+    throw new TypeError('a fault cannot both "hang" and answer with an "error"')
   }
   if (rule.latencyMs !== undefined && (!Number.isFinite(rule.latencyMs) || rule.latencyMs < 0)) {
     throw new TypeError('"latencyMs" must be a non-negative number')
@@ -129,6 +142,7 @@ export class FaultInjector {
   /** The latency and error the active faults give `request`; each matching fault counts a hit. */
   decide(request: RequestInfo): FaultOutcome {
     let latencyMs = 0
+    let hang = false
     let failure: { error: KubeStatusError; retryAfterSeconds?: number } | undefined
     for (const fault of this.#faults) {
       const { rule } = fault
@@ -138,8 +152,9 @@ export class FaultInjector {
       if (rule.rate !== undefined && rule.rate < 1 && this.#random() >= rule.rate) continue
       fault.hits++
       latencyMs += rule.latencyMs ?? 0
+      hang ||= rule.hang === true
       failure ??= errorOf(rule)
     }
-    return { latencyMs, ...failure }
+    return { latencyMs, hang, ...failure }
   }
 }

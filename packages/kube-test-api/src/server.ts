@@ -159,6 +159,11 @@ async function handleRequest(cluster: Cluster, req: IncomingMessage, res: Server
     const fault = cluster.faults.decide(info)
     if (fault.latencyMs > 0) await delay(cluster, fault.latencyMs, res)
     if (res.destroyed) return
+    if (fault.hang) {
+      // Read the body, as a live server would, and leave the client waiting.
+      req.resume()
+      return
+    }
     if (fault.error !== undefined) {
       const headers =
         fault.retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(fault.retryAfterSeconds) }

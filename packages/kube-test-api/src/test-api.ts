@@ -131,7 +131,7 @@ export interface IssuedToken {
 
 /** Connection- and request-level fault injection. */
 export interface FaultControls {
-  /** Starts injecting latency and/or errors for matching requests. */
+  /** Starts injecting latency, hangs and/or errors for matching requests. */
   inject(rule: FaultRule): InjectedFault
   /** Removes every injected request fault and accepts connections again. */
   clear(): Promise<void>

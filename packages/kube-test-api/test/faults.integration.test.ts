@@ -65,6 +65,21 @@ describe('injected faults', () => {
     expect((await response).status).toBe(200)
   })
 
+  it('hang a request: accepted and never answered, whatever the clock, until the connection goes', async () => {
+    const fault = api.faults.inject({ resource: 'tokenreviews', hang: true })
+    let settled = false
+    const hanging = connectionError(reviewToken()).finally(() => {
+      settled = true
+    })
+    await vi.waitFor(() => expect(fault.hits).toBe(1))
+    clock.advance(3_600_000)
+    // Other requests are served meanwhile; the hung one is still waiting.
+    expect((await get('/version')).status).toBe(200)
+    expect(settled).toBe(false)
+    api.faults.destroyConnections()
+    expect(await hanging).toBe('ECONNRESET')
+  })
+
   it('answer 500 with an InternalError Status', async () => {
     api.faults.inject({ error: { status: 500 } })
     const response = await get('/version')

@@ -11,6 +11,7 @@ const CLUSTER: PsatClusterConfig = {
   serviceAccountAllowList: ['spire:spire-agent'],
   audience: ['spire-server'],
   kubeConfigFile: undefined,
+  kubeApiTimeoutMs: 5_000,
   allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
   allowedPodLabelKeys: ['app'],
   usePodUidForAgentId: false,
@@ -24,6 +25,22 @@ describe('attestPsat', () => {
       attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token: 'garbage' }),
     )
     expect(error.code).toBe('ATT_ERR_TOKEN_MALFORMED')
+    expect(client.calls).toEqual([])
+  })
+
+  it('refuses a token whose own aud claim names none of the cluster audiences, before any review', async () => {
+    // kube-apiserver refuses such a token inside the review ("invalid bearer token, token
+    // audiences [...] is invalid for the target audiences [...]"), with no authenticated key.
+    const { client, token } = psatScenario()
+    const cluster = { ...CLUSTER, audience: ['other-audience', 'third'] }
+    const error = await attestRefusal(attestPsat({ trustDomain: 'example.org', cluster, client, token }))
+    expect(error.code).toBe('ATT_ERR_AUDIENCE_MISMATCH')
+    expect(error.details).toMatchObject({
+      check: 'token_audiences',
+      cluster: 'demo',
+      value: 'spire-server',
+      expected: 'other-audience,third',
+    })
     expect(client.calls).toEqual([])
   })
 

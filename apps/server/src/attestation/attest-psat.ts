@@ -1,5 +1,6 @@
 import {
   AttestError,
+  checkClaimedAudiences,
   checkServiceAccountAllowed,
   checkServiceAccountUid,
   decodeServiceAccountTokenUnverified,
@@ -27,7 +28,9 @@ export interface PsatAttestationInput {
 /**
  * k8s_psat node attestation, in SPIRE's order and with its stricter additions:
  *
- * 1. the token decodes as a service account token (garbage never costs a TokenReview);
+ * 1. the token decodes as a service account token, and its own (unverified) `aud` claim names
+ *    one of the cluster's audiences (garbage and tokens for another audience never cost a
+ *    TokenReview; kube-apiserver would refuse the latter as merely "not authenticated");
  * 2. TokenReview with the cluster's audiences, then — all in core's `interpretTokenReview` —
  *    authenticated, `status.audiences` cross-checked, the username strictly
  *    `system:serviceaccount:<ns>:<sa>`, and the token bound to a pod;
@@ -47,6 +50,7 @@ export async function attestPsat(input: PsatAttestationInput): Promise<AttestedA
   const { trustDomain, cluster, client, token } = input
   const clusterName = cluster.name
   const claimed = decodeServiceAccountTokenUnverified(token)
+  checkClaimedAudiences(claimed, cluster.audience, clusterName)
   const status = await client.reviewToken(token, cluster.audience)
   const reviewed = interpretTokenReview(status, {
     audiences: cluster.audience,

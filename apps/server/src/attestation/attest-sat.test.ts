@@ -60,6 +60,20 @@ describe('attestSat in TokenReview mode', () => {
     expect(client.calls).toEqual(['reviewToken []'])
   })
 
+  it('sends a projected token, whatever its aud, to the review with no audiences (no claimed-audience check)', async () => {
+    const { input, client } = reviewMode()
+    const claims: Record<string, unknown> = { ...projectedClaims(), aud: ['spire-server'] }
+    const token = unsignedToken(claims)
+    const uid = (claims['kubernetes.io'] as { serviceaccount: { uid: string } }).serviceaccount.uid
+    client.reviews.set(token, {
+      authenticated: true,
+      audiences: ['https://kubernetes.default.svc.cluster.local'],
+      user: { username: 'system:serviceaccount:spire:spire-agent', uid, groups: [] },
+    })
+    expect((await attestSat({ ...input, token })).serviceAccount).toBe('spire:spire-agent')
+    expect(client.calls).toEqual(['reviewToken []'])
+  })
+
   it("refuses when the reviewed UID is not the token's claim", async () => {
     const { input, client, token } = reviewMode()
     client.reviews.set(token, {

@@ -50,6 +50,10 @@ export async function attestSat(input: SatAttestationInput): Promise<AttestedAge
   const claimed = decodeServiceAccountTokenUnverified(token)
   let serviceAccount: ServiceAccountName
   if (verification.kind === 'token-review') {
+    // No audiences: SPIRE's k8s_sat asks for the API server's own, which this server does not
+    // know, so no audience check can run before the review (checkClaimedAudiences decides
+    // nothing for an empty list); a projected token for another audience is refused by the
+    // review as not authenticated.
     const status = await verification.client.reviewToken(token, [])
     const reviewed = interpretTokenReview(status, { audiences: [], cluster })
     checkServiceAccountUid(reviewed, claimed, cluster)

@@ -48,6 +48,7 @@ function service(
               serviceAccountAllowList: ['spire:spire-agent'],
               audience: ['spire-server'],
               kubeConfigFile: undefined,
+              kubeApiTimeoutMs: 5_000,
               allowedNodeLabelKeys: [],
               allowedPodLabelKeys: [],
               usePodUidForAgentId: false,
@@ -63,7 +64,7 @@ function service(
                 {
                   name: 'legacy',
                   serviceAccountAllowList: ['spire:spire-agent'],
-                  validation: { kind: 'token-review', kubeConfigFile: undefined },
+                  validation: { kind: 'token-review', kubeConfigFile: undefined, kubeApiTimeoutMs: 5_000 },
                 },
               ],
             ]),

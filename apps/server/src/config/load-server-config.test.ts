@@ -69,6 +69,17 @@ describe('loading the server configuration', () => {
       await copyFile(join(FIXTURES, name), join(dir, name))
     }
     await writeFile(join(dir, 'short-token'), 'abc12\n')
+    await writeFile(
+      join(dir, 'impersonating.kubeconfig'),
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: demo',
+        'contexts: [{ name: demo, context: { cluster: demo, user: srv } }]',
+        'users: [{ name: srv, user: { token: abc, as: someone, as-groups: [admins] } }]',
+        '',
+      ].join('\n'),
+    )
   })
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true })
@@ -118,6 +129,7 @@ describe('loading the server configuration', () => {
                   serviceAccountAllowList: ['spire:spire-agent'],
                   audience: ['spire-server'],
                   kubeConfigFile: undefined,
+                  kubeApiTimeoutMs: 5_000,
                   allowedNodeLabelKeys: [],
                   allowedPodLabelKeys: [],
                   usePodUidForAgentId: false,
@@ -153,6 +165,7 @@ describe('loading the server configuration', () => {
                 ...PSAT_CLUSTER,
                 audience: '[]',
                 kube_config_file: '"kubeconfig.yaml"',
+                kube_api_timeout: '"1.5s"',
                 allowed_node_label_keys: '["topology.kubernetes.io/zone"]',
                 allowed_pod_label_keys: '["app"]',
                 use_pod_uid_for_agent_id: 'true',
@@ -172,6 +185,7 @@ describe('loading the server configuration', () => {
                 service_account_allow_list: '["spire:spire-agent"]',
                 use_token_review_api_validation: 'true',
                 kube_config_file: '"./kubeconfig.yaml"',
+                kube_api_timeout: '"250ms"',
               },
             }),
           ],
@@ -204,6 +218,7 @@ describe('loading the server configuration', () => {
         serviceAccountAllowList: ['spire:spire-agent'],
         audience: [],
         kubeConfigFile: join(dir, 'kubeconfig.yaml'),
+        kubeApiTimeoutMs: 1_500,
         allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
         allowedPodLabelKeys: ['app'],
         usePodUidForAgentId: true,
@@ -212,6 +227,7 @@ describe('loading the server configuration', () => {
       expect(satClusters?.get('review')?.validation).toEqual({
         kind: 'token-review',
         kubeConfigFile: join(dir, 'kubeconfig.yaml'),
+        kubeApiTimeoutMs: 250,
       })
       const keyValidation = satClusters?.get('keys')?.validation
       expect(keyValidation?.kind).toBe('service-account-keys')
@@ -284,6 +300,7 @@ describe('loading the server configuration', () => {
       expect(config.nodeAttestors.k8sSat?.clusters.get('legacy-cluster')?.validation).toEqual({
         kind: 'token-review',
         kubeConfigFile: undefined,
+        kubeApiTimeoutMs: 5_000,
       })
     })
   })
@@ -803,6 +820,31 @@ describe('loading the server configuration', () => {
         }),
       ],
       [
+        'with a kube_api_timeout that is not a duration',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_api_timeout: '"5"' } })],
+        () => ({
+          path: `${cluster}.kube_api_timeout`,
+          message:
+            'must be a duration of at least 1ms such as "5s" or "500ms"; got "5": missing unit after "5" (units: ns, us, ms, s, m, h)',
+        }),
+      ],
+      [
+        'with a kube_api_timeout of zero',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_api_timeout: '"0s"' } })],
+        () => ({
+          path: `${cluster}.kube_api_timeout`,
+          message: 'must be a duration of at least 1ms such as "5s" or "500ms"; got "0s"',
+        }),
+      ],
+      [
+        'with a kube_config_file whose credentials @kubernetes/client-node would drop',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_config_file: '"impersonating.kubeconfig"' } })],
+        (dir) => ({
+          path: `${cluster}.kube_config_file`,
+          message: `${JSON.stringify(join(dir, 'impersonating.kubeconfig'))}: kubeconfig user "srv" sets "as-groups", which @kubernetes/client-node ignores (the calls would not impersonate those groups); remove it, or impersonate with "as" only`,
+        }),
+      ],
+      [
         'with an invalid label key',
         [SQLITE, psat({ demo: { ...PSAT_CLUSTER, allowed_pod_label_keys: '["bad key"]' } })],
         () => ({
@@ -864,6 +906,18 @@ describe('loading the server configuration', () => {
         ],
         () => ({
           path: `${satCluster}.kube_config_file`,
+          message:
+            'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
+        }),
+      ],
+      [
+        'k8s_sat with local keys and a kube_api_timeout',
+        [
+          SQLITE,
+          sat({ legacy: { ...PSAT_CLUSTER, service_account_key_file: keyFile, kube_api_timeout: '"5s"' } }),
+        ],
+        () => ({
+          path: `${satCluster}.kube_api_timeout`,
           message:
             'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
         }),

@@ -1,5 +1,6 @@
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { describeFileError, type HclBodyReader } from '@k8s-attest/spire-config'
+import { kubeconfigCredentialProblems } from '../kubernetes/kubeconfig-file.ts'
 import {
   type NodeAttestorsConfig,
   type PsatClusterConfig,
@@ -98,6 +99,7 @@ async function readPsatCluster(
     item === '' ? 'must not be empty; write audience = [] to use the API server audiences' : undefined,
   ) ?? [...SERVER_CONFIG_DEFAULTS.psatAudience]
   const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
+  const kubeApiTimeoutMs = readKubeApiTimeout(cluster)
   const allowedNodeLabelKeys =
     cluster.stringList('allowed_node_label_keys', 'label keys', labelKeyProblem) ?? []
   const allowedPodLabelKeys =
@@ -109,6 +111,7 @@ async function readPsatCluster(
     serviceAccountAllowList,
     audience,
     kubeConfigFile,
+    kubeApiTimeoutMs,
     allowedNodeLabelKeys,
     allowedPodLabelKeys,
     usePodUidForAgentId,
@@ -130,6 +133,8 @@ async function readSatCluster(
     allowEmpty: true,
   })
   const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
+  const timeoutSetting = cluster.has('kube_api_timeout')
+  const kubeApiTimeoutMs = readKubeApiTimeout(cluster)
   cluster.rejectUnknownKeys()
 
   let validation: SatTokenValidation
@@ -148,11 +153,17 @@ async function readSatCluster(
         'is only used when use_token_review_api_validation = false (the API server checks the issuer otherwise)',
       )
     }
-    validation = { kind: 'token-review', kubeConfigFile }
+    validation = { kind: 'token-review', kubeConfigFile, kubeApiTimeoutMs }
   } else {
     if (kubeConfigFile !== undefined) {
       cluster.report(
         'kube_config_file',
+        'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
+      )
+    }
+    if (timeoutSetting) {
+      cluster.report(
+        'kube_api_timeout',
         'is only used when use_token_review_api_validation = true (the API server is not called otherwise)',
       )
     }
@@ -182,6 +193,14 @@ function readAllowList(clusterName: string, cluster: HclBodyReader): string[] {
   return list ?? []
 }
 
+/** `kube_api_timeout`: the deadline of each Kubernetes API call, default 5 s. */
+function readKubeApiTimeout(cluster: HclBodyReader): number {
+  return (
+    cluster.duration('kube_api_timeout', { minMs: 1, examples: ['5s', '500ms'] }) ??
+    SERVER_CONFIG_DEFAULTS.kubeApiTimeoutMs
+  )
+}
+
 /** `kube_config_file`: `undefined` for in-cluster configuration, else an existing file. */
 async function readKubeConfigFile(
   cluster: HclBodyReader,
@@ -199,6 +218,13 @@ async function readKubeConfigFile(
   try {
     const info = await stat(path)
     if (!info.isFile()) cluster.report('kube_config_file', `${JSON.stringify(path)} is not a file`)
+    else {
+      // Credentials @kubernetes/client-node would silently drop are refused now, not found
+      // out as "missing RBAC" of system:anonymous at the first call.
+      for (const problem of kubeconfigCredentialProblems(await readFile(path, 'utf8'))) {
+        cluster.report('kube_config_file', `${JSON.stringify(path)}: ${problem}`)
+      }
+    }
   } catch (error) {
     cluster.report('kube_config_file', `cannot read ${JSON.stringify(path)}: ${describeFileError(error)}`)
   }

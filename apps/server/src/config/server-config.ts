@@ -121,6 +121,8 @@ export interface PsatClusterConfig {
   readonly audience: readonly string[]
   /** `kube_config_file`: absolute path of a kubeconfig; `undefined` (empty string) means in-cluster config. */
   readonly kubeConfigFile: string | undefined
+  /** `kube_api_timeout`: the deadline of each Kubernetes API call. Default 5 s. */
+  readonly kubeApiTimeoutMs: number
   /** `allowed_node_label_keys`: node labels that become selectors. Default `[]`. */
   readonly allowedNodeLabelKeys: readonly string[]
   /** `allowed_pod_label_keys`: pod labels that become selectors. Default `[]`. */
@@ -157,6 +159,8 @@ export type SatTokenValidation =
       readonly kind: 'token-review'
       /** `kube_config_file`: absolute path; `undefined` means in-cluster config. */
       readonly kubeConfigFile: string | undefined
+      /** `kube_api_timeout`: the deadline of each Kubernetes API call. Default 5 s. */
+      readonly kubeApiTimeoutMs: number
     }
   | {
       readonly kind: 'service-account-keys'
@@ -185,4 +189,9 @@ export const SERVER_CONFIG_DEFAULTS = Object.freeze({
   sqliteFileName: 'datastore.sqlite3',
   psatAudience: Object.freeze(['spire-server']),
   satIssuer: 'kubernetes/serviceaccount',
+  /**
+   * A TokenReview or a GET answers in milliseconds; an API server silent for 5 s is in trouble,
+   * and the agent, which retries a 503 after `Retry-After`, is better served by an answer now.
+   */
+  kubeApiTimeoutMs: 5_000,
 })

@@ -1,4 +1,5 @@
 import type {
+  CallOptions,
   ClusterClient,
   GetPodOptions,
   NodeInfo,
@@ -48,8 +49,12 @@ export class CachedClusterClient implements ClusterClient {
     return this.#caches.synced()
   }
 
-  reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus> {
-    return this.#inner.reviewToken(token, audiences)
+  reviewToken(
+    token: string,
+    audiences: readonly string[],
+    options?: CallOptions,
+  ): Promise<RawTokenReviewStatus> {
+    return this.#inner.reviewToken(token, audiences, options)
   }
 
   async getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {
@@ -58,12 +63,12 @@ export class CachedClusterClient implements ClusterClient {
     return this.#inner.getPod(namespace, name, options)
   }
 
-  async getNode(name: string): Promise<NodeInfo | undefined> {
-    return this.#caches.node(name) ?? this.#inner.getNode(name)
+  async getNode(name: string, options?: CallOptions): Promise<NodeInfo | undefined> {
+    return this.#caches.node(name) ?? this.#inner.getNode(name, options)
   }
 
-  checkPermission(permission: ResourcePermission): Promise<PermissionCheck> {
-    return this.#inner.checkPermission(permission)
+  checkPermission(permission: ResourcePermission, options?: CallOptions): Promise<PermissionCheck> {
+    return this.#inner.checkPermission(permission, options)
   }
 
   async close(): Promise<void> {

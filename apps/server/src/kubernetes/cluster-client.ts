@@ -55,8 +55,17 @@ export interface PermissionCheck extends ResourcePermission {
   readonly reason: string
 }
 
+/** Options every {@link ClusterClient} call takes. */
+export interface CallOptions {
+  /**
+   * Aborts the call: the implementation stops waiting for the API server (and frees what the
+   * request holds) and rejects. Set by the call deadline (`withCallDeadline`).
+   */
+  readonly signal?: AbortSignal
+}
+
 /** Options of {@link ClusterClient.getPod}. */
-export interface GetPodOptions {
+export interface GetPodOptions extends CallOptions {
   /**
    * The UID the caller expects (the one the token is bound to). A cache-backed client answers
    * from its cache only when the cached pod has it, and asks the API server otherwise.
@@ -71,13 +80,17 @@ export interface ClusterClient {
    * the API server's own audiences). Returns the review's status untouched:
    * judging it is the caller's job (`interpretTokenReview` in core).
    */
-  reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus>
+  reviewToken(
+    token: string,
+    audiences: readonly string[],
+    options?: CallOptions,
+  ): Promise<RawTokenReviewStatus>
   /** The pod, or `undefined` when it does not exist. */
   getPod(namespace: string, name: string, options?: GetPodOptions): Promise<PodInfo | undefined>
   /** The node, or `undefined` when it does not exist. */
-  getNode(name: string): Promise<NodeInfo | undefined>
+  getNode(name: string, options?: CallOptions): Promise<NodeInfo | undefined>
   /** Asks SelfSubjectAccessReview whether the server's own identity may do `permission`. */
-  checkPermission(permission: ResourcePermission): Promise<PermissionCheck>
+  checkPermission(permission: ResourcePermission, options?: CallOptions): Promise<PermissionCheck>
   /** Releases pooled connections. */
   close(): Promise<void>
 }

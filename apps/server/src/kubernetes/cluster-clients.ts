@@ -1,5 +1,6 @@
 import type { NodeAttestorsConfig } from '../config/server-config.ts'
 import { CachedClusterClient } from './cached-cluster-client.ts'
+import { withCallDeadline } from './call-deadline.ts'
 import type { ClusterClient } from './cluster-client.ts'
 import { type KubeApiCall, KubeClusterClient } from './kube-cluster-client.ts'
 
@@ -26,12 +27,14 @@ export interface CreateClusterClientsOptions {
  * server: every k8s_psat cluster, and k8s_sat clusters in TokenReview mode. A k8s_psat
  * cluster's client answers pod and node lookups from informer caches (a
  * {@link CachedClusterClient}, which owns the pool and the informers: closing it stops both).
+ * Each call that reaches the API server has the cluster's deadline (`kube_api_timeout`, see
+ * {@link withCallDeadline}).
  */
 export function createClusterClients(
   attestors: NodeAttestorsConfig,
   options: CreateClusterClientsOptions = {},
 ): ClusterClients {
-  const clientFor = (cluster: string, kubeconfigFile: string | undefined) =>
+  const kubeFor = (cluster: string, kubeconfigFile: string | undefined) =>
     KubeClusterClient.fromKubeconfig({
       cluster,
       ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }),
@@ -39,19 +42,33 @@ export function createClusterClients(
     })
   const k8sPsat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sPsat?.clusters.values() ?? []) {
-    const kube = clientFor(cluster.name, cluster.kubeConfigFile)
+    const kube = kubeFor(cluster.name, cluster.kubeConfigFile)
     const caches = kube.startCaches({
       serviceAccounts: cluster.serviceAccountAllowList,
       ...(options.onCacheError === undefined
         ? {}
         : { onError: (what, error) => options.onCacheError?.(cluster.name, what, error) }),
     })
-    k8sPsat.set(cluster.name, new CachedClusterClient(kube, caches))
+    // Outside the cache: a lookup the cache answers costs no deadline timer.
+    k8sPsat.set(
+      cluster.name,
+      withCallDeadline(new CachedClusterClient(kube, caches), {
+        cluster: cluster.name,
+        timeoutMs: cluster.kubeApiTimeoutMs,
+      }),
+    )
   }
   const k8sSat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sSat?.clusters.values() ?? []) {
-    if (cluster.validation.kind === 'token-review') {
-      k8sSat.set(cluster.name, clientFor(cluster.name, cluster.validation.kubeConfigFile))
+    const { validation } = cluster
+    if (validation.kind === 'token-review') {
+      k8sSat.set(
+        cluster.name,
+        withCallDeadline(kubeFor(cluster.name, validation.kubeConfigFile), {
+          cluster: cluster.name,
+          timeoutMs: validation.kubeApiTimeoutMs,
+        }),
+      )
     }
   }
   return { k8sPsat, k8sSat }

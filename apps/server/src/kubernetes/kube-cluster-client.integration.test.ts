@@ -2,8 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AttestError } from '@k8s-attest/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { KubeWorld } from '../../test/kube-world.ts'
+import { withCallDeadline } from './call-deadline.ts'
 import { TOKEN_REVIEW_PERMISSION } from './cluster-client.ts'
 import { type KubeApiCall, KubeClusterClient } from './kube-cluster-client.ts'
 import { MAX_API_SERVER_CONNECTIONS } from './pooled-kube-config.ts'
@@ -41,6 +42,17 @@ describe('KubeClusterClient', () => {
 
   it("returns a refused review's status, not an error", async () => {
     expect(await client.reviewToken('garbage', [])).toMatchObject({ error: 'invalid bearer token' })
+  })
+
+  it('returns the refusal of a token for another audience exactly as kube-apiserver v1.32 does', async () => {
+    const pod = world.newAgentPod({ audiences: ['spire-server'] })
+    // Recorded from kube-apiserver v1.32.13 ("TokenReview: wrong audience [other-audience]" in
+    // shared/kube-reference): no authenticated key, no audiences, the reason only in prose.
+    expect(await client.reviewToken(pod.token, ['other-audience'])).toEqual({
+      user: {},
+      error:
+        '[invalid bearer token, token audiences ["spire-server"] is invalid for the target audiences ["other-audience"]]',
+    })
   })
 
   it('reads pods and nodes, and undefined for absent ones', async () => {
@@ -141,6 +153,23 @@ describe('KubeClusterClient', () => {
     })
   })
 
+  it('gives up on an API server that accepts the call and never answers, and drops the request', async () => {
+    const pod = world.newAgentPod()
+    const guarded = withCallDeadline(client, { cluster: 'demo', timeoutMs: 300 })
+    const fault = world.api.faults.inject({ resource: 'tokenreviews', hang: true, times: 1 })
+    const error = await guarded.reviewToken(pod.token, ['spire-server']).catch((thrown: unknown) => thrown)
+    expect(fault.hits).toBe(1)
+    expect(error).toMatchObject({
+      code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
+      details: { check: 'kube_api_timeout', cluster: 'demo', value: '300ms' },
+    })
+    // The request was aborted (client-node saw no answer), and the pool still serves the next call.
+    await vi.waitFor(() =>
+      expect(calls.at(-1)).toMatchObject({ verb: 'create', resource: 'tokenreviews', code: 'error' }),
+    )
+    expect(await guarded.reviewToken(pod.token, ['spire-server'])).toMatchObject({ authenticated: true })
+  })
+
   it('turns a refusal of its own credentials into ATT_ERR_KUBE_API_FAILED', async () => {
     const stranger = world.api.addIdentity({ name: 'nobody', rules: [] })
     const path = await world.api.writeKubeconfig({ identity: stranger })
@@ -166,6 +195,10 @@ describe('KubeClusterClient', () => {
         code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
         details: { cluster: 'gone', check: 'kube_api' },
       })
+      // Not just fetch's "fetch failed": the cause says what happened.
+      expect((error as Error).message).toMatch(
+        /^Kubernetes API call create tokenreviews in cluster "gone" failed: fetch failed: .*ECONNREFUSED/,
+      )
     } finally {
       await unreachable.close()
     }

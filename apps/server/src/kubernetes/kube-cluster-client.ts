@@ -3,12 +3,16 @@ import {
   ApiException,
   AuthenticationV1Api,
   AuthorizationV1Api,
+  type ConfigurationOptions,
   CoreV1Api,
+  Observable,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node'
+import { describeErrorChain } from '../logging/error-chain.ts'
 import type { ClusterCaches } from './cached-cluster-client.ts'
 import type {
+  CallOptions,
   ClusterClient,
   GetPodOptions,
   NodeInfo,
@@ -18,6 +22,7 @@ import type {
   ResourcePermission,
 } from './cluster-client.ts'
 import { Informer, type InformerCall } from './informer.ts'
+import { loadKubeconfigFile } from './kubeconfig-file.ts'
 import { PooledKubeConfig } from './pooled-kube-config.ts'
 
 /** One Kubernetes API call, reported for metrics. */
@@ -79,48 +84,63 @@ export class KubeClusterClient implements ClusterClient {
     this.#onCall = onCall
   }
 
-  /** Loads credentials (kubeconfig file, or in-cluster when none is named). */
+  /**
+   * Loads credentials: a kubeconfig file as kubectl reads it (see `loadKubeconfigFile`), or
+   * in-cluster when none is named.
+   */
   static fromKubeconfig(options: KubeClusterClientOptions): KubeClusterClient {
     const config = new PooledKubeConfig()
-    if (options.kubeconfigFile) config.loadFromFile(options.kubeconfigFile)
+    if (options.kubeconfigFile) loadKubeconfigFile(config, options.kubeconfigFile)
     else config.loadFromCluster()
     return new KubeClusterClient(options.cluster, config, options.onCall ?? (() => {}))
   }
 
-  async reviewToken(token: string, audiences: readonly string[]): Promise<RawTokenReviewStatus> {
+  async reviewToken(
+    token: string,
+    audiences: readonly string[],
+    options: CallOptions = {},
+  ): Promise<RawTokenReviewStatus> {
     const review = await this.#call('create', 'tokenreviews', () =>
-      this.#authentication.createTokenReview({
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenReview',
-          spec: { token, audiences: [...audiences] },
+      this.#authentication.createTokenReview(
+        {
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            spec: { token, audiences: [...audiences] },
+          },
         },
-      }),
+        abortable(options),
+      ),
     )
     return review.status ?? {}
   }
 
-  async getPod(namespace: string, name: string, _options?: GetPodOptions): Promise<PodInfo | undefined> {
+  async getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {
     const pod = await this.#callOrNotFound('get', 'pods', () =>
-      this.#core.readNamespacedPod({ namespace, name }),
+      this.#core.readNamespacedPod({ namespace, name }, abortable(options)),
     )
     return pod && podInfo(pod)
   }
 
-  async getNode(name: string): Promise<NodeInfo | undefined> {
-    const node = await this.#callOrNotFound('get', 'nodes', () => this.#core.readNode({ name }))
+  async getNode(name: string, options: CallOptions = {}): Promise<NodeInfo | undefined> {
+    const node = await this.#callOrNotFound('get', 'nodes', () =>
+      this.#core.readNode({ name }, abortable(options)),
+    )
     return node && nodeInfo(node)
   }
 
-  async checkPermission(permission: ResourcePermission): Promise<PermissionCheck> {
+  async checkPermission(permission: ResourcePermission, options: CallOptions = {}): Promise<PermissionCheck> {
     const review = await this.#call('create', 'selfsubjectaccessreviews', () =>
-      this.#authorization.createSelfSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SelfSubjectAccessReview',
-          spec: { resourceAttributes: { ...permission } },
+      this.#authorization.createSelfSubjectAccessReview(
+        {
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { ...permission } },
+          },
         },
-      }),
+        abortable(options),
+      ),
     )
     return {
       ...permission,
@@ -230,6 +250,28 @@ export class KubeClusterClient implements ClusterClient {
   }
 }
 
+/**
+ * client-node's per-call options that hand `signal` to the request: its fetch takes the signal
+ * from the request context, and a middleware is the one per-call hook that can set it (after
+ * the credentials and the pooled dispatcher were applied, which it leaves alone). The object
+ * API takes the observable kind of middleware (client-node's own small `Observable`).
+ */
+function abortable({ signal }: CallOptions): ConfigurationOptions | undefined {
+  if (signal === undefined) return undefined
+  return {
+    middleware: [
+      {
+        pre: (context) => {
+          context.setSignal(signal)
+          return new Observable(Promise.resolve(context))
+        },
+        post: (context) => new Observable(Promise.resolve(context)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  }
+}
+
 function elapsed(started: number): number {
   return performance.now() - started
 }
@@ -259,7 +301,8 @@ function kubeApiError(cluster: string, verb: string, resource: string, error: un
       },
     )
   }
-  const reason = error instanceof Error ? error.message : String(error)
+  // fetch's own message is "fetch failed"; what happened (refused, reset, GOAWAY) is in its causes.
+  const reason = describeErrorChain(error)
   return new AttestError('ATT_ERR_KUBE_API_UNAVAILABLE', `Kubernetes API call ${what} failed: ${reason}`, {
     check: 'kube_api',
     cluster,

@@ -46,6 +46,8 @@ export const attestRoute: FastifyPluginAsyncTypebox<AttestRouteOptions> = async 
         const { status, problem } = toProblemResponse(error)
         const result = status >= 500 ? 'error' : 'refused'
         app.metrics.recordAttestation(attestor, result, problem.code, (performance.now() - started) / 1000)
+        // The API server refused the server's own credentials: /ready must not wait a minute to say so.
+        if (problem.code === 'ATT_ERR_KUBE_API_FAILED') app.readiness.apiRefusedServer()
         throw error
       }
     },

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KubeWorld } from '../../test/kube-world.ts'
+import type { NodeAttestorsConfig } from '../config/server-config.ts'
+import { type ClusterClients, closeClusterClients, createClusterClients } from './cluster-clients.ts'
+
+let world: KubeWorld
+let clients: ClusterClients
+
+beforeAll(async () => {
+  world = await KubeWorld.start()
+  const attestors: NodeAttestorsConfig = {
+    k8sPsat: {
+      clusters: new Map([
+        [
+          'psat',
+          {
+            name: 'psat',
+            serviceAccountAllowList: ['spire:spire-agent'],
+            audience: ['spire-server'],
+            kubeConfigFile: world.kubeconfigPath,
+            kubeApiTimeoutMs: 200,
+            allowedNodeLabelKeys: [],
+            allowedPodLabelKeys: [],
+            usePodUidForAgentId: false,
+          },
+        ],
+      ]),
+    },
+    k8sSat: {
+      clusters: new Map([
+        [
+          'sat',
+          {
+            name: 'sat',
+            serviceAccountAllowList: ['spire:spire-agent'],
+            validation: { kind: 'token-review', kubeConfigFile: world.kubeconfigPath, kubeApiTimeoutMs: 250 },
+          },
+        ],
+      ]),
+    },
+  }
+  clients = createClusterClients(attestors)
+})
+
+afterAll(async () => {
+  if (clients !== undefined) await closeClusterClients(clients)
+  await world?.stop()
+})
+
+describe('createClusterClients', () => {
+  it.each([
+    ['k8s_psat', 'psat', '200ms'],
+    ['k8s_sat in TokenReview mode', 'sat', '250ms'],
+  ])('gives every call of a %s cluster its kube_api_timeout', async (_attestor, cluster, timeout) => {
+    const client = (cluster === 'psat' ? clients.k8sPsat : clients.k8sSat).get(cluster)
+    const fault = world.api.faults.inject({ resource: 'tokenreviews', hang: true, times: 1 })
+    const error = await client?.reviewToken('x', []).catch((thrown: unknown) => thrown)
+    expect(fault.hits).toBe(1)
+    expect(error).toMatchObject({
+      code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
+      details: { check: 'kube_api_timeout', cluster, value: timeout },
+    })
+  })
+})
