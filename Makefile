@@ -3,14 +3,22 @@
 SHELL := /usr/bin/env bash
 WITH_TOOLCHAIN := . scripts/toolchain.sh &&
 
-.PHONY: install test typecheck lint format demo
+.PHONY: install build test typecheck lint format demo
 
 # Installs the workspace's dependencies when the lockfile or a package.json changed since.
 install: node_modules/.modules.yaml
 
+# Quiet: one line, and pnpm's output only when it fails.
 node_modules/.modules.yaml: pnpm-lock.yaml package.json $(wildcard packages/*/package.json apps/*/package.json e2e/package.json)
-	@$(WITH_TOOLCHAIN) pnpm install --frozen-lockfile --prefer-offline
+	@echo "install: the workspace's dependencies (pnpm install)"
+	@$(WITH_TOOLCHAIN) { pnpm install --frozen-lockfile --prefer-offline >.pnpm-install.log 2>&1 || { cat .pnpm-install.log; exit 1; }; }
+	@rm -f .pnpm-install.log
 	@touch $@
+
+# Compiles every package to dist/: what the k8s-attest-server and k8s-attest-agent commands run
+# (on PATH inside the toolchain: `. scripts/toolchain.sh`). Incremental, so quick when nothing changed.
+build: install
+	@$(WITH_TOOLCHAIN) pnpm --silent build
 
 typecheck: install
 	@$(WITH_TOOLCHAIN) pnpm typecheck
@@ -22,8 +30,9 @@ format: install
 	@$(WITH_TOOLCHAIN) pnpm format
 
 # The main job: an embedded Kubernetes cluster, the server, and one agent per node.
-# DEMO_ARGS=--once exits once every agent has attested.
-demo: install
+# DEMO_ARGS=--once exits once every agent has attested; DEMO_ARGS=--help lists the options.
+# Ctrl-C stops it cleanly and make exits 0.
+demo: build
 	@$(WITH_TOOLCHAIN) pnpm --silent demo $(DEMO_ARGS)
 
 # The whole suite: types, lint, then unit and integration tests.

@@ -35,3 +35,10 @@ if [ "$(node_major)" -lt "$TOOLCHAIN_NODE_MAJOR" ] || ! command -v pnpm >/dev/nu
     return 1 2>/dev/null || exit 1
   fi
 fi
+
+# The workspace's own commands (k8s-attest-server, k8s-attest-agent: `bin` entries of the apps,
+# running their built JavaScript) and its tools, as `pnpm exec` would find them.
+case ":$PATH:" in
+  *":$(dirname "$TOOLCHAIN_ROOT")/node_modules/.bin:"*) ;;
+  *) export PATH="$(dirname "$TOOLCHAIN_ROOT")/node_modules/.bin:$PATH" ;;
+esac

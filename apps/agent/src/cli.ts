@@ -1,11 +1,9 @@
+// Only what every command needs is imported here; `run` and `healthcheck` load their own modules
+// when chosen, so a probe's `healthcheck` never pays for undici, pino and prom-client.
 import { type AgentConfig, loadAgentConfig } from './config.ts'
 import { isAgentError } from './errors.ts'
-import { checkHealth } from './healthcheck.ts'
-import { createLogger } from './logger.ts'
-import { AgentMetrics } from './metrics.ts'
-import { type MetricsListener, startMetricsListener } from './metrics-listener.ts'
-import { type AgentDeps, type AgentOutcome, runAgent } from './run-agent.ts'
-import { systemScheduler } from './scheduler.ts'
+import type { MetricsListener } from './metrics-listener.ts'
+import type { AgentDeps, AgentOutcome } from './run-agent.ts'
 
 /**
  * Exit codes of `k8s-attest-agent`. A banned agent has its own, so an operator (or a
@@ -96,6 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 async function healthcheck(config: AgentConfig, io: CliIo): Promise<number> {
+  const { checkHealth } = await import('./healthcheck.ts')
   const report = await checkHealth(config)
   if (report.healthy) {
     io.stdout.write(`healthy: ${report.message}\n`)
@@ -106,6 +105,14 @@ async function healthcheck(config: AgentConfig, io: CliIo): Promise<number> {
 }
 
 async function run(config: AgentConfig, io: CliIo): Promise<number> {
+  const [{ createLogger }, { AgentMetrics }, { startMetricsListener }, { runAgent }, { systemScheduler }] =
+    await Promise.all([
+      import('./logger.ts'),
+      import('./metrics.ts'),
+      import('./metrics-listener.ts'),
+      import('./run-agent.ts'),
+      import('./scheduler.ts'),
+    ])
   const logger = createLogger({ level: config.logLevel, destination: io.stdout })
   const scheduler = io.agentDeps?.scheduler ?? systemScheduler
   const metrics = new AgentMetrics(() => scheduler.now())

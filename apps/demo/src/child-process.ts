@@ -90,14 +90,16 @@ export interface CompletedRun {
 /**
  * Runs `entry` with `args` to completion, capturing its output: for one-shot commands such as
  * `k8s-attest-agent healthcheck`, as a Kubernetes exec probe runs them. A command still running
- * after `timeoutMs` (default 20 s) is killed, and the run rejects.
+ * after `timeoutMs` (default 20 s) is killed, and the run rejects. `env` is its environment
+ * (default: this process's).
  */
 export async function runToCompletion(
   entry: string,
   args: readonly string[],
   timeoutMs = 20_000,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<CompletedRun> {
-  const child = spawn(process.execPath, nodeArgs(entry, args), { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, nodeArgs(entry, args), { stdio: ['ignore', 'pipe', 'pipe'], env })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

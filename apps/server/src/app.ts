@@ -94,7 +94,13 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   installedListenerTls.set(app.server, listenerTls)
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        url: request.url,
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
       'request completed',
     )
   })

@@ -2,9 +2,9 @@ import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { adminAgentPath } from '@k8s-attest/admin-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli/cli.ts'
-import { adminAgentPath } from '../src/routes/admin-agents.ts'
 import { captureIo } from './capture-io.ts'
 import { expectProblem } from './expect-problem.ts'
 import { KubeWorld } from './kube-world.ts'
@@ -129,6 +129,22 @@ describe('admin verbs', () => {
     )
   })
 
+  it('writes an access log line naming method and route of each admin call', async () => {
+    const spiffeId = await attestedPsatAgent()
+    const before = server.logLines.length
+    await server.request('GET', adminAgentPath(spiffeId), { headers: bearer })
+    await server.request('POST', adminAgentPath(spiffeId, 'ban'), { headers: bearer })
+    const access = server.logLines
+      .slice(before)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.msg === 'admin API call')
+      .map(({ method, route, admin_auth }) => ({ method, route, admin_auth }))
+    expect(access).toEqual([
+      { method: 'GET', route: '/v1/admin/agents/:spiffe_id', admin_auth: 'bearer_token' },
+      { method: 'POST', route: '/v1/admin/agents/:spiffe_id/ban', admin_auth: 'bearer_token' },
+    ])
+  })
+
   it('refuses a selector filter without a type', async () => {
     const response = await server.request('GET', '/v1/admin/agents?selector=nocolon', { headers: bearer })
     expectProblem(response, 400, 'ATT_ERR_BAD_REQUEST')
@@ -190,6 +206,24 @@ describe('k8s-attest-server agent …', () => {
     )
     expect(result.status).toBe(1)
     expect(result.stderr).toContain('ATT_ERR_UNAUTHENTICATED')
+  })
+
+  it('says in one line, exit 1, when the server cannot be reached or a file cannot be read', async () => {
+    const unreachable = await cli('agent', 'list', '-serverAddress', '127.0.0.1:1', ...connection().slice(2))
+    expect(unreachable.status).toBe(1)
+    expect(unreachable.stderr).toMatch(
+      /^Error: cannot reach the server at https:\/\/127\.0\.0\.1:1: .*\(ECONNREFUSED\)\n$/,
+    )
+    const missing = join(files, 'no-such-bundle.pem')
+    const unreadable = await cli(
+      'agent',
+      'list',
+      ...connection().slice(0, 2),
+      '-trustBundle',
+      missing,
+      ...connection().slice(4),
+    )
+    expect(unreadable).toEqual({ status: 1, stdout: '', stderr: `Error: cannot read ${missing} (ENOENT)\n` })
   })
 
   it('explains bad usage and exits 2', async () => {

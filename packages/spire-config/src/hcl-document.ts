@@ -1,4 +1,3 @@
-import { parse } from '@cdktf/hcl2json'
 import { ConfigError, type ConfigIssue, type ConfigSource } from './config-error.ts'
 
 /**
@@ -17,6 +16,9 @@ export type HclDocument = Readonly<Record<string, unknown>>
  *   `file:line:column` where it starts.
  */
 export async function parseHclDocument(text: string, source: ConfigSource): Promise<HclDocument> {
+  // Imported on first use: loading it starts a Go runtime in WebAssembly, which a command that
+  // never parses a file (a usage error, a missing file) should not pay for.
+  const { parse } = await import('@cdktf/hcl2json')
   let document: unknown
   try {
     document = await parse(source.fileName, text)

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { type AgentListResponse, type AgentView, WIRE_PATHS } from '@k8s-attest/core'
-import { Agent, request } from 'undici'
-import { adminAgentPath } from '../routes/admin-agents.ts'
+import { join } from 'node:path'
+import { AdminClient, type AdminCredential, type AgentListFilter } from '@k8s-attest/admin-client'
+import { type AgentView, isAttestError } from '@k8s-attest/core'
+import type { ServerConfig } from '../config/server-config.ts'
 import type { CliIo } from './cli-io.ts'
 import { type FlagSpec, type ParsedFlags, parseFlags, stringFlag, UsageError } from './flags.ts'
 
@@ -11,12 +12,29 @@ type AgentVerb = (typeof AGENT_VERBS)[number]
 
 const CONNECTION_FLAGS: readonly FlagSpec[] = [
   {
+    name: 'config',
+    kind: 'string',
+    description:
+      "Path to the server's config file: address, trust bundle and admin token are taken from it (the flags below override)",
+  },
+  { name: 'expandEnv', kind: 'boolean', description: 'Expand environment variables in the config file' },
+  {
     name: 'serverAddress',
     kind: 'string',
-    description: 'Address of the k8s-attest server (default "localhost:8081")',
+    description:
+      'Address of the k8s-attest server (default: bind_address:bind_port of -config, else "localhost:8081")',
   },
-  { name: 'trustBundle', kind: 'string', description: "Path to the server's CA bundle, PEM (required)" },
-  { name: 'tokenFile', kind: 'string', description: 'Path to a file holding the admin bearer token' },
+  {
+    name: 'trustBundle',
+    kind: 'string',
+    description: "Path to the server's CA bundle, PEM (default: <data_dir>/ca/bundle.pem of -config)",
+  },
+  {
+    name: 'tokenFile',
+    kind: 'string',
+    description:
+      'Path to a file holding the admin bearer token (default: admin.bearer_token_file of -config)',
+  },
   {
     name: 'certFile',
     kind: 'string',
@@ -57,10 +75,14 @@ export const AGENT_VERB_FLAGS: Readonly<Record<AgentVerb, readonly FlagSpec[]>> 
 const TIMEOUT_MS = 10_000
 
 /**
- * `k8s-attest-server agent list|show|evict|ban`: the admin API over HTTPS, authenticated with
- * `-tokenFile` or an admin SVID (`-certFile`/`-keyFile`), trusting `-trustBundle`.
+ * `k8s-attest-server agent list|show|evict|ban`: the admin API over HTTPS (the shared
+ * `@k8s-attest/admin-client`), authenticated with the bearer token or an admin SVID
+ * (`-certFile`/`-keyFile`), trusting the server's CA bundle. With `-config server.conf` the
+ * address, bundle and token come from the server's own configuration, as an operator on the
+ * server's host has them.
  *
- * @returns the exit status: 0 on success, 1 when the server refused (its problem is printed).
+ * @returns the exit status: 0 on success, 1 when the server refused or the configuration is
+ *   unusable (the problem is printed).
  * @throws {UsageError} for bad flags.
  */
 export async function runAgentCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -71,35 +93,46 @@ export async function runAgentCommand(args: readonly string[], io: CliIo): Promi
     )
   }
   const flags = parseFlags(rest, AGENT_VERB_FLAGS[verb])
-  const client = await AdminClient.fromFlags(flags)
+  const spiffeId = stringFlag(flags, 'spiffeID')
+  if (verb !== 'list' && (spiffeId === undefined || spiffeId === '')) {
+    throw new UsageError(`agent ${verb}: -spiffeID is required`)
+  }
+  const connection = await connectionFrom(flags, io)
+  if (connection === undefined) return 1
+  const client = AdminClient.connect({ ...connection, timeoutMs: TIMEOUT_MS })
   const json = stringFlag(flags, 'output', 'pretty') === 'json'
+  const print = (value: unknown, pretty: string) =>
+    io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : pretty)
   try {
     if (verb === 'list') {
-      const agents = await listAll(client, flags)
-      io.stdout(json ? `${JSON.stringify(agents, null, 2)}\n` : formatAgents(agents))
-      return 0
-    }
-    const spiffeId = stringFlag(flags, 'spiffeID')
-    if (spiffeId === undefined || spiffeId === '')
-      throw new UsageError(`agent ${verb}: -spiffeID is required`)
-    if (verb === 'show') {
-      const agent = await client.call<AgentView>('GET', adminAgentPath(spiffeId))
-      io.stdout(json ? `${JSON.stringify(agent, null, 2)}\n` : formatAgents([agent]))
+      const agents = await client.list(listFilter(flags))
+      print(agents, formatAgents(agents))
+    } else if (verb === 'show') {
+      const agent = await client.show(spiffeId as string)
+      if (agent === undefined) {
+        io.stderr(
+          `Error: no agent ${JSON.stringify(spiffeId)} is recorded: never attested, or evicted (ATT_ERR_AGENT_NOT_FOUND, HTTP 404)\n`,
+        )
+        return 1
+      }
+      print(agent, formatAgents([agent]))
     } else if (verb === 'evict') {
-      await client.call('DELETE', adminAgentPath(spiffeId))
-      io.stdout(
-        json ? `${JSON.stringify({ spiffe_id: spiffeId, evicted: true })}\n` : 'Agent evicted successfully\n',
-      )
+      await client.evict(spiffeId as string)
+      print({ spiffe_id: spiffeId, evicted: true }, 'Agent evicted successfully\n')
     } else {
-      await client.call('POST', adminAgentPath(spiffeId, 'ban'))
-      io.stdout(
-        json ? `${JSON.stringify({ spiffe_id: spiffeId, banned: true })}\n` : 'Agent banned successfully\n',
-      )
+      await client.ban(spiffeId as string)
+      print({ spiffe_id: spiffeId, banned: true }, 'Agent banned successfully\n')
     }
     return 0
   } catch (error) {
-    if (error instanceof ServerRefusal) {
+    if (isAttestError(error)) {
       io.stderr(`Error: ${error.message}\n`)
+      return 1
+    }
+    const code = (error as { code?: unknown } | null)?.code
+    if (error instanceof Error && typeof code === 'string') {
+      // Connection refused, TLS verification failed, timed out: the server was not reached.
+      io.stderr(`Error: cannot reach the server at ${connection.url}: ${error.message} (${code})\n`)
       return 1
     }
     throw error
@@ -112,100 +145,92 @@ function isAgentVerb(verb: string | undefined): verb is AgentVerb {
   return (AGENT_VERBS as readonly (string | undefined)[]).includes(verb)
 }
 
-/** The server answered with a problem. */
-class ServerRefusal extends Error {
-  override readonly name = 'ServerRefusal'
-  readonly code: string
-  constructor(status: number, code: string, detail: string) {
-    super(`${detail} (${code}, HTTP ${status})`)
-    this.code = code
-  }
+interface Connection {
+  readonly url: string
+  readonly trustBundlePem: string
+  readonly credential: AdminCredential
 }
 
-/** A minimal client of the admin API. */
-class AdminClient {
-  readonly #origin: string
-  readonly #dispatcher: Agent
-  readonly #authorization: string | undefined
-
-  private constructor(origin: string, dispatcher: Agent, authorization: string | undefined) {
-    this.#origin = origin
-    this.#dispatcher = dispatcher
-    this.#authorization = authorization
+/**
+ * Where the server is and how to authenticate: the flags, with what they leave out taken from
+ * `-config` (bind address and port, `<data_dir>/ca/bundle.pem`, `admin.bearer_token_file`).
+ * A file that cannot be read, or a configuration that does not load, is printed and gives
+ * `undefined`.
+ */
+async function connectionFrom(flags: ParsedFlags, io: CliIo): Promise<Connection | undefined> {
+  const certFile = stringFlag(flags, 'certFile')
+  const keyFile = stringFlag(flags, 'keyFile')
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError('-certFile and -keyFile go together')
+  let fromConfig: ServerConfig | undefined
+  if (stringFlag(flags, 'config') !== undefined) {
+    // Imported here: the HCL parser (a WebAssembly module) costs a flag-only call nothing then.
+    const { loadConfigFromFlags } = await import('./config-flags.ts')
+    fromConfig = await loadConfigFromFlags(flags, io)
+    if (fromConfig === undefined) return undefined
   }
 
-  static async fromFlags(flags: ParsedFlags): Promise<AdminClient> {
-    const bundleFile = stringFlag(flags, 'trustBundle')
-    if (bundleFile === undefined)
-      throw new UsageError("-trustBundle is required: the server's CA bundle, PEM")
-    const tokenFile = stringFlag(flags, 'tokenFile')
-    const certFile = stringFlag(flags, 'certFile')
-    const keyFile = stringFlag(flags, 'keyFile')
-    if ((certFile === undefined) !== (keyFile === undefined))
-      throw new UsageError('-certFile and -keyFile go together')
-    if (tokenFile === undefined && certFile === undefined) {
-      throw new UsageError('authenticate with -tokenFile, or with -certFile and -keyFile (an admin SVID)')
-    }
-    const ca = await readFile(bundleFile, 'utf8')
-    const token = tokenFile === undefined ? undefined : (await readFile(tokenFile, 'utf8')).trim()
-    const clientCertificate =
-      certFile === undefined || keyFile === undefined
-        ? {}
-        : { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') }
-    const dispatcher = new Agent({
-      connect: { ca, ...clientCertificate, timeout: TIMEOUT_MS },
-      headersTimeout: TIMEOUT_MS,
-      bodyTimeout: TIMEOUT_MS,
-    })
-    const address = stringFlag(flags, 'serverAddress', 'localhost:8081')
-    return new AdminClient(
-      `https://${address}`,
-      dispatcher,
-      token === undefined ? undefined : `Bearer ${token}`,
+  const address =
+    stringFlag(flags, 'serverAddress') ??
+    (fromConfig === undefined ? 'localhost:8081' : dialAddress(fromConfig.bindAddress, fromConfig.bindPort))
+  const bundleFile =
+    stringFlag(flags, 'trustBundle') ??
+    (fromConfig === undefined ? undefined : join(fromConfig.dataDir, 'ca', 'bundle.pem'))
+  if (bundleFile === undefined) {
+    throw new UsageError("-trustBundle is required (the server's CA bundle, PEM), or -config server.conf")
+  }
+  const tokenFile = stringFlag(flags, 'tokenFile')
+  const configToken = fromConfig?.admin?.bearerToken
+  if (tokenFile === undefined && certFile === undefined && configToken === undefined) {
+    throw new UsageError(
+      fromConfig === undefined
+        ? 'authenticate with -tokenFile, with -certFile and -keyFile (an admin SVID), or with -config server.conf'
+        : 'the configuration has no admin.bearer_token_file: authenticate with -tokenFile, or with -certFile and -keyFile',
     )
   }
-
-  async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string): Promise<T> {
-    const response = await request(`${this.#origin}${path}`, {
-      method,
-      dispatcher: this.#dispatcher,
-      headers: this.#authorization === undefined ? {} : { authorization: this.#authorization },
-    })
-    const body = (await response.body.json()) as Record<string, unknown>
-    if (response.statusCode >= 400) {
-      throw new ServerRefusal(
-        response.statusCode,
-        String(body.code ?? 'unknown'),
-        String(body.detail ?? 'refused'),
-      )
+  try {
+    const trustBundlePem = await readFile(bundleFile, 'utf8')
+    let credential: AdminCredential
+    if (certFile !== undefined && keyFile !== undefined) {
+      credential = {
+        certificatePem: await readFile(certFile, 'utf8'),
+        privateKeyPem: await readFile(keyFile, 'utf8'),
+      }
+    } else if (tokenFile !== undefined) {
+      credential = { token: (await readFile(tokenFile, 'utf8')).trim() }
+    } else {
+      credential = { token: configToken?.reveal() ?? '' }
     }
-    return body as T
-  }
-
-  async close(): Promise<void> {
-    await this.#dispatcher.close()
+    return { url: `https://${address}`, trustBundlePem, credential }
+  } catch (error) {
+    const { code, path } = error as NodeJS.ErrnoException
+    if (code === undefined || path === undefined) throw error
+    io.stderr(`Error: cannot read ${path} (${code})\n`)
+    return undefined
   }
 }
 
-async function listAll(client: AdminClient, flags: ParsedFlags): Promise<AgentView[]> {
-  const query = new URLSearchParams()
+/** The address to dial for a listener: a wildcard bind is reached on the loopback address. */
+function dialAddress(bindAddress: string, port: number): string {
+  if (bindAddress === '0.0.0.0' || bindAddress === '') return `127.0.0.1:${port}`
+  if (bindAddress === '::') return `[::1]:${port}`
+  return bindAddress.includes(':') ? `[${bindAddress}]:${port}` : `${bindAddress}:${port}`
+}
+
+function listFilter(flags: ParsedFlags): AgentListFilter {
   const selector = stringFlag(flags, 'selector')
   const attestor = stringFlag(flags, 'attestationType')
   const cluster = stringFlag(flags, 'cluster')
   const banned = flags.values.get('banned')
-  if (selector !== undefined) query.set('selector', selector)
-  if (attestor !== undefined) query.set('attestor', attestor)
-  if (cluster !== undefined) query.set('cluster', cluster)
-  if (typeof banned === 'boolean') query.set('banned', String(banned))
-  const agents: AgentView[] = []
-  // Bounded: a server that kept returning page tokens would otherwise loop forever.
-  for (let page = 0; page < 10_000; page++) {
-    const answer = await client.call<AgentListResponse>('GET', `${WIRE_PATHS.adminAgents}?${query}`)
-    agents.push(...answer.agents)
-    if (answer.next_page_token === undefined) return agents
-    query.set('page_token', answer.next_page_token)
+  if (attestor !== undefined && attestor !== 'k8s_psat' && attestor !== 'k8s_sat') {
+    throw new UsageError(`-attestationType must be k8s_psat or k8s_sat, got ${JSON.stringify(attestor)}`)
   }
-  throw new Error('the server returned more than 10,000 pages of agents')
+  return {
+    ...(selector === undefined ? {} : { selector }),
+    ...(attestor === undefined ? {} : { attestor }),
+    ...(cluster === undefined ? {} : { cluster }),
+    ...(typeof banned === 'boolean' ? { banned } : {}),
+  }
 }
 
 /** SPIRE's `agent list`/`show` layout. */

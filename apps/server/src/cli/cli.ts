@@ -1,8 +1,5 @@
-import { AGENT_VERB_FLAGS, AGENT_VERBS, runAgentCommand } from './agent-commands.ts'
 import type { CliIo } from './cli-io.ts'
 import { type FlagSpec, UsageError, usage } from './flags.ts'
-import { RUN_FLAGS, runServer } from './run.ts'
-import { runX509Command, X509_MINT_FLAGS, X509_MINT_SYNOPSIS } from './x509-commands.ts'
 
 const COMMANDS = `Usage: k8s-attest-server <command> [<args>]
 
@@ -14,7 +11,47 @@ Available commands are:
     agent ban            Bans an attested agent (refused until evicted)
     x509 mint            Mints an admin X.509 SVID offline from the CA in data_dir
                          (for the agent verbs' -certFile/-keyFile)
+
+The agent verbs take the server's address, CA bundle and admin token from -config server.conf.
 `
+
+/** A command: how to run it, and its usage text when its flags are wrong. */
+interface Command {
+  run(args: readonly string[], io: CliIo): Promise<number>
+  usageOf(verb: string | undefined): string
+}
+
+/**
+ * Each command's module is imported only when that command runs: `run` needs fastify, the
+ * Kubernetes client, the datastore drivers and the CA, while `agent list` needs an HTTPS client
+ * and nothing else, and an operator's CLI call should not pay seconds for what it never uses.
+ */
+const COMMAND_MODULES: Readonly<Record<string, () => Promise<Command>>> = {
+  run: async () => {
+    const { RUN_FLAGS, runServer } = await import('./run.ts')
+    return { run: runServer, usageOf: () => usage('run', RUN_FLAGS) }
+  },
+  agent: async () => {
+    const { AGENT_VERB_FLAGS, AGENT_VERBS, runAgentCommand } = await import('./agent-commands.ts')
+    return {
+      run: runAgentCommand,
+      usageOf: (verb) => {
+        const specs: readonly FlagSpec[] = (AGENT_VERBS as readonly string[]).includes(verb ?? '')
+          ? AGENT_VERB_FLAGS[verb as (typeof AGENT_VERBS)[number]]
+          : []
+        return usage(`agent ${verb ?? ''}`.trim(), specs)
+      },
+    }
+  },
+  x509: async () => {
+    const { runX509Command, X509_MINT_FLAGS, X509_MINT_SYNOPSIS } = await import('./x509-commands.ts')
+    return {
+      run: runX509Command,
+      usageOf: (verb) =>
+        verb === 'mint' ? `${X509_MINT_SYNOPSIS}\n\n${usage('x509 mint', X509_MINT_FLAGS)}` : COMMANDS,
+    }
+  },
+}
 
 /**
  * `k8s-attest-server`, with `spire-server`'s command layout.
@@ -23,29 +60,20 @@ Available commands are:
  */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = args
-  try {
-    if (command === 'run') return await runServer(rest, io)
-    if (command === 'agent') return await runAgentCommand(rest, io)
-    if (command === 'x509') return await runX509Command(rest, io)
+  const load =
+    command !== undefined && Object.hasOwn(COMMAND_MODULES, command) ? COMMAND_MODULES[command] : undefined
+  if (load === undefined) {
     io.stderr(COMMANDS)
     return command === undefined || command === '-h' || command === '--help' ? 0 : 2
+  }
+  const module = await load()
+  try {
+    return await module.run(rest, io)
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`${error.message}\n${usageOf(command ?? '', rest[0])}\n`)
+      io.stderr(`${error.message}\n${module.usageOf(rest[0])}\n`)
       return 2
     }
     throw error
   }
-}
-
-/** The usage text of `command` (and its verb, for `agent` and `x509`). */
-function usageOf(command: string, verb: string | undefined): string {
-  if (command === 'run') return usage('run', RUN_FLAGS)
-  if (command === 'x509') {
-    return verb === 'mint' ? `${X509_MINT_SYNOPSIS}\n\n${usage('x509 mint', X509_MINT_FLAGS)}` : COMMANDS
-  }
-  const specs: readonly FlagSpec[] = (AGENT_VERBS as readonly string[]).includes(verb ?? '')
-    ? AGENT_VERB_FLAGS[verb as (typeof AGENT_VERBS)[number]]
-    : []
-  return usage(`agent ${verb ?? ''}`.trim(), specs)
 }

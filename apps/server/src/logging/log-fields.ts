@@ -18,4 +18,8 @@ export const LOG_FIELDS = {
   check: 'check',
   /** The offending value of a refused check (never a token). */
   value: 'value',
+  /** An HTTP request's method, `GET`. */
+  method: 'method',
+  /** The route an HTTP request matched, as declared: `/v1/admin/agents/:spiffe_id`. */
+  route: 'route',
 } as const

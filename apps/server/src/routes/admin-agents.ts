@@ -29,12 +29,6 @@ export const ADMIN_PATHS = {
   ban: `${WIRE_PATHS.adminAgents}/:spiffe_id/ban`,
 } as const
 
-/** The path of one agent's resource, for clients. */
-export function adminAgentPath(spiffeId: string, action?: 'ban'): string {
-  const path = `${WIRE_PATHS.adminAgents}/${encodeURIComponent(spiffeId)}`
-  return action === undefined ? path : `${path}/${action}`
-}
-
 const AgentParamsSchema = Type.Object(
   {
     spiffe_id: Type.String({
@@ -59,8 +53,14 @@ const ADMIN_ERRORS = [400, 401, 500, 503] as const
 export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions> = async (app, options) => {
   app.addHook('onRequest', async (request) => {
     const caller = options.authenticator.authenticate(request.headers.authorization, request.raw.socket)
+    // The access log of the admin API: who did what, by route (never the percent-encoded ID alone).
     request.log.info(
-      { admin_auth: caller.via, ...(caller.via === 'mtls' ? { admin_id: caller.spiffeId } : {}) },
+      {
+        [LOG_FIELDS.method]: request.method,
+        [LOG_FIELDS.route]: request.routeOptions.url,
+        admin_auth: caller.via,
+        ...(caller.via === 'mtls' ? { admin_id: caller.spiffeId } : {}),
+      },
       'admin API call',
     )
   })
