@@ -79,7 +79,7 @@ export async function connectCluster(
           metadata: { name: clusterRole, labels: MANAGED_BY },
           rules: [
             { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-            { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get'] },
+            { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
           ],
         },
       }),

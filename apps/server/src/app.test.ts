@@ -141,7 +141,11 @@ describe('buildApp (over fake cluster clients)', () => {
     expect(psat.calls).toEqual([
       'checkPermission create tokenreviews',
       'checkPermission get pods',
+      'checkPermission list pods',
+      'checkPermission watch pods',
       'checkPermission get nodes',
+      'checkPermission list nodes',
+      'checkPermission watch nodes',
     ])
     psat.deniedPermissions.clear()
     await unit.app.readiness.checkPermissionsNow()

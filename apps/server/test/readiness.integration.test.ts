@@ -46,13 +46,13 @@ it('keeps /ready failing with the RBAC rule logged, and recovers once the rules 
     cluster: 'demo',
     attestor: 'k8s_psat',
     level: 'error',
-    missing: 'create tokenreviews, get pods, get nodes',
+    missing: 'create tokenreviews, get pods, list pods, watch pods, get nodes, list nodes, watch nodes',
   })
   expect(hint?.rbac_rule).toBe(
     [
       '- apiGroups: ["authentication.k8s.io"]\n  resources: ["tokenreviews"]\n  verbs: ["create"]',
-      '- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get"]',
-      '- apiGroups: [""]\n  resources: ["nodes"]\n  verbs: ["get"]',
+      '- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get", "list", "watch"]',
+      '- apiGroups: [""]\n  resources: ["nodes"]\n  verbs: ["get", "list", "watch"]',
     ].join('\n'),
   )
 
@@ -62,7 +62,7 @@ it('keeps /ready failing with the RBAC rule logged, and recovers once the rules 
     metadata: { name: 'k8s-attest-server' },
     rules: [
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
     ],
   })
   world.api.createObject('clusterrolebindings.rbac.authorization.k8s.io', {

@@ -8,7 +8,7 @@ import { hcl, hclList } from './hcl.ts'
 /** A cluster whose agents attest with projected tokens (k8s_psat, verified by TokenReview). */
 export interface PsatClusterSpec {
   readonly name: string
-  /** The server's kubeconfig for this cluster (TokenReview, get pods and nodes). */
+  /** The server's kubeconfig for this cluster (TokenReview; get, list and watch pods and nodes). */
   readonly kubeconfigPath: string
   /** `namespace:name` of the agents' service accounts. @default ["spire:spire-agent"] */
   readonly serviceAccountAllowList?: readonly string[]

@@ -64,7 +64,7 @@ export async function attestPsat(input: PsatAttestationInput): Promise<AttestedA
   // interpretTokenReview({ requirePod: true }) guarantees the pod reference.
   const boundPod = reviewed.pod
   if (boundPod === undefined) throw new Error('interpretTokenReview returned no pod despite requirePod')
-  const pod = await client.getPod(reviewed.namespace, boundPod.name)
+  const pod = await client.getPod(reviewed.namespace, boundPod.name, { uid: boundPod.uid })
   if (pod === undefined) {
     throw new AttestError(
       'ATT_ERR_POD_NOT_FOUND',

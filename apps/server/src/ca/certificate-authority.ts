@@ -6,6 +6,7 @@ import {
   serverSpiffeId,
   trustDomainProblem,
 } from '@k8s-attest/core'
+import { type AgentSvidTemplate, createAgentSvidTemplate, issueAgentSvid } from './agent-svid.ts'
 import { CA_KEY_ALGORITHM, caCertificateProblem, createCaCertificate } from './ca-certificate.ts'
 import { CaStoreError } from './ca-errors.ts'
 import { CaStore } from './ca-store.ts'
@@ -68,6 +69,8 @@ interface LoadedCa {
   readonly certificate: x509.X509Certificate
   /** Absent for superseded CAs, which stay only to be trusted. */
   readonly privateKey: WebCryptoKey | undefined
+  /** The same key for node:crypto (the agent SVID fast path signs with it). */
+  readonly privateKeyObject: KeyObject | undefined
 }
 
 /** Bundle consumers should look again at most every 5 minutes (SPIRE's bundle endpoint default). */
@@ -115,6 +118,8 @@ export class CertificateAuthority {
   readonly #now: () => Date
   #cas: readonly LoadedCa[] = []
   #signing: SigningCa | undefined
+  /** The agent SVID profile pre-encoded for the signing CA (rebuilt when another CA signs). */
+  #svidTemplate: AgentSvidTemplate | undefined
   #plan: RotationPlan | undefined
   #bundle: TrustBundle | undefined
   #pendingRotation: Promise<RotationOutcome> | undefined
@@ -206,16 +211,11 @@ export class CertificateAuthority {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
       throw new TypeError(`ttlMs must be a positive number of milliseconds; got ${ttlMs}`)
     }
-    const { publicKey } = await verifyCsr(csr)
+    const { subjectPublicKeyInfo } = await verifyCsr(csr)
     await this.rotateIfDue()
-    return issueLeafCertificate(this.#requireSigning(), {
-      publicKey,
-      spiffeId,
-      keyUsages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-      extendedKeyUsages: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
-      ttlMs,
-      now: this.#now(),
-    })
+    this.#requireSigning()
+    if (this.#svidTemplate === undefined) throw new Error('CertificateAuthority used before open() completed')
+    return issueAgentSvid(this.#svidTemplate, { subjectPublicKeyInfo, spiffeId, ttlMs, now: this.#now() })
   }
 
   /**
@@ -286,11 +286,13 @@ export class CertificateAuthority {
         continue
       }
       const signing = cas.find((ca) => ca.id === plan.signingId)
-      if (signing?.privateKey === undefined)
+      if (signing?.privateKey === undefined || signing.privateKeyObject === undefined)
         throw new Error(`planned signing CA ${plan.signingId} has no key`)
       const bundleChanged = plan.bundleIds.join(',') !== previousBundle
       this.#cas = cas.filter((ca) => plan.bundleIds.includes(ca.id))
-      this.#signing = { certificate: signing.certificate, privateKey: signing.privateKey }
+      const next = { certificate: signing.certificate, privateKey: signing.privateKey }
+      this.#svidTemplate = await createAgentSvidTemplate(next, signing.privateKeyObject)
+      this.#signing = next
       this.#plan = plan
       if (bundleChanged) {
         this.#bundle = buildTrustBundle(
@@ -332,6 +334,7 @@ export class CertificateAuthority {
         id,
         certificate,
         privateKey: privateKey === undefined ? undefined : await signingKeyOf(privateKey),
+        privateKeyObject: privateKey,
       })
     }
     return loaded

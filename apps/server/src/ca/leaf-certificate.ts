@@ -28,6 +28,8 @@ export interface LeafProfile {
   /** Requested lifetime; the result is cut at the CA's own expiry. */
   readonly ttlMs: number
   readonly now: Date
+  /** The serial number, hex. Default 128 random bits (tests fix it to compare output). */
+  readonly serialNumber?: string
 }
 
 /** A certificate the CA issued. */
@@ -71,7 +73,7 @@ export async function issueLeafCertificate(ca: SigningCa, profile: LeafProfile):
     ...(profile.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
   ]
   const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialNumber(),
+    serialNumber: profile.serialNumber ?? randomSerialNumber(),
     subject: LEAF_SUBJECT,
     issuer: ca.certificate.subjectName,
     notBefore: new Date(Math.max(now - BACKDATE_MS, caNotBefore)),
@@ -102,7 +104,7 @@ export async function issueLeafCertificate(ca: SigningCa, profile: LeafProfile):
  * The AKI repeats the CA's own SKI, so chain builders match them byte for byte even if the CA
  * certificate computed its identifier differently; computed from the key as a fallback.
  */
-async function authorityKeyIdentifier(caCertificate: x509.X509Certificate) {
+export async function authorityKeyIdentifier(caCertificate: x509.X509Certificate) {
   const subjectKeyId = caCertificate.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId
   if (subjectKeyId !== undefined) return new x509.AuthorityKeyIdentifierExtension(subjectKeyId)
   return x509.AuthorityKeyIdentifierExtension.create(caCertificate.publicKey)

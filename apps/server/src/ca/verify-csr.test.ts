@@ -22,6 +22,13 @@ describe('verifyCsr', () => {
     },
   )
 
+  it('accepts an RSA-PSS signature', async () => {
+    const csr = await createTestCsr({ algorithm: 'RSA-PSS 2048' })
+    expect((await verifyCsr(csr.pem)).description).toBe('RSA 2048')
+    const error = await refusal(tamperWithSignature(csr.der))
+    expect(error.check).toBe('signature')
+  })
+
   it('accepts DER bytes, even inside a larger shared buffer', async () => {
     const csr = await createTestCsr()
     const shared = Buffer.alloc(csr.der.length + 64, 0xff)

@@ -1,5 +1,6 @@
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto'
 import { CsrError } from './ca-errors.ts'
+import { readDerElement } from './der.ts'
 import { x509 } from './x509.ts'
 
 /**
@@ -25,6 +26,8 @@ const EXPECTED_SIGNATURES = 'an ECDSA or RSA signature with SHA-256 or stronger'
 /** The public key of a CSR that passed {@link verifyCsr}, and what kind it is. */
 export interface VerifiedCsrKey {
   readonly publicKey: x509.PublicKey
+  /** The same key as DER SubjectPublicKeyInfo, as it goes into the certificate. */
+  readonly subjectPublicKeyInfo: Uint8Array
   /** For logs: `"EC P-256"`, `"RSA 2048"`. */
   readonly description: string
 }
@@ -61,15 +64,17 @@ export async function verifyCsr(csr: string | Uint8Array): Promise<VerifiedCsrKe
     )
   }
 
-  const description = describeAcceptedKey(request)
+  const subjectPublicKeyInfo = new Uint8Array(request.publicKey.rawData)
+  const { key, description } = acceptedKey(subjectPublicKeyInfo)
 
   let valid: boolean
   try {
-    const hash = request.signatureAlgorithm.hash?.name
+    const algorithm = request.signatureAlgorithm as SignatureAlgorithm
+    const hash = algorithm.hash?.name
     if (hash !== undefined && WEAK_HASHES.has(hash)) {
       throw new CsrError('signature', `CSR is signed with ${hash}, which is too weak`, EXPECTED_SIGNATURES)
     }
-    valid = await request.verify()
+    valid = verifySignature(algorithm, key, certificationRequestInfo(der), new Uint8Array(request.signature))
   } catch (error) {
     if (error instanceof CsrError) throw error
     throw new CsrError('signature', 'CSR signature algorithm is not supported', EXPECTED_SIGNATURES, {
@@ -83,7 +88,7 @@ export async function verifyCsr(csr: string | Uint8Array): Promise<VerifiedCsrKe
       "a signature made with the CSR's private key",
     )
   }
-  return { publicKey: request.publicKey, description }
+  return { publicKey: request.publicKey, subjectPublicKeyInfo, description }
 }
 
 function checkDerSize(byteLength: number): void {
@@ -122,18 +127,71 @@ function derFromPem(text: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(base64, 'base64'))
 }
 
-/** `"EC P-256"`-style description of the CSR's key, or a CsrError when the CA does not sign for it. */
-function describeAcceptedKey(request: x509.Pkcs10CertificateRequest): string {
+/**
+ * The signed part of a CSR that @peculiar/x509 has already parsed: the first element of the
+ * outer `CertificationRequest` SEQUENCE (RFC 2986 §4.2), as the bytes that arrived.
+ */
+function certificationRequestInfo(der: Uint8Array): Uint8Array {
+  const outer = readDerElement(der)
+  return outer.contents.subarray(0, readDerElement(outer.contents).end)
+}
+
+/** A signature algorithm as @peculiar/x509 names it (WebCrypto's dictionaries). */
+interface SignatureAlgorithm {
+  readonly name: string
+  readonly hash?: { readonly name: string }
+  readonly saltLength?: number
+}
+
+/** WebCrypto hash names to OpenSSL's. */
+const NODE_HASHES: Readonly<Record<string, string>> = {
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+}
+
+/**
+ * Checks the CSR's self-signature with node:crypto, which takes the DER-encoded ECDSA signature
+ * as the CSR carries it. (The library's own `verify()` reaches the same answer through
+ * WebCrypto, re-importing the key and re-encoding the signature: most of the CPU a CSR check
+ * cost.) The parsing stays with @peculiar/x509.
+ *
+ * @throws {Error} for an algorithm it does not handle; the caller reports it as unsupported.
+ */
+function verifySignature(
+  algorithm: SignatureAlgorithm,
+  key: KeyObject,
+  signed: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  const hash = NODE_HASHES[algorithm.hash?.name ?? '']
+  if (hash === undefined) throw new Error(`unsupported signature hash ${algorithm.hash?.name ?? 'none'}`)
+  const type = key.asymmetricKeyType
+  if (algorithm.name === 'ECDSA' && type === 'ec') return verify(hash, signed, key, signature)
+  if (algorithm.name === 'RSASSA-PKCS1-v1_5' && type === 'rsa') return verify(hash, signed, key, signature)
+  if (algorithm.name === 'RSA-PSS' && type === 'rsa') {
+    return verify(
+      hash,
+      signed,
+      { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength ?? 32 },
+      signature,
+    )
+  }
+  throw new Error(`signature algorithm ${algorithm.name} does not fit a ${type ?? 'unknown'} key`)
+}
+
+/** The CSR's key and an `"EC P-256"`-style description, or a CsrError when the CA does not sign for it. */
+function acceptedKey(subjectPublicKeyInfo: Uint8Array): { key: KeyObject; description: string } {
   let key: KeyObject
   try {
-    key = createPublicKey({ key: Buffer.from(request.publicKey.rawData), format: 'der', type: 'spki' })
+    key = createPublicKey({ key: Buffer.from(subjectPublicKeyInfo), format: 'der', type: 'spki' })
   } catch (error) {
     throw new CsrError('public-key', 'CSR public key cannot be decoded', EXPECTED_KEYS, { cause: error })
   }
   const details = key.asymmetricKeyDetails
   if (key.asymmetricKeyType === 'ec') {
     const curve = ACCEPTED_CURVES[details?.namedCurve ?? '']
-    if (curve !== undefined) return `EC ${curve}`
+    if (curve !== undefined) return { key, description: `EC ${curve}` }
     throw new CsrError(
       'public-key',
       `CSR public key is on curve ${details?.namedCurve ?? 'unknown'}`,
@@ -142,7 +200,7 @@ function describeAcceptedKey(request: x509.Pkcs10CertificateRequest): string {
   }
   if (key.asymmetricKeyType === 'rsa') {
     const bits = details?.modulusLength ?? 0
-    if (bits >= MIN_RSA_BITS && bits <= MAX_RSA_BITS) return `RSA ${bits}`
+    if (bits >= MIN_RSA_BITS && bits <= MAX_RSA_BITS) return { key, description: `RSA ${bits}` }
     throw new CsrError('public-key', `CSR public key is RSA with ${bits} bits`, EXPECTED_KEYS)
   }
   throw new CsrError(

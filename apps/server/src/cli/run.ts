@@ -4,6 +4,7 @@ import { CertificateAuthority } from '../ca/certificate-authority.ts'
 import type { NodeAttestorsConfig } from '../config/server-config.ts'
 import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { closeClusterClients, createClusterClients } from '../kubernetes/cluster-clients.ts'
+import { LOG_FIELDS } from '../logging/log-fields.ts'
 import { createLogger } from '../logging/logger.ts'
 import { ServerMetrics } from '../metrics/metrics.ts'
 import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
@@ -50,6 +51,8 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
   const clientsFor = (nodeAttestors: NodeAttestorsConfig) =>
     createClusterClients(nodeAttestors, {
       onCall: (cluster, call) => metrics.recordKubeApiCall(cluster, call),
+      onCacheError: (cluster, what, error) =>
+        logger.warn({ [LOG_FIELDS.cluster]: cluster, err: error }, `${what} informer failed; restarting it`),
     })
   const clusterClients = clientsFor(config.nodeAttestors)
   const reload = { loadConfig: configLoaderFromFlags(flags), createClusterClients: clientsFor }

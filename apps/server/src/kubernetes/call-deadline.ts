@@ -3,6 +3,7 @@ import { formatDuration } from '@k8s-attest/spire-config'
 import type {
   CallOptions,
   ClusterClient,
+  GetPodOptions,
   NodeInfo,
   PermissionCheck,
   PodInfo,
@@ -56,7 +57,7 @@ class DeadlineClusterClient implements ClusterClient {
     )
   }
 
-  getPod(namespace: string, name: string, options: CallOptions = {}): Promise<PodInfo | undefined> {
+  getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {
     return this.#withDeadline(`get pod "${namespace}/${name}"`, options, (call) =>
       this.#inner.getPod(namespace, name, call),
     )

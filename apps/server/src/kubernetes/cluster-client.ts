@@ -64,6 +64,15 @@ export interface CallOptions {
   readonly signal?: AbortSignal
 }
 
+/** Options of {@link ClusterClient.getPod}. */
+export interface GetPodOptions extends CallOptions {
+  /**
+   * The UID the caller expects (the one the token is bound to). A cache-backed client answers
+   * from its cache only when the cached pod has it, and asks the API server otherwise.
+   */
+  readonly uid?: string
+}
+
 /** What the server asks of one cluster. */
 export interface ClusterClient {
   /**
@@ -77,7 +86,7 @@ export interface ClusterClient {
     options?: CallOptions,
   ): Promise<RawTokenReviewStatus>
   /** The pod, or `undefined` when it does not exist. */
-  getPod(namespace: string, name: string, options?: CallOptions): Promise<PodInfo | undefined>
+  getPod(namespace: string, name: string, options?: GetPodOptions): Promise<PodInfo | undefined>
   /** The node, or `undefined` when it does not exist. */
   getNode(name: string, options?: CallOptions): Promise<NodeInfo | undefined>
   /** Asks SelfSubjectAccessReview whether the server's own identity may do `permission`. */
@@ -107,14 +116,19 @@ export const SELF_CHECK_PERMISSION: ResourcePermission = {
 
 /**
  * The permissions each use of a cluster needs, in the order the startup self-check reports
- * them: k8s_psat reviews the token and reads the agent's pod and node; k8s_sat in TokenReview
+ * them: k8s_psat reviews the token and reads the agent's pod and node — `list` and `watch`
+ * for the informer caches, `get` for lookups the caches cannot answer; k8s_sat in TokenReview
  * mode only reviews (a k8s_sat cluster verifying with local keys calls no API at all).
  */
 export const REQUIRED_PERMISSIONS = {
   k8s_psat: [
     TOKEN_REVIEW_PERMISSION,
     { verb: 'get', resource: 'pods', group: '' },
+    { verb: 'list', resource: 'pods', group: '' },
+    { verb: 'watch', resource: 'pods', group: '' },
     { verb: 'get', resource: 'nodes', group: '' },
+    { verb: 'list', resource: 'nodes', group: '' },
+    { verb: 'watch', resource: 'nodes', group: '' },
   ],
   k8s_sat: [TOKEN_REVIEW_PERMISSION],
 } as const satisfies Record<'k8s_psat' | 'k8s_sat', readonly ResourcePermission[]>

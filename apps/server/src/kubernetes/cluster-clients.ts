@@ -1,4 +1,5 @@
 import type { NodeAttestorsConfig } from '../config/server-config.ts'
+import { CachedClusterClient } from './cached-cluster-client.ts'
 import { withCallDeadline } from './call-deadline.ts'
 import type { ClusterClient } from './cluster-client.ts'
 import { type KubeApiCall, KubeClusterClient } from './kube-cluster-client.ts'
@@ -17,29 +18,45 @@ export interface ClusterClients {
 export interface CreateClusterClientsOptions {
   /** Called after every Kubernetes API call, with the cluster's name (for metrics). */
   readonly onCall?: (cluster: string, call: KubeApiCall) => void
+  /** Called when a k8s_psat cluster's pod or node informer fails (it restarts by itself). */
+  readonly onCacheError?: (cluster: string, what: string, error: unknown) => void
 }
 
 /**
  * One {@link KubeClusterClient} (one connection pool) per configured cluster that calls its API
- * server: every k8s_psat cluster, and k8s_sat clusters in TokenReview mode. Each call has the
- * cluster's deadline (`kube_api_timeout`, see {@link withCallDeadline}).
+ * server: every k8s_psat cluster, and k8s_sat clusters in TokenReview mode. A k8s_psat
+ * cluster's client answers pod and node lookups from informer caches (a
+ * {@link CachedClusterClient}, which owns the pool and the informers: closing it stops both).
+ * Each call that reaches the API server has the cluster's deadline (`kube_api_timeout`, see
+ * {@link withCallDeadline}).
  */
 export function createClusterClients(
   attestors: NodeAttestorsConfig,
   options: CreateClusterClientsOptions = {},
 ): ClusterClients {
-  const clientFor = (cluster: string, kubeconfigFile: string | undefined, timeoutMs: number) =>
-    withCallDeadline(
-      KubeClusterClient.fromKubeconfig({
-        cluster,
-        ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }),
-        ...(options.onCall === undefined ? {} : { onCall: (call) => options.onCall?.(cluster, call) }),
-      }),
-      { cluster, timeoutMs },
-    )
+  const kubeFor = (cluster: string, kubeconfigFile: string | undefined) =>
+    KubeClusterClient.fromKubeconfig({
+      cluster,
+      ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }),
+      ...(options.onCall === undefined ? {} : { onCall: (call) => options.onCall?.(cluster, call) }),
+    })
   const k8sPsat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sPsat?.clusters.values() ?? []) {
-    k8sPsat.set(cluster.name, clientFor(cluster.name, cluster.kubeConfigFile, cluster.kubeApiTimeoutMs))
+    const kube = kubeFor(cluster.name, cluster.kubeConfigFile)
+    const caches = kube.startCaches({
+      serviceAccounts: cluster.serviceAccountAllowList,
+      ...(options.onCacheError === undefined
+        ? {}
+        : { onError: (what, error) => options.onCacheError?.(cluster.name, what, error) }),
+    })
+    // Outside the cache: a lookup the cache answers costs no deadline timer.
+    k8sPsat.set(
+      cluster.name,
+      withCallDeadline(new CachedClusterClient(kube, caches), {
+        cluster: cluster.name,
+        timeoutMs: cluster.kubeApiTimeoutMs,
+      }),
+    )
   }
   const k8sSat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sSat?.clusters.values() ?? []) {
@@ -47,7 +64,10 @@ export function createClusterClients(
     if (validation.kind === 'token-review') {
       k8sSat.set(
         cluster.name,
-        clientFor(cluster.name, validation.kubeConfigFile, validation.kubeApiTimeoutMs),
+        withCallDeadline(kubeFor(cluster.name, validation.kubeConfigFile), {
+          cluster: cluster.name,
+          timeoutMs: validation.kubeApiTimeoutMs,
+        }),
       )
     }
   }

@@ -10,26 +10,47 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node'
 import { describeErrorChain } from '../logging/error-chain.ts'
+import type { ClusterCaches } from './cached-cluster-client.ts'
 import type {
   CallOptions,
   ClusterClient,
+  GetPodOptions,
   NodeInfo,
   PermissionCheck,
   PodInfo,
   RawTokenReviewStatus,
   ResourcePermission,
 } from './cluster-client.ts'
+import { Informer, type InformerCall } from './informer.ts'
 import { loadKubeconfigFile } from './kubeconfig-file.ts'
 import { PooledKubeConfig } from './pooled-kube-config.ts'
 
 /** One Kubernetes API call, reported for metrics. */
 export interface KubeApiCall {
-  readonly verb: 'create' | 'get'
+  readonly verb: 'create' | 'get' | 'list' | 'watch'
   readonly resource: 'tokenreviews' | 'pods' | 'nodes' | 'selfsubjectaccessreviews'
   /** HTTP status, or `"error"` when no answer came (connection refused, timeout). */
   readonly code: string
   readonly durationMs: number
 }
+
+/** Which pods and nodes {@link KubeClusterClient.startCaches} watches, and how. */
+export interface CacheScope {
+  /**
+   * The `namespace:serviceAccount` pairs whose pods are watched (the cluster's allow-list:
+   * only their pods can attest). Each pair is one watch, selected by
+   * `spec.serviceAccountName`, so the cache holds agent pods and nothing else.
+   */
+  readonly serviceAccounts: readonly string[]
+  /** Full relist period. Default 30 minutes (client-go informers' usual resync order). */
+  readonly resyncMs?: number
+  /** Called when a list or watch fails (the informer restarts by itself). */
+  readonly onError?: (what: string, error: unknown) => void
+}
+
+const DEFAULT_RESYNC_MS = 30 * 60_000
+const RESTART_DELAY_MS = 1_000
+const MAX_RESTART_DELAY_MS = 30_000
 
 /** Options of {@link KubeClusterClient.fromKubeconfig}. */
 export interface KubeClusterClientOptions {
@@ -94,7 +115,7 @@ export class KubeClusterClient implements ClusterClient {
     return review.status ?? {}
   }
 
-  async getPod(namespace: string, name: string, options: CallOptions = {}): Promise<PodInfo | undefined> {
+  async getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {
     const pod = await this.#callOrNotFound('get', 'pods', () =>
       this.#core.readNamespacedPod({ namespace, name }, abortable(options)),
     )
@@ -130,6 +151,70 @@ export class KubeClusterClient implements ClusterClient {
 
   async close(): Promise<void> {
     await this.#config.closePool()
+  }
+
+  /**
+   * Starts informers (list + watch, through this client's connection pool) for the pods of
+   * `scope.serviceAccounts` and for all nodes, holding only what attestation reads of each.
+   * Wrap this client and them in a `CachedClusterClient`.
+   */
+  startCaches(scope: CacheScope): ClusterCaches {
+    const common = {
+      config: this.#config,
+      resyncMs: scope.resyncMs ?? DEFAULT_RESYNC_MS,
+      restartDelayMs: RESTART_DELAY_MS,
+      maxRestartDelayMs: MAX_RESTART_DELAY_MS,
+    }
+    const report = (resource: 'pods' | 'nodes') => (call: InformerCall) =>
+      this.#onCall({ verb: call.verb, resource, code: call.code, durationMs: 0 })
+    const pods = new Map<string, Informer<V1Pod>>()
+    for (const pair of new Set(scope.serviceAccounts)) {
+      const [namespace = '', serviceAccount = ''] = pair.split(':')
+      const fieldSelector = `spec.serviceAccountName=${serviceAccount}`
+      const name = `pods ${namespace}/${serviceAccount}`
+      pods.set(
+        pair,
+        new Informer<V1Pod>({
+          ...common,
+          name,
+          path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+          fieldSelector,
+          list: () => this.#core.listNamespacedPod({ namespace, fieldSelector }),
+          trim: (object: V1Pod) => trimPod(object),
+          onCall: report('pods'),
+          onError: (error) => scope.onError?.(name, error),
+        }),
+      )
+    }
+    const nodes = new Informer<V1Node>({
+      ...common,
+      name: 'nodes',
+      path: '/api/v1/nodes',
+      list: () => this.#core.listNode(),
+      trim: (object: V1Node) => trimNode(object),
+      onCall: report('nodes'),
+      onError: (error) => scope.onError?.('nodes', error),
+    })
+    const all = [...pods.values(), nodes]
+    return {
+      pod(namespace, name) {
+        for (const informer of pods.values()) {
+          const pod = informer.get(namespace, name)
+          if (pod !== undefined) return podInfo(pod)
+        }
+        return undefined
+      },
+      node(name) {
+        const node = nodes.get(undefined, name)
+        return node && nodeInfo(node)
+      },
+      async synced() {
+        await Promise.all(all.map((informer) => informer.synced()))
+      },
+      async close() {
+        await Promise.all(all.map((informer) => informer.close()))
+      },
+    }
   }
 
   async #callOrNotFound<T>(
@@ -239,6 +324,39 @@ function safeJson(text: string): unknown {
     return JSON.parse(text)
   } catch {
     return undefined // not JSON: the caller falls back to the raw text
+  }
+}
+
+/** What a pod informer keeps: the fields {@link podInfo} reads, and the resourceVersion. */
+function trimPod(pod: V1Pod): V1Pod {
+  const metadata = pod.metadata ?? {}
+  return {
+    metadata: {
+      name: metadata.name ?? '',
+      namespace: metadata.namespace ?? '',
+      uid: metadata.uid ?? '',
+      labels: metadata.labels ?? {},
+      resourceVersion: metadata.resourceVersion ?? '',
+    },
+    spec: {
+      containers: [],
+      nodeName: pod.spec?.nodeName ?? '',
+      serviceAccountName: pod.spec?.serviceAccountName ?? '',
+    },
+    status: { hostIP: pod.status?.hostIP ?? '' },
+  }
+}
+
+/** What a node informer keeps. */
+function trimNode(node: V1Node): V1Node {
+  const metadata = node.metadata ?? {}
+  return {
+    metadata: {
+      name: metadata.name ?? '',
+      uid: metadata.uid ?? '',
+      labels: metadata.labels ?? {},
+      resourceVersion: metadata.resourceVersion ?? '',
+    },
   }
 }
 

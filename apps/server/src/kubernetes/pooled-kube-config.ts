@@ -1,31 +1,94 @@
-import { KubeConfig, type RequestContext } from '@kubernetes/client-node'
-import type { Dispatcher } from 'undici'
+import { bufferFromFileOrString, KubeConfig, type RequestContext } from '@kubernetes/client-node'
+import { Agent, type Dispatcher, ProxyAgent } from 'undici'
 
 /**
- * A `KubeConfig` whose API calls share one keep-alive connection pool.
+ * Most connections one cluster's pool opens to its API server. Attestations beyond this many
+ * in flight queue for a free connection instead of opening more: the number of connections is
+ * bounded by the pool, never by the load.
+ */
+export const MAX_API_SERVER_CONNECTIONS = 8
+
+/**
+ * The per-call credential step of client-node that applies the bearer token, a kubeconfig
+ * `tokenFile` / in-cluster token (re-read by client-node every 60 s, as client-go does) or an
+ * exec / auth-provider plugin. It is a TypeScript-private method of `KubeConfig` 2.0.1 (the
+ * version is pinned exactly); the integration tests exercise it through every API call.
+ */
+interface AuthorizationHeaderStep {
+  applyAuthorizationHeader(options: { headers: Record<string, string> }): Promise<void>
+}
+
+/**
+ * A `KubeConfig` whose API calls share one bounded keep-alive connection pool, built once.
  *
- * As shipped, @kubernetes/client-node 2.0.1 builds a fresh undici dispatcher
- * in every `applySecurityAuthentication()`, so every API call pays a full TLS
- * handshake and leaves its socket lingering (measured here: 358 TokenReviews/s
- * at 16 concurrent calls, against 1,418/s with one reused pool; see
- * shared/PERFORMANCE-NOTES.md). The dispatcher only carries TLS settings (CA,
- * client certificate); credentials travel as headers, which are still
- * applied per call, so a rotated in-cluster token keeps working.
+ * As shipped, @kubernetes/client-node 2.0.1 re-reads the CA (and client certificate) files and
+ * builds a fresh undici dispatcher in every `applySecurityAuthentication()`, so every API call
+ * paid a file read and a full TLS handshake, and left its socket lingering (measured here:
+ * 358 TokenReviews/s at 16 concurrent calls, against 1,418/s with one reused pool; see
+ * shared/PERFORMANCE-NOTES.md). Here the TLS material is read and the dispatcher built on the
+ * first call; each call only adds its credential headers, so a rotated token keeps working.
+ *
+ * The pool speaks HTTP/1.1 with keep-alive: against kube-apiserver v1.32 it served 7–15 % more
+ * TokenReviews per second than HTTP/2 over one connection did (shared/PERFORMANCE-NOTES.md),
+ * and a few HTTP/1.1 connections spread the API server's work over its cores.
  */
 export class PooledKubeConfig extends KubeConfig {
   #pool: Dispatcher | undefined
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context)
-    const fresh = context.getDispatcher()
-    if (fresh === undefined) return // plain HTTP without TLS options: undici's global pool is used
-    if (this.#pool === undefined) {
-      this.#pool = fresh
-      return
+    const user = this.getCurrentUser()
+    const headers: Record<string, string> = {}
+    await (this as unknown as AuthorizationHeaderStep).applyAuthorizationHeader({ headers })
+    if (user?.username) {
+      headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`
     }
-    context.setDispatcher(this.#pool)
-    // The per-call dispatcher never connected; closing it frees nothing but keeps the intent plain.
-    if (fresh !== this.#pool) void fresh.close()
+    if (user?.impersonateUser) headers['Impersonate-User'] = user.impersonateUser
+    for (const [name, value] of Object.entries(headers)) context.setHeaderParam(name, value)
+    const pool = this.#pool ?? this.#openPool()
+    if (pool !== undefined) context.setDispatcher(pool)
+  }
+
+  /**
+   * Reads the cluster's TLS material and builds the one dispatcher. `undefined` only for a
+   * plain-HTTP cluster without TLS options, where undici's global pool serves (as in client-node).
+   */
+  #openPool(): Dispatcher | undefined {
+    const cluster = this.getCurrentCluster()
+    const user = this.getCurrentUser()
+    const ca = cluster === null ? null : bufferFromFileOrString(cluster.caFile, cluster.caData)
+    const cert = user === null ? null : bufferFromFileOrString(user.certFile, user.certData)
+    const key = user === null ? null : bufferFromFileOrString(user.keyFile, user.keyData)
+    const options = this.createDispatcherOptions(cluster, {
+      ...(ca === null ? {} : { ca }),
+      ...(cert === null ? {} : { cert }),
+      ...(key === null ? {} : { key }),
+      ...(cluster?.skipTLSVerify ? { rejectUnauthorized: false } : {}),
+      ...(cluster?.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+    })
+    const pooling = { connections: MAX_API_SERVER_CONNECTIONS, allowH2: false }
+    // client-node builds these options for its own copy of undici (the same 8.12 release); only
+    // their declared optional-property strictness differs from this package's copy.
+    switch (options.type) {
+      case 'agent':
+        this.#pool = new Agent({
+          ...pooling,
+          connect: options.connect as NonNullable<Agent.Options['connect']>,
+        })
+        break
+      case 'proxy':
+        this.#pool = new ProxyAgent({
+          ...pooling,
+          uri: options.uri,
+          requestTls: options.requestTls as NonNullable<ProxyAgent.Options['requestTls']>,
+          connect: options.connect as NonNullable<ProxyAgent.Options['connect']>,
+        })
+        break
+      case 'socks':
+        throw new TypeError(`cluster "${cluster?.name}": SOCKS proxies are not supported (${options.uri})`)
+      case 'none':
+        return undefined
+    }
+    return this.#pool
   }
 
   /** Closes the shared pool; later calls open a new one. */

@@ -43,4 +43,14 @@ describe('rbacRuleSnippet', () => {
       '- apiGroups: ["authentication.k8s.io"]\n  resources: ["tokenreviews"]\n  verbs: ["create"]',
     )
   })
+
+  it('writes one rule per resource, its verbs together', () => {
+    expect(rbacRuleSnippet(REQUIRED_PERMISSIONS.k8s_psat)).toBe(
+      [
+        '- apiGroups: ["authentication.k8s.io"]\n  resources: ["tokenreviews"]\n  verbs: ["create"]',
+        '- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get", "list", "watch"]',
+        '- apiGroups: [""]\n  resources: ["nodes"]\n  verbs: ["get", "list", "watch"]',
+      ].join('\n'),
+    )
+  })
 })

@@ -37,20 +37,30 @@ export async function checkPermissions(target: PermissionTarget): Promise<Permis
 }
 
 /**
- * The ClusterRole rules that grant `permissions`, as YAML to paste under `rules:` of the
- * server's ClusterRole, e.g.
+ * The ClusterRole rules that grant `permissions`, one rule per resource with its verbs, as
+ * YAML to paste under `rules:` of the server's ClusterRole, e.g.
  *
  * ```yaml
  * - apiGroups: ["authentication.k8s.io"]
  *   resources: ["tokenreviews"]
  *   verbs: ["create"]
+ * - apiGroups: [""]
+ *   resources: ["pods"]
+ *   verbs: ["get", "list", "watch"]
  * ```
  */
 export function rbacRuleSnippet(permissions: readonly ResourcePermission[]): string {
-  return permissions
+  const rules = new Map<string, { group: string; resource: string; verbs: string[] }>()
+  for (const { group, resource, verb } of permissions) {
+    const key = JSON.stringify([group, resource])
+    const rule = rules.get(key) ?? { group, resource, verbs: [] }
+    if (!rule.verbs.includes(verb)) rule.verbs.push(verb)
+    rules.set(key, rule)
+  }
+  return [...rules.values()]
     .map(
-      ({ group, resource, verb }) =>
-        `- apiGroups: [${JSON.stringify(group)}]\n  resources: [${JSON.stringify(resource)}]\n  verbs: [${JSON.stringify(verb)}]`,
+      ({ group, resource, verbs }) =>
+        `- apiGroups: [${JSON.stringify(group)}]\n  resources: [${JSON.stringify(resource)}]\n  verbs: [${verbs.map((verb) => JSON.stringify(verb)).join(', ')}]`,
     )
     .join('\n')
 }

@@ -17,6 +17,12 @@ export const TEST_KEY_ALGORITHMS = {
     publicExponent: new Uint8Array([1, 0, 1]),
     hash: 'SHA-256',
   },
+  'RSA-PSS 2048': {
+    name: 'RSA-PSS',
+    modulusLength: 2048,
+    publicExponent: new Uint8Array([1, 0, 1]),
+    hash: 'SHA-256',
+  },
   Ed25519: { name: 'Ed25519' },
 } as const
 
@@ -45,7 +51,12 @@ export async function createTestCsr(options: TestCsrOptions = {}): Promise<TestC
   const algorithm = TEST_KEY_ALGORITHMS[options.algorithm ?? 'EC P-256']
   const keys = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair
   const hash = options.hash ?? 'SHA-256'
-  const signingAlgorithm = algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash } : algorithm
+  const signingAlgorithm =
+    algorithm.name === 'ECDSA'
+      ? { name: 'ECDSA', hash }
+      : algorithm.name === 'RSA-PSS'
+        ? { ...algorithm, saltLength: 32 }
+        : algorithm
   const request = await x509.Pkcs10CertificateRequestGenerator.create({
     name: options.subject ?? 'CN=agent',
     keys,
