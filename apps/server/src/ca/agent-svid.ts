@@ -61,7 +61,6 @@ export interface AgentSvidTemplate {
   readonly leadingExtensions: readonly Uint8Array[]
   /** authorityKeyIdentifier: the extension after the SKI. */
   readonly authorityKeyIdentifier: Uint8Array
-  readonly caCertificatePem: string
 }
 
 /**
@@ -86,7 +85,6 @@ export async function createAgentSvidTemplate(
     subjectName: new Uint8Array(new x509.Name(LEAF_SUBJECT).toArrayBuffer()),
     leadingExtensions,
     authorityKeyIdentifier: new Uint8Array((await authorityKeyIdentifier(ca.certificate)).rawData),
-    caCertificatePem: ca.certificate.toString('pem'),
   }
 }
 
@@ -155,7 +153,8 @@ export function issueAgentSvid(template: AgentSvidTemplate, request: AgentSvidRe
     serialHex: canonicalSerialNumber(Buffer.from(serial).toString('hex')),
     notBefore,
     notAfter,
-    chainPem: `${certificatePem}\n${template.caCertificatePem}\n`,
+    // The leaf alone, as SPIRE sends it: the self-signed root travels in the trust bundle.
+    chainPem: `${certificatePem}\n`,
   }
 }
 
