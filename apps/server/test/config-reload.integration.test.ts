@@ -209,7 +209,7 @@ describe('POST /v1/admin/reload', () => {
     await writeFile(file, configText({ demo: {}, second: {} }))
     await server.request('POST', '/v1/admin/reload', { headers: ADMIN })
     const before = server.app.attestation.clusters
-    const hang = world.api.faults.inject({ verb: 'get', resource: 'pods', hang: true, times: 1 })
+    const hang = world.api.faults.inject({ verb: 'create', resource: 'tokenreviews', hang: true, times: 1 })
     const inFlight = attestNewPod(server, 'demo')
     await vi.waitUntil(() => hang.hits === 1)
     // Removes the very cluster the running attestation is using.

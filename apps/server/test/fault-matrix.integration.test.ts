@@ -101,7 +101,7 @@ const SERVER_RBAC = {
     metadata: { name: 'k8s-attest-server' },
     rules: [
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
     ],
   },
   binding: {
@@ -192,9 +192,10 @@ describe('Kubernetes API faults', () => {
   })
 
   it('500: 503 with the default Retry-After; the API server’s message stays in the log', async () => {
+    // TokenReview: the one call every attestation makes (pods and nodes come from the informers).
     world.api.faults.inject({
-      verb: 'get',
-      resource: 'nodes',
+      verb: 'create',
+      resource: 'tokenreviews',
       error: { status: 500, message: 'etcd is sad' },
       times: 1,
     })
@@ -207,7 +208,7 @@ describe('Kubernetes API faults', () => {
   })
 
   it('connection reset mid-response: 503, and the pooled connection is not reused broken', async () => {
-    world.api.faults.inject({ verb: 'get', resource: 'pods', resetMidResponse: true, times: 1 })
+    world.api.faults.inject({ verb: 'create', resource: 'tokenreviews', resetMidResponse: true, times: 1 })
     expectUnavailable(await attest('demo', world.tokenFor(agent)), 'demo')
     expect((await attest('demo', world.tokenFor(agent))).status).toBe(200)
     await expectInvariants()
@@ -239,7 +240,7 @@ describe('Kubernetes API faults', () => {
   it('slower than the deadline: 503 at the deadline instead of hanging; answers again once it is fast', {
     timeout: 30_000,
   }, async () => {
-    const hang = world.api.faults.inject({ verb: 'get', resource: 'pods', hang: true })
+    const hang = world.api.faults.inject({ verb: 'create', resource: 'tokenreviews', hang: true })
     try {
       expectUnavailable(await attest('demo', world.tokenFor(agent)), 'demo')
     } finally {
