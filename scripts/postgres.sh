@@ -11,7 +11,10 @@
 # enter DIR (a checkout under /root or under a `mktemp -d` directory), the server lives in a new
 # directory under /tmp instead, and DIR only records where (file `server-dir`). It listens on 127.0.0.1 only, on a random
 # free port, with a random password for its one superuser, and runs with fsync off — it is for
-# tests, never for data anyone wants to keep.
+# tests, never for data anyone wants to keep. Commits stay synchronous: an acknowledged commit has
+# reached the operating system, so `pause` (a crash of PostgreSQL, not of the machine) loses
+# nothing the server was told is written — with synchronous_commit off it would, and the
+# crash tests would blame the server for PostgreSQL's lost commits.
 #
 # Binaries: $K8S_ATTEST_POSTGRES_BIN when set, else the newest /usr/lib/postgresql/<version>/bin
 # (Debian's layout), else initdb/pg_ctl on PATH. initdb refuses to run as root, so as root the
@@ -124,7 +127,7 @@ pg_start() {
   local bin_dir="$1" dir="$2" port="$3"
   as_server_user "$bin_dir/pg_ctl" --pgdata="$dir/data" --log="$dir/postgres.log" --wait --timeout=60 \
     --options="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' \
-      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -c fsync=off -c full_page_writes=off -c max_connections=200" \
     start >"$dir/pg_ctl.log" 2>&1
 }
 
