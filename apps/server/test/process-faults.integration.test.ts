@@ -222,11 +222,21 @@ async function clientFor(dataDir: string): Promise<Agent> {
   })
 }
 
-/** Waits until `condition` holds; on timeout, says what the load got last. */
-async function waitForLoad(load: Load, what: string, condition: () => boolean): Promise<void> {
+/** Waits until `condition` holds; on timeout, says what the load got last, and how the server ended if it did. */
+async function waitForLoad(
+  load: Load,
+  server: ServerProcess,
+  what: string,
+  condition: () => boolean,
+): Promise<void> {
   await vi.waitUntil(condition, { timeout: 60_000, interval: 20 }).catch(() => {
     const last = load.sent.slice(-12).map((item) => `${item.status ?? 'no answer'} ${item.code ?? ''}`)
-    throw new Error(`timed out waiting for ${what}; the last answers: ${last.join(', ')}`)
+    const { exitCode, signalCode } = server.child
+    const ended =
+      exitCode === null && signalCode === null
+        ? ''
+        : `\nthe server exited (${exitCode ?? signalCode}); its last output:\n${server.output().slice(-4000)}`
+    throw new Error(`timed out waiting for ${what}; the last answers: ${last.join(', ')}${ended}`)
   })
 }
 
@@ -315,6 +325,7 @@ describe('PostgreSQL stopped and restarted under load', () => {
       const atOutage = load.sent.length
       await waitForLoad(
         load,
+        server,
         'refusals during the outage',
         () => load.sent.slice(atOutage).filter((item) => item.status === 503).length >= 2,
       )

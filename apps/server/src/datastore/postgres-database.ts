@@ -98,6 +98,20 @@ class PostgresDatabase implements SqlDatabase {
     } catch (error) {
       throw this.#translate(error)
     }
+    // A checked-out connection that dies between two statements (PostgreSQL stopped, the backend
+    // terminated) reports it as an 'error' event, which the pool listens to only while the
+    // connection is idle: unheard, it would crash the process. The next statement then fails.
+    // pg reports one loss twice (the backend's FATAL message, then the socket's end): logged once.
+    let connectionLost = false
+    const onConnectionError = (error: Error) => {
+      if (connectionLost) return
+      connectionLost = true
+      this.#logger.warn(
+        { target: this.target, err: error },
+        `PostgreSQL connection to ${this.target} failed inside a transaction; the transaction fails`,
+      )
+    }
+    client.on('error', onConnectionError)
     const session: SqlSession = {
       query: async (statement) => {
         try {
@@ -119,10 +133,12 @@ class PostgresDatabase implements SqlDatabase {
       await session.execScript('BEGIN')
       const result = await work(session)
       await session.execScript('COMMIT')
+      client.off('error', onConnectionError)
       client.release()
       return result
     } catch (error) {
       await this.#rollbackAndRelease(client)
+      client.off('error', onConnectionError)
       throw error
     }
   }

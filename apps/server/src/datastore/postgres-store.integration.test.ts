@@ -186,6 +186,31 @@ describe('PostgreSQL: connection failures', () => {
     expect(error.details).toMatchObject({ databaseType: 'postgres', check: 'connection_string' })
   })
 
+  test('a connection lost between two statements of a transaction fails it, without crashing the process', async () => {
+    const { connectionString } = await newDatabase()
+    const warnings: string[] = []
+    const database = await resources.openRaw(
+      { databaseType: 'postgres', connectionString },
+      { warn: (_details, message) => warnings.push(message) },
+    )
+    const killer = await resources.openRaw({ databaseType: 'postgres', connectionString })
+    const lost = database.transaction(async (session) => {
+      const { rows } = await session.query({ text: 'SELECT pg_backend_pid() AS pid', values: [] })
+      const pid = (rows[0] as { pid: number }).pid
+      await killer.query({ text: 'SELECT pg_terminate_backend($1)', values: [pid] })
+      // Long enough for the termination to reach the idle, checked-out connection as an 'error' event.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      await session.query({ text: 'SELECT 1', values: [] })
+    })
+    await expectDatastoreError(lost, 'ATT_ERR_DATASTORE_UNREACHABLE')
+    // The dead connection was discarded: the next statement gets a live one.
+    expect((await database.query({ text: 'SELECT 1 AS one', values: [] })).rows).toEqual([{ one: 1 }])
+    expect(warnings).toEqual([
+      expect.stringMatching(/failed inside a transaction; the transaction fails$/),
+      expect.stringMatching(/^rollback on .* failed; the connection is discarded$/),
+    ])
+  })
+
   test('a statement that waits longer than statementTimeoutMs fails with "timeout"', async () => {
     const { connectionString } = await newDatabase()
     const store = await resources.open({ databaseType: 'postgres', connectionString })

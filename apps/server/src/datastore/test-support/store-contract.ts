@@ -65,7 +65,7 @@ export function trackResources(): {
     clock?: ManualClock,
     options?: Partial<AgentStoreConfig>,
   ): Promise<AgentStore>
-  openRaw(location: DatabaseLocation): Promise<SqlDatabase>
+  openRaw(location: DatabaseLocation, logger?: DatastoreLogger): Promise<SqlDatabase>
 } {
   const closers: (() => Promise<void>)[] = []
   afterEach(async () => {
@@ -77,15 +77,15 @@ export function trackResources(): {
       closers.push(() => store.close())
       return store
     },
-    async openRaw(location) {
+    async openRaw(location, logger = failingLogger) {
       const database =
         location.databaseType === 'sqlite3'
-          ? openSqliteDatabase(location.connectionString, { busyTimeoutMs: 5000, logger: failingLogger })
+          ? openSqliteDatabase(location.connectionString, { busyTimeoutMs: 5000, logger })
           : await openPostgresDatabase(location.connectionString, {
               maxConnections: 2,
               connectTimeoutMs: 5000,
               statementTimeoutMs: 10_000,
-              logger: failingLogger,
+              logger,
             })
       closers.push(() => database.close())
       return database
