@@ -75,10 +75,16 @@ async function svidFor(spiffeId: string, ca: CertificateAuthority = server.ca) {
   return { cert: issued.chainPem, key: key.keyPem }
 }
 
-async function adminGet(options: { headers?: Record<string, string>; cert?: { cert: string; key: string } }) {
+interface Credentials {
+  readonly headers?: Record<string, string>
+  readonly cert?: { cert: string; key: string }
+}
+
+/** GET of `path` over TLS with these credentials (headers, a client certificate). */
+async function getWith(path: string, options: Credentials) {
   const dispatcher = options.cert === undefined ? undefined : server.client(options.cert)
   try {
-    return await server.request('GET', WIRE_PATHS.adminAgents, {
+    return await server.request('GET', path, {
       ...(options.headers === undefined ? {} : { headers: options.headers }),
       ...(dispatcher === undefined ? {} : { dispatcher }),
     })
@@ -86,6 +92,9 @@ async function adminGet(options: { headers?: Record<string, string>; cert?: { ce
     await dispatcher?.close()
   }
 }
+
+const adminGet = (options: Credentials) => getWith(WIRE_PATHS.adminAgents, options)
+const dashboardGet = (options: Credentials) => getWith(DASHBOARD_PATHS.overview, options)
 
 async function attestedPsatAgent(): Promise<string> {
   const response = await server.attest(
@@ -179,22 +188,6 @@ describe('admin API credentials', () => {
     expect((await adminGet({ cert: await svidFor(ADMIN_ID) })).status).toBe(200)
   })
 })
-
-/** GET of a dashboard endpoint over TLS, with a client certificate or headers. */
-async function dashboardGet(options: {
-  headers?: Record<string, string>
-  cert?: { cert: string; key: string }
-}) {
-  const dispatcher = options.cert === undefined ? undefined : server.client(options.cert)
-  try {
-    return await server.request('GET', DASHBOARD_PATHS.overview, {
-      ...(options.headers === undefined ? {} : { headers: options.headers }),
-      ...(dispatcher === undefined ? {} : { dispatcher }),
-    })
-  } finally {
-    await dispatcher?.close()
-  }
-}
 
 /** A sign-in form posted from the dashboard's own page, over TLS. */
 async function signIn(token: string) {
