@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { open, rename, rm } from 'node:fs/promises'
+import { open, readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /** The signature of {@link writeFileAtomic}, for code that takes the writer as a dependency. */
@@ -36,4 +36,35 @@ export async function writeFileAtomic(path: string, data: string, mode: number):
   } finally {
     await directoryHandle.close()
   }
+}
+
+/** The temporary file names {@link writeFileAtomic} uses for `name`: `.<name>.<12 hex digits>.tmp`. */
+function isTemporaryFileOf(entry: string, name: string): boolean {
+  const prefix = `.${name}.`
+  return entry.startsWith(prefix) && /^[0-9a-f]{12}\.tmp$/.test(entry.slice(prefix.length))
+}
+
+/**
+ * Removes the temporary files a process killed in the middle of {@link writeFileAtomic} left
+ * beside `names` in `directory` (a SIGKILL runs no cleanup): half-written, never read, but they
+ * would pile up, one per kill. Only for a directory one process writes, at its start.
+ *
+ * @returns the paths removed; none for a directory that does not exist.
+ */
+export async function removeAbandonedTemporaryFiles(
+  directory: string,
+  names: readonly string[],
+): Promise<string[]> {
+  let entries: string[]
+  try {
+    entries = await readdir(directory)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+  const abandoned = entries
+    .filter((entry) => names.some((name) => isTemporaryFileOf(entry, name)))
+    .map((entry) => join(directory, entry))
+  for (const path of abandoned) await rm(path, { force: true })
+  return abandoned
 }

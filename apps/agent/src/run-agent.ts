@@ -17,6 +17,7 @@ import {
   loadStoredBundle,
   loadStoredSvid,
   prepareDataDir,
+  removeAbandonedWrites,
   removeStoredSvid,
   storeBundle,
   storeSvid,
@@ -251,6 +252,18 @@ class AgentRunner {
   /** Picks up the bundle and SVID a previous run left in data_dir, if they are still good. */
   async #restore(): Promise<void> {
     const { dataDir, trustDomain } = this.#config
+    try {
+      const removed = await removeAbandonedWrites(dataDir)
+      if (removed.length > 0) {
+        this.#logger.info(
+          { [F.path]: removed },
+          'removed the temporary files of a write cut short by a kill; the stored files are whole',
+        )
+      }
+    } catch (error) {
+      // Litter, not damage: the agent works with it; say so and go on.
+      this.#logger.warn({ err: error }, 'cannot remove abandoned temporary files from data_dir')
+    }
     const bundle = await loadStoredBundle(dataDir)
     if (bundle.status === 'unusable') {
       this.#logger.warn(

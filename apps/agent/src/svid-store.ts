@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { mkdir, open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type AtomicFileWriter, writeFileAtomic } from './atomic-file.ts'
+import { type AtomicFileWriter, removeAbandonedTemporaryFiles, writeFileAtomic } from './atomic-file.ts'
 import { AgentError, isAgentError } from './errors.ts'
 import { type HeldSvid, verifySvid } from './svid-verify.ts'
 import { type TrustBundle, trustBundleFromPem, trustBundleToPem } from './trust-bundle.ts'
@@ -35,6 +35,25 @@ export async function prepareDataDir(dataDir: string): Promise<void> {
     await mkdir(dataDir, { recursive: true, mode: DATA_DIR_MODE })
   } catch (error) {
     throw dataDirFailed(`cannot create data_dir ${JSON.stringify(dataDir)}`, dataDir, error)
+  }
+}
+
+/**
+ * Removes the half-written temporary files of the SVID and bundle that a kill in the middle of
+ * storing one left in data_dir; the stored files themselves are whole (atomic writes).
+ *
+ * @returns the paths removed.
+ * @throws {AgentError} `ATT_ERR_DATA_DIR_FAILED`.
+ */
+export async function removeAbandonedWrites(dataDir: string): Promise<string[]> {
+  try {
+    return await removeAbandonedTemporaryFiles(dataDir, [SVID_FILE_NAME, BUNDLE_FILE_NAME])
+  } catch (error) {
+    throw dataDirFailed(
+      `cannot remove abandoned temporary files from data_dir ${JSON.stringify(dataDir)}`,
+      dataDir,
+      error,
+    )
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { DestinationStream } from 'pino'
+import { captureLogLine, recordSecret } from '../../../scripts/log-audit/captured-logs.ts'
 import { type AgentConfig, parseAgentConfig } from '../src/config.ts'
 import { createLogger } from '../src/logger.ts'
 
@@ -45,6 +46,8 @@ export async function createAgentFixture(options: AgentFixtureOptions): Promise<
   const tokenPath = join(volume, 'spire-agent')
   let generation = 0
   const writeToken = async (token: string) => {
+    // No captured log line of the suite may hold it (scripts/log-audit/).
+    recordSecret(token)
     generation++
     const versionDir = `..2026_11_24_00_00_0${generation}`
     await mkdir(join(volume, versionDir))
@@ -104,6 +107,7 @@ export class LogCapture implements DestinationStream {
 
   write(line: string): void {
     this.lines.push(line)
+    captureLogLine('agent', line)
   }
 
   /** A debug-level agent logger writing here. */

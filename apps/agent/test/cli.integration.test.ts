@@ -1,15 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type CliIo, EXIT_CODES, runCli } from '../src/cli.ts'
 import { runAgent } from '../src/run-agent.ts'
 import { type AgentFixture, createAgentFixture, LogCapture } from './agent-fixture.ts'
+import { exitCode, logLine, spawnAgent } from './agent-process.ts'
 import { FakeServer } from './fake-server.ts'
-
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 
 const cleanups: Array<() => Promise<unknown>> = []
 afterEach(async () => {
@@ -29,61 +25,11 @@ async function serverAndFixture(extra?: string): Promise<{ server: FakeServer; f
   return { server, fixture }
 }
 
-/** Runs `k8s-attest-agent` as a real process, as a Kubernetes probe or container would. */
-function spawnAgent(args: readonly string[]): ChildProcess & { output: { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, ['--conditions=@k8s-attest/source', MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const output = { stdout: '', stderr: '' }
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output.stdout += chunk
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output.stderr += chunk
-  })
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await once(child, 'exit')
-    }
-  })
-  return Object.assign(child, { output })
-}
-
-async function exitCode(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode
-  const [code] = (await once(child, 'exit')) as [number | null]
-  return code
-}
-
-/** Resolves with the first JSON log line whose `msg` contains `text`; rejects if the process exits first. */
-function logLine(
-  child: ChildProcess & { output: { stdout: string } },
-  text: string,
-): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      for (const line of child.output.stdout.split('\n')) {
-        if (line.includes(text)) {
-          child.stdout?.off('data', check)
-          child.off('exit', onExit)
-          resolve(JSON.parse(line) as Record<string, unknown>)
-          return
-        }
-      }
-    }
-    const onExit = () => reject(new Error(`the agent exited before logging ${JSON.stringify(text)}`))
-    child.stdout?.on('data', check)
-    child.once('exit', onExit)
-    check()
-  })
-}
-
 describe('k8s-attest-agent healthcheck', () => {
   it('exits 1 with the reason before the first attestation, and 0 once an SVID is held', async () => {
     const { fixture } = await serverAndFixture()
 
-    const before = spawnAgent(['healthcheck', '-config', fixture.configPath])
+    const before = spawnAgent(['healthcheck', '-config', fixture.configPath], { cleanups })
     expect(await exitCode(before)).toBe(EXIT_CODES.failure)
     expect(before.output.stderr).toMatch(
       /^unhealthy: no trust bundle at .*: the agent has not attested yet\n$/,
@@ -93,7 +39,7 @@ describe('k8s-attest-agent healthcheck', () => {
     const svid = await agent.nextSvid()
     await agent.stop()
 
-    const after = spawnAgent(['healthcheck', '-config', fixture.configPath])
+    const after = spawnAgent(['healthcheck', '-config', fixture.configPath], { cleanups })
     expect(await exitCode(after)).toBe(EXIT_CODES.ok)
     expect(after.output.stdout).toBe(
       `healthy: SVID ${svid.spiffeId} valid until ${svid.notAfter.toISOString()}\n`,
@@ -105,7 +51,7 @@ describe('k8s-attest-agent run', () => {
   it('attests, serves /metrics, stops on SIGTERM with exit 0, and never logs the token', async () => {
     const { server, fixture } = await serverAndFixture('telemetry {\n  Prometheus {\n    port = 0\n  }\n}')
 
-    const child = spawnAgent(['run', '-config', fixture.configPath])
+    const child = spawnAgent(['run', '-config', fixture.configPath], { cleanups })
     const listening = await logLine(child, 'serving /metrics')
     const obtained = await logLine(child, 'SVID obtained')
 

@@ -62,6 +62,14 @@ export interface RecordedAttestation {
   readonly at: number
 }
 
+/** An attestation the server holds before answering, released by the test. */
+export interface HeldAttestation {
+  /** Resolves once the request has arrived (and is being held). */
+  readonly arrived: Promise<void>
+  /** Lets the server answer it (to nobody, if the agent is gone by then). */
+  release(): void
+}
+
 /** One `POST /v1/renew` the server received. */
 export interface RecordedRenewal {
   /** The SPIFFE ID of the client certificate, or `undefined` without one. */
@@ -96,6 +104,7 @@ export class FakeServer {
   readonly #now: () => number
   readonly #scripted: Array<ScriptedRefusal | RawAnswer> = []
   #alwaysRefuse: ScriptedRefusal | undefined
+  readonly #holds: Array<{ arrive(): void; released: Promise<void> }> = []
   readonly #currentSerialById = new Map<string, string>()
   readonly #banned = new Set<string>()
   readonly #serving: { certPem: string; keyPem: string }
@@ -135,6 +144,17 @@ export class FakeServer {
   /** Answers the next request with exactly this status, content type and body. */
   answerNextRaw(answer: RawAnswer): void {
     this.#scripted.push(answer)
+  }
+
+  /**
+   * Holds the next attestation once it has arrived and been recorded, before an SVID is
+   * minted, until released: the moment a real server is recording it.
+   */
+  holdNextAttestation(): HeldAttestation {
+    const arrived = Promise.withResolvers<void>()
+    const released = Promise.withResolvers<void>()
+    this.#holds.push({ arrive: arrived.resolve, released: released.promise })
+    return { arrived: arrived.promise, release: released.resolve }
   }
 
   /** Answers every request with `refusal` until called again with `undefined`. */
@@ -197,6 +217,11 @@ export class FakeServer {
   async #attest(body: AttestRequest, reply: FastifyReply): Promise<SvidResponse | FastifyReply> {
     const { type, payload } = body.attestation
     this.attestations.push({ type, cluster: payload.cluster, token: payload.token, at: this.#now() })
+    const hold = this.#holds.shift()
+    if (hold !== undefined) {
+      hold.arrive()
+      await hold.released
+    }
     const scripted = this.#scripted.shift() ?? this.#alwaysRefuse
     if (scripted !== undefined) return answer(reply, scripted)
     const spiffeId =

@@ -2,16 +2,20 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { AdminClient } from '@k8s-attest/admin-client'
+import { isAttestError } from '@k8s-attest/core'
 import { Agent, request } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../src/app.ts'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
+import { runCli } from '../src/cli/cli.ts'
 import { loadServerConfig } from '../src/config/load-server-config.ts'
 import { openAgentStore } from '../src/datastore/open-agent-store.ts'
 import { createClusterClients } from '../src/kubernetes/cluster-clients.ts'
 import { createLogger } from '../src/logging/logger.ts'
+import { captureIo } from './capture-io.ts'
 import { expectProblem } from './expect-problem.ts'
 import { KubeWorld } from './kube-world.ts'
 import { ADMIN_TOKEN, newAgentKey, RunningServer } from './server-harness.ts'
@@ -242,6 +246,100 @@ describe('POST /v1/admin/reload', () => {
       'ATT_ERR_UNAUTHENTICATED',
     )
     expectProblem(await attestNewPod(server, 'second'), 400, 'ATT_ERR_UNKNOWN_CLUSTER')
+  })
+
+  describe('AdminClient.reload and k8s-attest-server reload', () => {
+    async function cli(...args: string[]) {
+      const captured = captureIo()
+      const status = await runCli(args, captured.io)
+      return { status, stdout: captured.stdout(), stderr: captured.stderr() }
+    }
+
+    const connection = () => [
+      '-serverAddress',
+      server.url.replace('https://', ''),
+      '-trustBundle',
+      join(server.dataDir, 'ca', 'bundle.pem'),
+      '-tokenFile',
+      join(dirname(file), 'admin-token'),
+    ]
+
+    it('the client answers what changed, and throws the refusal with its check and every problem', async () => {
+      const client = AdminClient.connect({
+        url: server.url,
+        trustBundlePem: server.ca.bundle().pem,
+        credential: { token: ADMIN_TOKEN },
+      })
+      try {
+        await writeFile(file, configText({ demo: {}, second: {} }))
+        expect(await client.reload()).toEqual({
+          config_file: file,
+          k8s_psat: { added: ['second'], changed: [], removed: [] },
+          k8s_sat: { added: [], changed: [], removed: [] },
+        })
+        expect((await attestNewPod(server, 'second')).status).toBe(200)
+
+        await writeFile(
+          file,
+          configText({ demo: { allow: ['no-colon'] } }).replace('trust_domain', 'trust_domian'),
+        )
+        const refused = await client.reload().then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+        if (!isAttestError(refused)) throw new Error(`expected a refusal, got ${String(refused)}`)
+        expect(refused.code).toBe('ATT_ERR_CONFIG_RELOAD_REFUSED')
+        expect(refused.details).toMatchObject({ check: 'config_valid', value: file })
+        expect(refused.message).toContain('trust_domian')
+        expect(refused.message).toContain('service_account_allow_list')
+        expect((await attestNewPod(server, 'second')).status).toBe(200)
+      } finally {
+        await client.close()
+      }
+    })
+
+    it('the CLI prints what changed (pretty and JSON), exits 0, and the change applies', async () => {
+      await writeFile(file, configText({ demo: { allow: ['spire:intruder'] }, second: {} }))
+      expect(await cli('reload', ...connection())).toEqual({
+        status: 0,
+        stdout: [
+          `Configuration reloaded from ${file}`,
+          'k8s_psat clusters added   : second',
+          'k8s_psat clusters changed : demo',
+          '',
+        ].join('\n'),
+        stderr: '',
+      })
+      expect((await attestNewPod(server, 'demo', 'intruder')).status).toBe(200)
+      const again = await cli('reload', ...connection(), '-output', 'json')
+      expect(again.status).toBe(0)
+      expect(JSON.parse(again.stdout)).toMatchObject({ k8s_psat: { added: [], changed: [], removed: [] } })
+      expect((await cli('reload', ...connection())).stdout).toBe(
+        `Configuration reloaded from ${file}\nNo cluster changed\n`,
+      )
+    })
+
+    it('the CLI prints a refused reload with the key that needs a restart and exits 1; bad usage exits 2', async () => {
+      await writeFile(file, configText({ demo: {}, second: {} }, 'bind_port = 8443'))
+      const refused = await cli('reload', ...connection())
+      expect(refused.status).toBe(1)
+      expect(refused.stdout).toBe('')
+      expect(refused.stderr).toMatch(
+        /^Error: reload the configuration: .*server\.bind_port.*\(ATT_ERR_CONFIG_RELOAD_REFUSED, HTTP 409\)\n$/s,
+      )
+      expectProblem(await attestNewPod(server, 'second'), 400, 'ATT_ERR_UNKNOWN_CLUSTER')
+
+      const wrongToken = join(dirname(file), 'wrong-token')
+      await writeFile(wrongToken, 'nope')
+      const unauthenticated = await cli('reload', ...connection().slice(0, 4), '-tokenFile', wrongToken)
+      expect(unauthenticated.status).toBe(1)
+      expect(unauthenticated.stderr).toContain('ATT_ERR_UNAUTHENTICATED, HTTP 401')
+
+      const extra = await cli('reload', ...connection(), 'now')
+      expect(extra.status).toBe(2)
+      expect(extra.stderr).toContain('reload takes no arguments, got "now"')
+      expect(extra.stderr).toContain('-serverAddress')
+    })
   })
 })
 

@@ -5,9 +5,12 @@ import { join } from 'node:path'
 import { connect as connectTls } from 'node:tls'
 import { adminAgentPath } from '@k8s-attest/admin-client'
 import { WIRE_PATHS } from '@k8s-attest/core'
+import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CertificateAuthority } from '../src/ca/certificate-authority.ts'
 import { x509 } from '../src/ca/x509.ts'
+import { DASHBOARD_PATHS } from '../src/dashboard/dashboard-plugin.ts'
+import { SESSION_COOKIE } from '../src/dashboard/dashboard-sessions.ts'
 import { expectProblem } from './expect-problem.ts'
 import { parseFirstAnswer, plaintextExchange, tlsExchange } from './fuzz/raw-connection.ts'
 import { KubeWorld } from './kube-world.ts'
@@ -72,10 +75,16 @@ async function svidFor(spiffeId: string, ca: CertificateAuthority = server.ca) {
   return { cert: issued.chainPem, key: key.keyPem }
 }
 
-async function adminGet(options: { headers?: Record<string, string>; cert?: { cert: string; key: string } }) {
+interface Credentials {
+  readonly headers?: Record<string, string>
+  readonly cert?: { cert: string; key: string }
+}
+
+/** GET of `path` over TLS with these credentials (headers, a client certificate). */
+async function getWith(path: string, options: Credentials) {
   const dispatcher = options.cert === undefined ? undefined : server.client(options.cert)
   try {
-    return await server.request('GET', WIRE_PATHS.adminAgents, {
+    return await server.request('GET', path, {
       ...(options.headers === undefined ? {} : { headers: options.headers }),
       ...(dispatcher === undefined ? {} : { dispatcher }),
     })
@@ -83,6 +92,9 @@ async function adminGet(options: { headers?: Record<string, string>; cert?: { ce
     await dispatcher?.close()
   }
 }
+
+const adminGet = (options: Credentials) => getWith(WIRE_PATHS.adminAgents, options)
+const dashboardGet = (options: Credentials) => getWith(DASHBOARD_PATHS.overview, options)
 
 async function attestedPsatAgent(): Promise<string> {
   const response = await server.attest(
@@ -174,6 +186,70 @@ describe('admin API credentials', () => {
   it('accepts the admin bearer token and the admin SVID', async () => {
     expect((await adminGet({ headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200)
     expect((await adminGet({ cert: await svidFor(ADMIN_ID) })).status).toBe(200)
+  })
+})
+
+/** A sign-in form posted from the dashboard's own page, over TLS. */
+async function signIn(token: string) {
+  const dispatcher = server.client()
+  try {
+    const response = await request(`${server.url}${DASHBOARD_PATHS.signIn}`, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ token }).toString(),
+    })
+    await response.body.dump()
+    return { status: response.statusCode, setCookie: response.headers['set-cookie'] }
+  } finally {
+    await dispatcher.close()
+  }
+}
+
+/*
+ * The dashboard has one credential of its own, the session a sign-in with the admin token
+ * opens; otherwise an admin SVID stands for a session. Everything else is "no session": 401
+ * with `check: dashboard_session`, a non-admin SVID included (the sign-in page tells a person
+ * what to do; there is nothing to forbid to someone who has not signed in).
+ */
+describe('dashboard credentials', () => {
+  function expectNoSession(response: Awaited<ReturnType<typeof dashboardGet>>) {
+    expect(expectProblem(response, 401, 'ATT_ERR_UNAUTHENTICATED').check).toBe('dashboard_session')
+  }
+
+  it('refuses a request without credentials (401)', async () => {
+    expectNoSession(await dashboardGet({}))
+  })
+
+  it('refuses a wrong admin token at sign-in, opening no session (401)', async () => {
+    const refused = await signIn(`${ADMIN_TOKEN}x`)
+    expect(refused.status).toBe(401)
+    expect(refused.setCookie).toBeUndefined()
+  })
+
+  it.each([
+    ['a forged session cookie', () => `${SESSION_COOKIE}=forged`],
+    ['the admin token as the session cookie', () => `${SESSION_COOKIE}=${ADMIN_TOKEN}`],
+  ])('refuses %s (401)', async (_case, cookie) => {
+    expectNoSession(await dashboardGet({ headers: { cookie: cookie() } }))
+  })
+
+  it('refuses an admin SVID signed by a foreign CA (401)', async () => {
+    expectNoSession(await dashboardGet({ cert: await svidFor(ADMIN_ID, foreignCa) }))
+  })
+
+  it('refuses a valid SVID that is not an admin ID (401: no session)', async () => {
+    expectNoSession(
+      await dashboardGet({ cert: await svidFor(`spiffe://${TRUST_DOMAIN}/spire/agent/k8s_psat/demo/1`) }),
+    )
+  })
+
+  it('opens for the admin token at sign-in and for the admin SVID', async () => {
+    const signedIn = await signIn(ADMIN_TOKEN)
+    expect(signedIn.status).toBe(303)
+    const cookie = String([signedIn.setCookie].flat()[0]).split(';')[0] ?? ''
+    expect((await dashboardGet({ headers: { cookie } })).status).toBe(200)
+    expect((await dashboardGet({ cert: await svidFor(ADMIN_ID) })).status).toBe(200)
   })
 })
 

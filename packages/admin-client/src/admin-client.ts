@@ -3,6 +3,7 @@ import {
   type AgentView,
   AttestError,
   type AttestErrorCode,
+  type ConfigReloadResponse,
   isAttestErrorCode,
   WIRE_PATHS,
 } from '@k8s-attest/core'
@@ -47,7 +48,8 @@ export interface AdminClientOptions {
 const MAX_PAGES = 10_000
 
 /**
- * The server's admin API, SPIRE's `spire-server agent list|show|evict|ban` over HTTPS. Agents
+ * The server's admin API, SPIRE's `spire-server agent list|show|evict|ban` over HTTPS, and the
+ * configuration reload (what SIGHUP does). Agents
  * are addressed by SPIFFE ID, percent-encoded as one path segment. A refusal throws the
  * server's own {@link AttestError} code (`ATT_ERR_UNAUTHENTICATED`, `ATT_ERR_AGENT_NOT_FOUND`…).
  *
@@ -136,6 +138,16 @@ export class AdminClient {
   /** Bans the agent: its attestations and renewals are refused until it is evicted. */
   ban(spiffeId: string): Promise<AgentView> {
     return this.#call<AgentView>(`ban ${spiffeId}`, 'POST', adminAgentPath(spiffeId, 'ban'))
+  }
+
+  /**
+   * Has the server re-read its configuration file (`POST /v1/admin/reload`, as SIGHUP): the
+   * clusters added, changed and removed, per node attestor. A file the server refuses throws
+   * `ATT_ERR_CONFIG_RELOAD_REFUSED` with every problem in the message and `check`
+   * `config_valid` or `config_reloadable`; the server keeps running on its old configuration.
+   */
+  reload(): Promise<ConfigReloadResponse> {
+    return this.#call<ConfigReloadResponse>('reload the configuration', 'POST', WIRE_PATHS.adminReload)
   }
 
   /** Closes the connection pool made by {@link AdminClient.connect}; a caller's dispatcher stays open. */

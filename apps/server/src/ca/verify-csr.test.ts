@@ -70,6 +70,24 @@ describe('verifyCsr', () => {
     expect(error.expected).toBe('an EC P-256 or P-384 key, or an RSA key of 2048 to 8192 bits')
   })
 
+  it('refuses a key whose curve OID the parser cannot map, naming the public-key check (found by pnpm fuzz)', async () => {
+    // A P-384 CSR with one byte of its curve OID changed (1.3.132.0.34 became an unknown arc).
+    const pem = [
+      '-----BEGIN CERTIFICATE REQUEST-----',
+      'MIIBCDCBjwIBADAQMQ4wDAYDVQQDEwVhZ2VudDB2MBAGByqGSM49AgEFBSuBBAAi',
+      'A2IABEzIyrT3rHOHNFGLT9m8IjPBgx35pm+p0JzMSmG7yxhk/ogUSpbMHm1WtV3O',
+      'gDfr6fy7wcT5+uPu8wozEUS9AEwgHE2YrvLbvWzhiAOfD8CweKbr2wzzjXDjsovv',
+      'tzNssqAAMAoGCCqGSM49BAMCA2gAMGUCMQCW+xm/Dza7aDeiRl/tho1LW2xtoDri',
+      'EDwrAQJ4o3k4SCVgp/3sqdt9j9R/H2K5FnsCMHZq3KpERQHp1vcCBprjVk+Fzejo',
+      '9ItWYNbDNSS6nj8sqkoO2nl3YQGzpHOw8Ffe0A==',
+      '-----END CERTIFICATE REQUEST-----',
+    ].join('\n')
+    const error = await refusal(pem)
+    expect(error.check).toBe('public-key')
+    expect(error.message).toBe('CSR public key uses an algorithm that is not supported')
+    expect(error.cause).toBeInstanceOf(TypeError)
+  })
+
   it('refuses bytes that are not a CSR', async () => {
     const error = await refusal(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]))
     expect(error.check).toBe('encoding')

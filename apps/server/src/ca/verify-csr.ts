@@ -64,7 +64,22 @@ export async function verifyCsr(csr: string | Uint8Array): Promise<VerifiedCsrKe
     )
   }
 
-  const subjectPublicKeyInfo = new Uint8Array(request.publicKey.rawData)
+  let publicKey: x509.PublicKey
+  try {
+    // Parsed on first access: an algorithm the library cannot map (a curve OID it does not
+    // know) throws a TypeError here, which is the CSR's fault, not the server's.
+    publicKey = request.publicKey
+  } catch (error) {
+    throw new CsrError(
+      'public-key',
+      'CSR public key uses an algorithm that is not supported',
+      EXPECTED_KEYS,
+      {
+        cause: error,
+      },
+    )
+  }
+  const subjectPublicKeyInfo = new Uint8Array(publicKey.rawData)
   const { key, description } = acceptedKey(subjectPublicKeyInfo)
 
   let valid: boolean
@@ -88,7 +103,7 @@ export async function verifyCsr(csr: string | Uint8Array): Promise<VerifiedCsrKe
       "a signature made with the CSR's private key",
     )
   }
-  return { publicKey: request.publicKey, subjectPublicKeyInfo, description }
+  return { publicKey, subjectPublicKeyInfo, description }
 }
 
 function checkDerSize(byteLength: number): void {

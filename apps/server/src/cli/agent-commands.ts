@@ -10,7 +10,8 @@ import { type FlagSpec, type ParsedFlags, parseFlags, stringFlag, UsageError } f
 export const AGENT_VERBS = ['list', 'show', 'evict', 'ban'] as const
 type AgentVerb = (typeof AGENT_VERBS)[number]
 
-const CONNECTION_FLAGS: readonly FlagSpec[] = [
+/** How every admin command reaches and authenticates to the server (`agent …`, `reload`). */
+export const CONNECTION_FLAGS: readonly FlagSpec[] = [
   {
     name: 'config',
     kind: 'string',
@@ -97,13 +98,7 @@ export async function runAgentCommand(args: readonly string[], io: CliIo): Promi
   if (verb !== 'list' && (spiffeId === undefined || spiffeId === '')) {
     throw new UsageError(`agent ${verb}: -spiffeID is required`)
   }
-  const connection = await connectionFrom(flags, io)
-  if (connection === undefined) return 1
-  const client = AdminClient.connect({ ...connection, timeoutMs: TIMEOUT_MS })
-  const json = stringFlag(flags, 'output', 'pretty') === 'json'
-  const print = (value: unknown, pretty: string) =>
-    io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : pretty)
-  try {
+  return withAdminClient(flags, io, async (client, print) => {
     if (verb === 'list') {
       const agents = await client.list(listFilter(flags))
       print(agents, formatAgents(agents))
@@ -124,6 +119,30 @@ export async function runAgentCommand(args: readonly string[], io: CliIo): Promi
       print({ spiffe_id: spiffeId, banned: true }, 'Agent banned successfully\n')
     }
     return 0
+  })
+}
+
+/** Prints an answer: as JSON with `-output json`, else the `pretty` text. */
+export type AnswerPrinter = (value: unknown, pretty: string) => void
+
+/**
+ * Connects to the admin API as {@link CONNECTION_FLAGS} say and runs `action` with the client;
+ * a refusal of the server, or a server that cannot be reached, is printed as one line and
+ * gives exit status 1.
+ */
+export async function withAdminClient(
+  flags: ParsedFlags,
+  io: CliIo,
+  action: (client: AdminClient, print: AnswerPrinter) => Promise<number>,
+): Promise<number> {
+  const connection = await connectionFrom(flags, io)
+  if (connection === undefined) return 1
+  const client = AdminClient.connect({ ...connection, timeoutMs: TIMEOUT_MS })
+  const json = stringFlag(flags, 'output', 'pretty') === 'json'
+  const print: AnswerPrinter = (value, pretty) =>
+    io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : pretty)
+  try {
+    return await action(client, print)
   } catch (error) {
     if (isAttestError(error)) {
       io.stderr(`Error: ${error.message}\n`)

@@ -9,10 +9,11 @@ Available commands are:
     agent show           Shows the details of an attested agent
     agent evict          Evicts an attested agent (it may attest again)
     agent ban            Bans an attested agent (refused until evicted)
+    reload               Has the running server re-read its configuration file (as SIGHUP)
     x509 mint            Mints an admin X.509 SVID offline from the CA in data_dir
                          (for the agent verbs' -certFile/-keyFile)
 
-The agent verbs take the server's address, CA bundle and admin token from -config server.conf.
+The agent verbs and reload take the server's address, CA bundle and admin token from -config server.conf.
 `
 
 /** A command: how to run it, and its usage text when its flags are wrong. */
@@ -42,6 +43,10 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Command>>> = {
         return usage(`agent ${verb ?? ''}`.trim(), specs)
       },
     }
+  },
+  reload: async () => {
+    const { RELOAD_FLAGS, runReloadCommand } = await import('./reload-command.ts')
+    return { run: runReloadCommand, usageOf: () => usage('reload', RELOAD_FLAGS) }
   },
   x509: async () => {
     const { runX509Command, X509_MINT_FLAGS, X509_MINT_SYNOPSIS } = await import('./x509-commands.ts')
