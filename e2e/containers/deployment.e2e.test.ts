@@ -166,7 +166,7 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
     }
   })
 
-  it("delivers a refreshed projected token to the agent's token path, bound to its pod", async () => {
+  it("delivers a refreshed projected token to the agent's token path, and the agent attests with it", async () => {
     const pod = agentPod(NODE_NAMES[1])
     const before = pod.projectedToken('token')
     await pod.refreshTokens()
@@ -195,6 +195,33 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
     })) as { status: { authenticated?: boolean; user?: { extra?: Record<string, string[]> } } }
     expect(review.status.authenticated).toBe(true)
     expect(review.status.user?.extra?.['authentication.kubernetes.io/pod-uid']).toEqual([pod.uid])
+
+    // The agent's next attestation presents the refreshed token: with its data_dir emptied (as a
+    // lost volume), the restarted agent must attest, and the server logs the token's credential ID.
+    const { jti } = JSON.parse(Buffer.from(after.token.split('.')[1] ?? '', 'base64url').toString()) as {
+      jti: string
+    }
+    const emptied = await pod.exec(AGENT, [
+      'node',
+      '-e',
+      "const fs = require('node:fs'); const dir = '/var/lib/k8s-attest-agent'; for (const entry of fs.readdirSync(dir)) fs.rmSync(dir + '/' + entry, { recursive: true })",
+    ])
+    expect(emptied).toEqual({ exitCode: 0, output: '' })
+    await pod.kill(AGENT)
+    await pod.startContainer(AGENT)
+    const attested = await eventually('the restarted agent attests with the refreshed token', async () => {
+      const line = serverPod
+        .logs(SERVER)
+        .split('\n')
+        .find((entry) => entry.includes(`"credential_id":"JTI=${jti}"`))
+      if (line === undefined) throw new Error('not logged yet')
+      return JSON.parse(line) as Record<string, unknown>
+    })
+    expect(attested).toMatchObject({
+      msg: 'agent attested',
+      agent_id: `spiffe://${trustDomain}/spire/agent/k8s_psat/${clusterName}/${nodeUids.get(NODE_NAMES[1] ?? '')}`,
+    })
+    expect(await pod.waitForProbe(AGENT, 'startupProbe')).toMatch(/^exit 0/)
   })
 
   it('keeps every record when the server container is killed and started again (its volume)', async () => {

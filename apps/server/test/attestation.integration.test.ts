@@ -574,6 +574,12 @@ describe('logs', () => {
     expect(attested.length).toBeGreaterThan(5)
     for (const line of attested)
       expect(line).toMatchObject({ agent_id: expect.stringMatching(/^spiffe:\/\//), level: 'info' })
+    // A bound token's credential ID, as kube-apiserver's audit log names it; legacy tokens have none.
+    const psatLines = attested.filter((line) => line.attestor === 'k8s_psat')
+    expect(psatLines.length).toBeGreaterThan(0)
+    for (const line of psatLines) expect(line.credential_id).toMatch(/^JTI=[0-9a-f-]{36}$/)
+    for (const line of attested.filter((line) => line.attestor === 'k8s_sat'))
+      expect(line).not.toHaveProperty('credential_id')
     expect(lines.some((line) => line.code === 'ATT_ERR_SA_NOT_ALLOWED' && line.level === 'warn')).toBe(true)
     expect(lines.some((line) => line.code === 'ATT_ERR_KUBE_API_UNAVAILABLE' && line.level === 'error')).toBe(
       true,

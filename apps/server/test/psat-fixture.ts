@@ -35,13 +35,14 @@ export function psatScenario(): PsatScenario {
     labels: { 'topology.kubernetes.io/zone': 'eu-1a', role: 'worker' },
   }
   const now = Math.floor(Date.now() / 1000)
+  const jti = randomUUID()
   const token = unsignedToken({
     aud: ['spire-server'],
     exp: now + 3600,
     iat: now,
     nbf: now,
     iss: 'https://kubernetes.default.svc.cluster.local',
-    jti: randomUUID(),
+    jti,
     'kubernetes.io': {
       namespace: 'spire',
       node: { name: node.name, uid: node.uid },
@@ -62,6 +63,7 @@ export function psatScenario(): PsatScenario {
         'authentication.kubernetes.io/pod-uid': [pod.uid],
         'authentication.kubernetes.io/node-name': [node.name],
         'authentication.kubernetes.io/node-uid': [node.uid],
+        'authentication.kubernetes.io/credential-id': [`JTI=${jti}`],
       },
     },
   }

@@ -171,7 +171,7 @@ describe('attestPsat', () => {
   })
 
   it("mints SPIRE's node-UID agent ID and selectors, with allowed labels only", async () => {
-    const { client, token, pod, node } = psatScenario()
+    const { client, token, pod, node, review } = psatScenario()
     const agent = await attestPsat({ trustDomain: 'example.org', cluster: CLUSTER, client, token })
     expect(agent).toMatchObject({
       attestor: 'k8s_psat',
@@ -181,6 +181,8 @@ describe('attestPsat', () => {
       reattestable: true,
     })
     expect(agent.singleUseToken).toBeUndefined()
+    expect(agent.credentialId).toBe(review.user?.extra?.['authentication.kubernetes.io/credential-id']?.[0])
+    expect(agent.credentialId).toMatch(/^JTI=/)
     expect(agent.selectors.map((s) => s.value)).toEqual([
       'agent_node_ip:10.0.0.7',
       'agent_node_label:topology.kubernetes.io/zone:eu-1a',

@@ -128,6 +128,7 @@ export async function attestPsat(input: PsatAttestationInput): Promise<AttestedA
     spiffeId,
     selectors,
     serviceAccount,
+    ...(reviewed.credentialId === undefined ? {} : { credentialId: reviewed.credentialId }),
     reattestable: true,
   }
 }

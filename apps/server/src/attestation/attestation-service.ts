@@ -24,7 +24,7 @@ export interface AttestationServiceOptions {
 
 /** A successful attestation or renewal: who the agent is, and the answer to send. */
 export interface AttestationOutcome {
-  readonly agent: Pick<AttestedAgent, 'attestor' | 'cluster' | 'spiffeId' | 'serviceAccount'>
+  readonly agent: Pick<AttestedAgent, 'attestor' | 'cluster' | 'spiffeId' | 'serviceAccount' | 'credentialId'>
   readonly response: SvidResponse
 }
 

@@ -15,6 +15,12 @@ export interface AttestedAgent {
   /** The agent's service account, `namespace:name`, for the log line. */
   readonly serviceAccount: string
   /**
+   * For the log line: the token's credential ID (`JTI=<jti>`) when the API server reported one
+   * (bound tokens since Kubernetes 1.29; legacy tokens have none), so an attestation can be
+   * traced to the very token that made it.
+   */
+  readonly credentialId?: string
+  /**
    * Whether the agent renews by attesting again (k8s_psat: its ID is stable) rather than over
    * mTLS with its SVID (k8s_sat: every attestation mints a new ID).
    */

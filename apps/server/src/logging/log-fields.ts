@@ -12,6 +12,11 @@ export const LOG_FIELDS = {
   attestor: 'attestor',
   /** The agent's service account, `namespace:name`. */
   serviceAccount: 'service_account',
+  /**
+   * The attesting token's credential ID as the API server reports it (`JTI=<jti>`): the key
+   * kube-apiserver's audit log uses for the same token. An identifier, never the token.
+   */
+  credentialId: 'credential_id',
   /** A stable error code, `ATT_ERR_*`. */
   code: 'code',
   /** The check that refused a request, e.g. `service_account_allow_list`. */

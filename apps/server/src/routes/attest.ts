@@ -38,6 +38,7 @@ export const attestRoute: FastifyPluginAsyncTypebox<AttestRouteOptions> = async 
             [LOG_FIELDS.attestor]: agent.attestor,
             [LOG_FIELDS.cluster]: agent.cluster,
             [LOG_FIELDS.serviceAccount]: agent.serviceAccount,
+            ...(agent.credentialId === undefined ? {} : { [LOG_FIELDS.credentialId]: agent.credentialId }),
           },
           'agent attested',
         )
