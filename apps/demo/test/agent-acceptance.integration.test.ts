@@ -6,7 +6,7 @@ import { eventually } from '../src/system/eventually.ts'
 import { type LogEntry, messageIncludes } from '../src/system/json-log.ts'
 import { sumSamples } from '../src/system/prometheus-text.ts'
 import type { RunningServer } from '../src/system/server-process.ts'
-import { readStoredSvid } from '../src/system/stored-svid.ts'
+import { readStoredSvid, type StoredSvid } from '../src/system/stored-svid.ts'
 import { SystemFixture } from './system-fixture.ts'
 
 /*
@@ -62,6 +62,21 @@ const msUntil = (isoTime: unknown) => Date.parse(String(isoTime)) - Date.now()
 /** The serial of an agent log line: the same form the server's admin API shows. */
 const serialOf = (entry: LogEntry) => String(entry.serial_number)
 
+/**
+ * The SVID stored in `dataDir` once it is the one `logged` announces. The agent logs an SVID when
+ * it starts using it and stores it right after, so a read straight after the log line can still
+ * find the previous file, or none.
+ */
+function storedSvidOf(dataDir: string, logged: LogEntry): Promise<StoredSvid> {
+  return eventually(
+    async () => {
+      const stored = await readStoredSvid(dataDir)
+      return stored?.serialNumber === serialOf(logged) ? stored : undefined
+    },
+    { what: `the SVID ${serialOf(logged)} stored in ${dataDir}` },
+  )
+}
+
 /** The server log's "agent attested" lines for one agent. */
 function attestationsOf(server: RunningServer, spiffeId: string): Promise<LogEntry[]> {
   return server.log.filter((entry) => entry.msg === 'agent attested' && entry.agent_id === spiffeId)
@@ -83,7 +98,7 @@ describe('the agent, as a process, against the real server and the Kubernetes te
       })
       const agent = await system.startAgent(installation)
       const obtained = await agent.waitForLog(svidObtained, '"SVID obtained"')
-      const first = await readStoredSvid(installation.dataDir)
+      const first = await storedSvidOf(installation.dataDir, obtained)
 
       // The agent pod is replaced (new UID) and kubelet writes the new pod's token: the old
       // token no longer passes TokenReview, so only an agent that re-reads the file attests.
@@ -111,11 +126,8 @@ describe('the agent, as a process, against the real server and the Kubernetes te
       })
       expect(await attestationsOf(shared, spiffeId)).toHaveLength(2)
 
-      const second = await readStoredSvid(installation.dataDir)
-      expect(second?.serialNumber).toBe(serialOf(rotated))
-      expect(second?.notAfter.getTime()).toBeGreaterThan(
-        first?.notAfter.getTime() ?? Number.POSITIVE_INFINITY,
-      )
+      const second = await storedSvidOf(installation.dataDir, rotated)
+      expect(second.notAfter.getTime()).toBeGreaterThan(first.notAfter.getTime())
     })
 
     it('attests again at its next rotation after being evicted', { timeout: ROTATION_TEST_MS }, async ({
@@ -229,7 +241,7 @@ describe('the agent, as a process, against the real server and the Kubernetes te
         `k8s_sat:agent_sa:${system.cluster.agentServiceAccount}`,
         `k8s_sat:cluster:${SAT_CLUSTER}`,
       ])
-      expect((await readStoredSvid(installation.dataDir))?.serialNumber).toBe(serialOf(renewed))
+      await storedSvidOf(installation.dataDir, renewed)
     })
 
     it('attests on first start, reuses its stored SVID after a restart, and healthcheck follows', {
@@ -252,8 +264,8 @@ describe('the agent, as a process, against the real server and the Kubernetes te
       const first = await system.startAgent(installation)
       const obtained = await first.waitForLog(svidObtained, '"SVID obtained"')
       expect(obtained).toMatchObject({ spiffe_id: spiffeId, method: 'attest' })
-      const stored = await readStoredSvid(installation.dataDir)
-      expect(stored).toMatchObject({ spiffeId, serialNumber: serialOf(obtained) })
+      const stored = await storedSvidOf(installation.dataDir, obtained)
+      expect(stored.spiffeId).toBe(spiffeId)
       const record = await shared.admin.show(spiffeId)
       expect(record).toMatchObject({
         attestor: 'k8s_psat',
@@ -265,7 +277,7 @@ describe('the agent, as a process, against the real server and the Kubernetes te
 
       const healthy = await runHealthcheck(installation)
       expect(healthy.status).toBe(AGENT_EXIT_CODES.ok)
-      expect(healthy.stdout).toBe(`healthy: SVID ${spiffeId} valid until ${stored?.notAfter.toISOString()}\n`)
+      expect(healthy.stdout).toBe(`healthy: SVID ${spiffeId} valid until ${stored.notAfter.toISOString()}\n`)
 
       expect(await first.stop()).toBe(AGENT_EXIT_CODES.ok)
       const second = await system.startAgent(installation)
