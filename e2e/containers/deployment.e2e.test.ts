@@ -209,14 +209,12 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
     expect(emptied).toEqual({ exitCode: 0, output: '' })
     await pod.kill(AGENT)
     await pod.startContainer(AGENT)
-    const attested = await eventually('the restarted agent attests with the refreshed token', async () => {
-      const line = serverPod
-        .logs(SERVER)
-        .split('\n')
-        .find((entry) => entry.includes(`"credential_id":"JTI=${jti}"`))
-      if (line === undefined) throw new Error('not logged yet')
-      return JSON.parse(line) as Record<string, unknown>
-    })
+    const attested = JSON.parse(
+      await serverLogLine(
+        'the restarted agent attests with the refreshed token',
+        `"credential_id":"JTI=${jti}"`,
+      ),
+    ) as Record<string, unknown>
     expect(attested).toMatchObject({
       msg: 'agent attested',
       agent_id: `spiffe://${trustDomain}/spire/agent/k8s_psat/${clusterName}/${nodeUids.get(NODE_NAMES[1] ?? '')}`,
@@ -265,14 +263,7 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
     // A restart (kubectl rollout restart) runs the self-check at once, not at the next re-check.
     await serverPod.kill(SERVER)
     await serverPod.startContainer(SERVER)
-    const line = await eventually('the self-check reports the missing permission', async () => {
-      const found = serverPod
-        .logs(SERVER)
-        .split('\n')
-        .find((entry) => entry.includes('may not get nodes'))
-      if (found === undefined) throw new Error('not logged yet')
-      return found
-    })
+    const line = await serverLogLine('the self-check reports the missing permission', 'may not get nodes')
     expect(line).toContain('add these rules to the server')
     const readiness = await probeOnce(
       serverTemplate.spec.containers[0]?.readinessProbe ?? {},
@@ -320,6 +311,18 @@ function placement(
     podIp,
     template: template as { spec: PodSpec },
   }
+}
+
+/** The first line of the server container's log that contains `text`, once it is written. */
+function serverLogLine(what: string, text: string): Promise<string> {
+  return eventually(what, async () => {
+    const line = serverPod
+      .logs(SERVER)
+      .split('\n')
+      .find((entry) => entry.includes(text))
+    if (line === undefined) throw new Error('not logged yet')
+    return line
+  })
 }
 
 function agentPod(nodeName: string | undefined): RunningPod {
