@@ -5,9 +5,9 @@ import {
   PROBLEM_CONTENT_TYPE,
   type Secret,
   type SvidResponse,
-  SvidResponseSchema,
   WIRE_PATHS,
 } from '@k8s-attest/core'
+import { SvidResponseSchema } from '@k8s-attest/core/wire'
 import { Compile } from 'typebox/compile'
 import { Agent, type Dispatcher, request } from 'undici'
 import { AgentError, isAgentError, ServerProblemError } from './errors.ts'

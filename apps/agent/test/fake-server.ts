@@ -4,17 +4,16 @@ import type { TLSSocket } from 'node:tls'
 import {
   type AttestErrorCode,
   type AttestRequest,
-  AttestRequestSchema,
   PROBLEM_CONTENT_TYPE,
   type Problem,
   psatAgentId,
   type RenewRequest,
-  RenewRequestSchema,
   type SvidResponse,
   satAgentId,
   serverSpiffeId,
   WIRE_PATHS,
 } from '@k8s-attest/core'
+import { AttestRequestSchema, RenewRequestSchema } from '@k8s-attest/core/wire'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { Compile } from 'typebox/compile'
 import { uriSansOf } from '../src/spiffe.ts'

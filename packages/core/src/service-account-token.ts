@@ -29,7 +29,7 @@ import {
   parseServiceAccountUsername,
   type ServiceAccountName,
 } from './service-account-username.ts'
-import { MAX_TOKEN_BYTES } from './wire.ts'
+import { MAX_TOKEN_BYTES } from './wire-constants.ts'
 
 /** The `iss` of every legacy (Secret-based) service account token. */
 export const LEGACY_SERVICE_ACCOUNT_ISSUER = 'kubernetes/serviceaccount'

@@ -15,7 +15,6 @@ import {
   AttestResponseSchema,
   type BundleResponse,
   BundleResponseSchema,
-  MAX_TOKEN_BYTES,
   type Problem,
   ProblemSchema,
   RenewRequestSchema,
@@ -23,8 +22,8 @@ import {
   SelectorSchema,
   type SvidResponse,
   SvidResponseSchema,
-  WIRE_PATHS,
 } from './wire.ts'
+import { MAX_TOKEN_BYTES, WIRE_PATHS } from './wire-constants.ts'
 
 // Real-shaped material: a P-256 CA, an agent SVID it signed and the agent's
 // CSR, made with openssl for these tests (test/fixtures/wire/), and a token

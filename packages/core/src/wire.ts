@@ -5,32 +5,16 @@
  * were never meant to leave the server from leaking); the agent and the admin
  * CLI type their calls with them. Field names are snake_case on the wire, as
  * in SPIRE's APIs.
+ *
+ * The schemas are the package's `@k8s-attest/core/wire` entry, loaded by what
+ * validates or serialises (the server's routes, the agent's client); the main
+ * entry carries only their types, and the paths and limits of
+ * `wire-constants.ts`, so a caller that needs no schema — an operator's command,
+ * the dashboard — never loads the schema library.
  */
 import { type Static, Type } from 'typebox'
 import { ATTEST_ERROR_CODES } from './errors.ts'
-
-/** HTTP paths of the agent-facing and admin APIs. */
-export const WIRE_PATHS = {
-  /** `POST`: attest with a service account token, receive an SVID. */
-  attest: '/v1/attest',
-  /** `POST` over mTLS with the current SVID: renew it (k8s_sat agents). */
-  renew: '/v1/renew',
-  /** `GET`: the trust bundle, no authentication. */
-  bundle: '/v1/bundle',
-  /** `GET`: list agents (admin). */
-  adminAgents: '/v1/admin/agents',
-  /** `POST`: re-read the configuration file and apply its clusters (admin). */
-  adminReload: '/v1/admin/reload',
-} as const
-
-/** Media type of every error body (RFC 9457 problem details). */
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
-
-/** Longest token accepted anywhere: real service account tokens are ~1 KiB. */
-export const MAX_TOKEN_BYTES = 16 * 1024
-
-/** Longest CSR accepted (PEM); an RSA-4096 CSR is under 2 KiB. */
-export const MAX_CSR_BYTES = 16 * 1024
+import { MAX_CSR_BYTES, MAX_TOKEN_BYTES } from './wire-constants.ts'
 
 /** The node attestors this system implements. */
 export const AttestorTypeSchema = Type.Union([Type.Literal('k8s_psat'), Type.Literal('k8s_sat')], {

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises'
 import { describeFileError, type HclBodyReader } from '@k8s-attest/spire-config'
-import { kubeconfigCredentialProblems } from '../kubernetes/kubeconfig-file.ts'
+import { kubeconfigCredentialProblems } from '../kubernetes/kubeconfig-credentials.ts'
 import {
   type NodeAttestorsConfig,
   type PsatClusterConfig,

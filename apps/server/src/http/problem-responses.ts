@@ -1,4 +1,4 @@
-import { ProblemSchema } from '@k8s-attest/core'
+import { ProblemSchema } from '@k8s-attest/core/wire'
 
 /**
  * Response schemas for the error statuses a route can answer with, all `ProblemSchema`, so the

@@ -1,14 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import {
-  AgentListQuerySchema,
-  AgentListResponseSchema,
-  type AgentView,
-  AgentViewSchema,
-  AttestError,
-  parseSelector,
-  parseSpiffeId,
-  WIRE_PATHS,
-} from '@k8s-attest/core'
+import { type AgentView, AttestError, parseSelector, parseSpiffeId, WIRE_PATHS } from '@k8s-attest/core'
+import { AgentListQuerySchema, AgentListResponseSchema, AgentViewSchema } from '@k8s-attest/core/wire'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { AdminAuthenticator } from '../admin/admin-auth.ts'

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ConfigReloadResponseSchema, WIRE_PATHS } from '@k8s-attest/core'
+import { WIRE_PATHS } from '@k8s-attest/core'
+import { ConfigReloadResponseSchema } from '@k8s-attest/core/wire'
 import type { AdminAuthenticator } from '../admin/admin-auth.ts'
 import { problemResponses } from '../http/problem-responses.ts'
 import type { ConfigReloader } from '../reload/config-reloader.ts'

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { AttestRequestSchema, SvidResponseSchema, WIRE_PATHS } from '@k8s-attest/core'
+import { WIRE_PATHS } from '@k8s-attest/core'
+import { AttestRequestSchema, SvidResponseSchema } from '@k8s-attest/core/wire'
 import { toProblemResponse } from '../http/problem.ts'
 import { problemResponses } from '../http/problem-responses.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'

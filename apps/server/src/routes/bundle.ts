@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BundleResponseSchema, WIRE_PATHS } from '@k8s-attest/core'
+import { WIRE_PATHS } from '@k8s-attest/core'
+import { BundleResponseSchema } from '@k8s-attest/core/wire'
 import { problemResponses } from '../http/problem-responses.ts'
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { kubeconfigCredentialProblems } from './kubeconfig-file.ts'
+import { kubeconfigCredentialProblems } from './kubeconfig-credentials.ts'
 
 /** Written by `kubectl` 1.32: a user with only kubectl's `tokenFile`. */
 const KUBECTL_TOKEN_FILE = readFileSync(
