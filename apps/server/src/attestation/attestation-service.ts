@@ -191,6 +191,7 @@ export class AttestationService {
         cluster: target.config,
         client: target.client,
         token,
+        ...(target.jwks === undefined ? {} : { jwks: target.jwks }),
       })
     }
     if (type === 'k8s_sat') {
