@@ -140,3 +140,29 @@ describe('attestPsat in JWKS mode', () => {
     })
   })
 })
+
+describe('attestPsat in JWKS mode, a terminating pod', () => {
+  it('accepts it until 60 s past its deletionTimestamp, as kube-apiserver does, then refuses it', async () => {
+    const scenario = await jwksScenario()
+    const deletion = new Date()
+    scenario.client.pods.set('spire/agent-1', { ...scenario.pod, deletionTimestamp: deletion })
+    const jwks = new PsatJwksVerifier({
+      cluster: 'demo',
+      audiences: ['spire-server'],
+      fetchKeys: (options) => scenario.client.getIssuerKeys(options),
+    })
+    const attestAt = async (ms: number) =>
+      attestPsat({
+        trustDomain: 'example.org',
+        cluster: CLUSTER,
+        client: scenario.client,
+        token: await scenario.token(),
+        jwks,
+        now: () => new Date(deletion.getTime() + ms),
+      })
+    await expect(attestAt(60_000)).resolves.toMatchObject({ cluster: 'demo' })
+    const error = await attestRefusal(attestAt(60_001))
+    expect(error.code).toBe('ATT_ERR_POD_NOT_FOUND')
+    expect(error.details).toMatchObject({ check: 'pod_terminating', value: deletion.toISOString() })
+  })
+})

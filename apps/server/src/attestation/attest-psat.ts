@@ -31,7 +31,16 @@ export interface PsatAttestationInput {
    * `undefined` asks TokenReview.
    */
   readonly jwks?: PsatJwksVerifier
+  /** The clock, for a terminating pod in JWKS mode. Default `() => new Date()`. */
+  readonly now?: () => Date
 }
+
+/**
+ * How long after a pod's `deletionTimestamp` its tokens stop authenticating: kube-apiserver's
+ * service account authenticator refuses them from then on ("service account token has been
+ * invalidated"), and JWKS mode does the same.
+ */
+export const TERMINATING_POD_GRACE_MS = 60_000
 
 /** What a verified token proves: its service account, the pod it is bound to, and its ID. */
 interface VerifiedToken {
@@ -64,7 +73,8 @@ interface VerifiedToken {
  * In JWKS mode ({@link PsatAttestationInput.jwks}), step 2 verifies the token locally instead
  * (signature, issuer, audience, expiry, not-before), after which its claims are trusted, and
  * step 3 asks the service account cache: the service account exists and has the UID the token
- * names (what TokenReview would have checked). A token naming a node must name the pod's node,
+ * names (what TokenReview would have checked). A pod whose `deletionTimestamp` passed more than
+ * 60 s ago is refused, as kube-apiserver does. A token naming a node must name the pod's node,
  * with its current UID.
  *
  * @throws {AttestError} naming the failed check (`details.check`), the cluster and the
@@ -94,6 +104,22 @@ export async function attestPsat(input: PsatAttestationInput): Promise<AttestedA
       'ATT_ERR_POD_UID_MISMATCH',
       `pod "${verified.namespace}/${boundPod.name}" in cluster "${clusterName}" has UID "${pod.uid}", but the token is bound to UID "${boundPod.uid}"`,
       { check: 'pod_uid', cluster: clusterName, value: pod.uid, expected: boundPod.uid },
+    )
+  }
+  if (
+    input.jwks !== undefined &&
+    pod.deletionTimestamp !== undefined &&
+    pod.deletionTimestamp.getTime() < (input.now ?? (() => new Date()))().getTime() - TERMINATING_POD_GRACE_MS
+  ) {
+    throw new AttestError(
+      'ATT_ERR_POD_NOT_FOUND',
+      `pod "${verified.namespace}/${pod.name}" in cluster "${clusterName}" is being deleted (deletionTimestamp ${pod.deletionTimestamp.toISOString()}, more than 60 s ago): its tokens are invalidated`,
+      {
+        check: 'pod_terminating',
+        cluster: clusterName,
+        value: pod.deletionTimestamp.toISOString(),
+        expected: `no deletionTimestamp, or one within the last 60 s`,
+      },
     )
   }
   if (pod.nodeName === '') {

@@ -31,6 +31,8 @@ export interface PodInfo {
   /** `status.hostIP`: empty until the kubelet reports it. */
   readonly hostIp: string
   readonly labels: Readonly<Record<string, string>>
+  /** `metadata.deletionTimestamp`: set once the pod is terminating (when it is due to be gone). */
+  readonly deletionTimestamp?: Date
 }
 
 /** The fields of a Node that attestation reads. */

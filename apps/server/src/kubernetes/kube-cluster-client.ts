@@ -442,6 +442,7 @@ function trimPod(pod: V1Pod): V1Pod {
       uid: metadata.uid ?? '',
       labels: metadata.labels ?? {},
       resourceVersion: metadata.resourceVersion ?? '',
+      ...(metadata.deletionTimestamp === undefined ? {} : { deletionTimestamp: metadata.deletionTimestamp }),
     },
     spec: {
       containers: [],
@@ -466,7 +467,11 @@ function trimNode(node: V1Node): V1Node {
 }
 
 function podInfo(pod: V1Pod): PodInfo {
+  // A listed or fetched pod carries a Date; a watched one the RFC 3339 text (client-node's
+  // watch does not deserialize).
+  const deletion = pod.metadata?.deletionTimestamp as Date | string | undefined
   return {
+    ...(deletion === undefined || deletion === null ? {} : { deletionTimestamp: new Date(deletion) }),
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
     uid: pod.metadata?.uid ?? '',
