@@ -116,11 +116,16 @@ describe('PsatJwksVerifier', () => {
     await expect(verifier.verify(await token(), undefined)).resolves.toBeDefined()
   })
 
-  it('fails with the key read error when it holds no keys yet', async () => {
-    const { verifier, token, client } = await setup()
+  it('fails with the key read error when it holds no keys yet, trying again once per refresh interval', async () => {
+    const { verifier, token, client, advance, keyReads } = await setup()
     const failure = new AttestError('ATT_ERR_KUBE_API_UNAVAILABLE', 'down')
     client.failures.set('getIssuerKeys', failure)
-    await expect(verifier.verify(await token(), undefined)).rejects.toBe(failure)
+    for (let i = 0; i < 5; i++) await expect(verifier.verify(await token(), undefined)).rejects.toBe(failure)
+    expect(keyReads()).toBe(1)
+    client.failures.delete('getIssuerKeys')
+    advance(10_000)
+    await expect(verifier.verify(await token(), undefined)).resolves.toBeDefined()
+    expect(keyReads()).toBe(2)
   })
 
   it('refuses a discovery document without an issuer', async () => {

@@ -71,6 +71,8 @@ export class PsatJwksVerifier {
   #reading: Promise<IssuerKeySet> | undefined
   /** When the latest read started (successful or not), for the rate limit. */
   #lastReadAt = Number.NEGATIVE_INFINITY
+  /** Why the latest read failed, while no keys are held. */
+  #lastReadError: unknown
 
   constructor(options: PsatJwksVerifierOptions) {
     if (options.audiences.length === 0) throw new TypeError('PsatJwksVerifier needs at least one audience')
@@ -119,11 +121,21 @@ export class PsatJwksVerifier {
     return payload
   }
 
-  /** The keys held, read first when there are none, or again when they are too old. */
+  /**
+   * The keys held, read first when there are none, or again when they are too old. While no
+   * keys could be read, a read is tried again at most once per refresh interval; tokens in
+   * between fail with the last read's error (so an unreachable API server is not asked once
+   * per token).
+   */
   async #usableKeys(): Promise<IssuerKeySet> {
     const keys = this.#keys
-    if (keys === undefined) return this.#read()
     const now = this.#clock()
+    if (keys === undefined) {
+      if (this.#lastReadError !== undefined && now - this.#lastReadAt < this.#minRefreshIntervalMs) {
+        throw this.#lastReadError
+      }
+      return this.#read()
+    }
     if (now - keys.readAt < this.#maxKeyAgeMs || now - this.#lastReadAt < this.#minRefreshIntervalMs) {
       return keys
     }
@@ -142,7 +154,11 @@ export class PsatJwksVerifier {
       try {
         const keys = this.#parse(await this.#options.fetchKeys())
         this.#keys = keys
+        this.#lastReadError = undefined
         return keys
+      } catch (error) {
+        if (this.#keys === undefined) this.#lastReadError = error
+        throw error
       } finally {
         this.#reading = undefined
       }
