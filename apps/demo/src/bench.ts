@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { jwksServerDir, runJwksSeries } from './bench/jwks-series.ts'
 import { installAgent, startAgent } from './system/agent-process.ts'
 import { type AgentNode, startTestCluster } from './system/cluster.ts'
 import { installServer, startServer } from './system/server-process.ts'
@@ -139,7 +140,20 @@ try {
     await agent.stop()
   }
   say()
-  say('not measured by this script yet: JWKS mode, worker processes, heap allocated per attestation,')
+  await runJwksSeries({
+    cluster,
+    dir: jwksServerDir(workDir),
+    kubeconfigPath: await cluster.writeServerKubeconfig(join(workDir, 'kubeconfig-jwks')),
+    tokens,
+    csrPem,
+    requests: REQUESTS,
+    warmup: WARMUP,
+    concurrency: CONCURRENCY,
+    record,
+    say,
+  })
+  say()
+  say('not measured by this script yet: worker processes, heap allocated per attestation,')
   say('`agent list` over 100,000 agents, --kubeconfig for a real cluster (see docs/performance.md)')
 } finally {
   await server.stop()

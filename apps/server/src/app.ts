@@ -130,7 +130,7 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   metrics.countAgentsWith(() => store.countAgents())
   const readiness = new Readiness({
     store,
-    targets: permissionTargets(clusterClients),
+    targets: permissionTargets(clusterClients, config.nodeAttestors),
     logger: app.log,
     ...(deps.intervals?.permissionRecheckMs === undefined
       ? {}

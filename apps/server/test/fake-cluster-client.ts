@@ -1,12 +1,23 @@
 import type {
   CallOptions,
   ClusterClient,
+  IssuerKeys,
   NodeInfo,
+  Permission,
   PermissionCheck,
   PodInfo,
   RawTokenReviewStatus,
-  ResourcePermission,
+  ServiceAccountInfo,
 } from '../src/kubernetes/cluster-client.ts'
+import { describePermission } from '../src/kubernetes/cluster-client.ts'
+
+type FakeMethod =
+  | 'reviewToken'
+  | 'getPod'
+  | 'getNode'
+  | 'getServiceAccount'
+  | 'getIssuerKeys'
+  | 'checkPermission'
 
 /**
  * A hand-written {@link ClusterClient} for fast unit tests of the attestation flow (after
@@ -20,10 +31,14 @@ export class FakeClusterClient implements ClusterClient {
   readonly pods = new Map<string, PodInfo>()
   /** Nodes by name. */
   readonly nodes = new Map<string, NodeInfo>()
-  /** Permissions denied to the server's identity, as `verb resource`. */
+  /** Service accounts by `namespace/name`. */
+  readonly serviceAccounts = new Map<string, ServiceAccountInfo>()
+  /** What `getIssuerKeys` answers (the test sets it; the JWKS is replaced to rotate keys). */
+  issuerKeys: IssuerKeys = { issuer: undefined, jwks: { keys: [] } }
+  /** Permissions denied to the server's identity, as `verb resource` or `verb /path`. */
   readonly deniedPermissions = new Set<string>()
   /** Makes the named method reject with this error. */
-  readonly failures = new Map<'reviewToken' | 'getPod' | 'getNode' | 'checkPermission', Error>()
+  readonly failures = new Map<FakeMethod, Error>()
   /** Every call, in order, e.g. `reviewToken [spire-server]`, `getPod spire/agent-1`. */
   readonly calls: string[] = []
   /**
@@ -58,11 +73,29 @@ export class FakeClusterClient implements ClusterClient {
     return this.nodes.get(name)
   }
 
-  async checkPermission(permission: ResourcePermission, options: CallOptions = {}): Promise<PermissionCheck> {
-    this.calls.push(`checkPermission ${permission.verb} ${permission.resource}`)
+  async getServiceAccount(
+    namespace: string,
+    name: string,
+    options: CallOptions = {},
+  ): Promise<ServiceAccountInfo | undefined> {
+    this.calls.push(`getServiceAccount ${namespace}/${name}`)
+    await this.hold?.(options.signal)
+    this.#fail('getServiceAccount')
+    return this.serviceAccounts.get(`${namespace}/${name}`)
+  }
+
+  async getIssuerKeys(options: CallOptions = {}): Promise<IssuerKeys> {
+    this.calls.push('getIssuerKeys')
+    await this.hold?.(options.signal)
+    this.#fail('getIssuerKeys')
+    return this.issuerKeys
+  }
+
+  async checkPermission(permission: Permission, options: CallOptions = {}): Promise<PermissionCheck> {
+    this.calls.push(`checkPermission ${describePermission(permission)}`)
     await this.hold?.(options.signal)
     this.#fail('checkPermission')
-    const allowed = !this.deniedPermissions.has(`${permission.verb} ${permission.resource}`)
+    const allowed = !this.deniedPermissions.has(describePermission(permission))
     return { ...permission, allowed, reason: allowed ? '' : 'RBAC: no rule' }
   }
 
@@ -70,7 +103,7 @@ export class FakeClusterClient implements ClusterClient {
     this.closed = true
   }
 
-  #fail(method: 'reviewToken' | 'getPod' | 'getNode' | 'checkPermission'): void {
+  #fail(method: FakeMethod): void {
     const error = this.failures.get(method)
     if (error !== undefined) throw error
   }

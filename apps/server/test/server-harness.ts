@@ -177,6 +177,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
       allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
       allowedPodLabelKeys: ['app'],
       usePodUidForAgentId: false,
+      tokenVerification: 'tokenreview',
       ...config,
     })
   }

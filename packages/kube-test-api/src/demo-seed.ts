@@ -4,7 +4,8 @@ import type { KubeTestApi, StoredObject } from './test-api.ts'
  * The optional seed of the standalone test API (`main.ts --seed demo`): a
  * small cluster that looks like one running k8s-attest — a `spire`
  * namespace, the server's service account with exactly the permissions the
- * server needs, and one running agent pod on each of three nodes.
+ * server needs (in either k8s_psat verification mode), and one running agent
+ * pod on each of three nodes.
  */
 
 /** The namespace the demo seed creates. */
@@ -15,6 +16,11 @@ export const DEMO_SERVER_ACCOUNT = 'spire-server'
 export const DEMO_AGENT_ACCOUNT = 'spire-agent'
 /** The ClusterRole (and its binding) that lets the server review tokens and read pods and nodes. */
 export const DEMO_SERVER_ROLE = 'k8s-attest-server'
+/**
+ * The ClusterRole (and its binding) a server verifying tokens in JWKS mode needs beyond
+ * {@link DEMO_SERVER_ROLE}, as deploy/components/jwks-verification grants it.
+ */
+export const DEMO_SERVER_JWKS_ROLE = 'k8s-attest-server-jwks'
 
 /** What the demo seed created. */
 export interface DemoSeed {
@@ -37,11 +43,20 @@ export function seedDemoCluster(api: KubeTestApi): DemoSeed {
       { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
     ],
   })
-  api.createObject('clusterrolebindings.rbac.authorization.k8s.io', {
-    metadata: { name: DEMO_SERVER_ROLE },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: DEMO_SERVER_ROLE },
-    subjects: [{ kind: 'ServiceAccount', name: DEMO_SERVER_ACCOUNT, namespace: DEMO_NAMESPACE }],
+  api.createObject('clusterroles.rbac.authorization.k8s.io', {
+    metadata: { name: DEMO_SERVER_JWKS_ROLE },
+    rules: [
+      { nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'watch'] },
+    ],
   })
+  for (const role of [DEMO_SERVER_ROLE, DEMO_SERVER_JWKS_ROLE]) {
+    api.createObject('clusterrolebindings.rbac.authorization.k8s.io', {
+      metadata: { name: role },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ kind: 'ServiceAccount', name: DEMO_SERVER_ACCOUNT, namespace: DEMO_NAMESPACE }],
+    })
+  }
   const nodes: StoredObject[] = []
   const agentPods: StoredObject[] = []
   for (const index of [1, 2, 3]) {

@@ -12,6 +12,12 @@ export interface PsatClusterSpec {
   readonly kubeconfigPath: string
   /** `namespace:name` of the agents' service accounts. @default ["spire:spire-agent"] */
   readonly serviceAccountAllowList?: readonly string[]
+  /**
+   * `token_verification`: `"jwks"` verifies tokens in the server with the issuer's keys (no API
+   * call per attestation; the kubeconfig's identity then needs the discovery URLs and
+   * serviceaccounts instead of TokenReview). @default "tokenreview" (the key is left out)
+   */
+  readonly tokenVerification?: 'tokenreview' | 'jwks'
 }
 
 /** A cluster whose agents attest with legacy tokens (k8s_sat), verified by TokenReview. */
@@ -110,7 +116,7 @@ function psatCluster(cluster: PsatClusterSpec): string {
           kube_config_file           = ${hcl(cluster.kubeconfigPath)}
           allowed_node_label_keys    = ["topology.kubernetes.io/zone"]
           allowed_pod_label_keys     = ["app"]
-        }
+${cluster.tokenVerification === undefined ? '' : `          token_verification         = ${hcl(cluster.tokenVerification)}\n`}        }
 `
 }
 

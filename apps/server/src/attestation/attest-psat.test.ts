@@ -15,6 +15,7 @@ const CLUSTER: PsatClusterConfig = {
   allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
   allowedPodLabelKeys: ['app'],
   usePodUidForAgentId: false,
+  tokenVerification: 'tokenreview',
 }
 
 // One test per rejection branch, in the order the checks run (SPIRE's TestAttestFailsIf…).

@@ -52,6 +52,7 @@ function service(
               allowedNodeLabelKeys: [],
               allowedPodLabelKeys: [],
               usePodUidForAgentId: false,
+              tokenVerification: 'tokenreview',
             },
           ],
         ]),

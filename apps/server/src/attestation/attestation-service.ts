@@ -48,6 +48,7 @@ export interface PeerSvid {
  */
 export class AttestationService {
   readonly #trustDomain: string
+  readonly #now: () => Date
   readonly #signer: SvidSigner
   readonly #store: AgentStore
   readonly #randomUuid: () => string
@@ -58,6 +59,7 @@ export class AttestationService {
     this.#signer = options.signer
     this.#store = options.store
     this.#randomUuid = options.randomUuid ?? randomUUID
+    this.#now = options.now ?? (() => new Date())
     this.#clusters = AttestorClusters.build(options)
   }
 
@@ -191,6 +193,7 @@ export class AttestationService {
         cluster: target.config,
         client: target.client,
         token,
+        ...(target.jwks === undefined ? {} : { jwks: target.jwks, now: this.#now }),
       })
     }
     if (type === 'k8s_sat') {

@@ -2,12 +2,17 @@ import type { NodeAttestorsConfig, PsatClusterConfig } from '../config/server-co
 import type { ClusterClient } from '../kubernetes/cluster-client.ts'
 import { type ClusterClients, closeClusterClients } from '../kubernetes/cluster-clients.ts'
 import type { SatTokenVerification } from './attest-sat.ts'
+import { PsatJwksVerifier } from './psat-jwks-verifier.ts'
 import { SatKeyVerifier } from './sat-key-verifier.ts'
 
-/** A k8s_psat cluster as attestation uses it: its configuration and its API client. */
+/**
+ * A k8s_psat cluster as attestation uses it: its configuration, its API client and, in JWKS
+ * mode, its local token verifier (which holds the issuer keys it read).
+ */
 export interface PsatCluster {
   readonly config: PsatClusterConfig
   readonly client: ClusterClient
+  readonly jwks?: PsatJwksVerifier
 }
 
 /** A k8s_sat cluster as attestation uses it: its allow-list and how its tokens are verified. */
@@ -77,10 +82,17 @@ export class AttestorClusters {
     if (k8sPsat !== undefined) {
       psat = new Map()
       for (const config of k8sPsat.clusters.values()) {
-        psat.set(config.name, {
-          config,
-          client: requireClient(options.clusterClients.k8sPsat, 'k8s_psat', config.name),
-        })
+        const client = requireClient(options.clusterClients.k8sPsat, 'k8s_psat', config.name)
+        const jwks =
+          config.tokenVerification === 'jwks'
+            ? new PsatJwksVerifier({
+                cluster: config.name,
+                audiences: config.audience,
+                fetchKeys: (callOptions) => client.getIssuerKeys(callOptions),
+                ...(options.now === undefined ? {} : { now: options.now }),
+              })
+            : undefined
+        psat.set(config.name, { config, client, ...(jwks === undefined ? {} : { jwks }) })
       }
     }
     let sat: Map<string, SatCluster> | undefined

@@ -140,6 +140,7 @@ describe('loading the server configuration', () => {
                   allowedNodeLabelKeys: [],
                   allowedPodLabelKeys: [],
                   usePodUidForAgentId: false,
+                  tokenVerification: 'tokenreview',
                 },
               ],
             ]),
@@ -182,6 +183,7 @@ describe('loading the server configuration', () => {
                 allowed_pod_label_keys: '["app"]',
                 use_pod_uid_for_agent_id: 'true',
               },
+              jwks: { ...PSAT_CLUSTER, token_verification: '"jwks"' },
             }),
             sat({
               keys: {
@@ -241,7 +243,9 @@ describe('loading the server configuration', () => {
         allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
         allowedPodLabelKeys: ['app'],
         usePodUidForAgentId: true,
+        tokenVerification: 'tokenreview',
       })
+      expect(config.nodeAttestors.k8sPsat?.clusters.get('jwks')?.tokenVerification).toBe('jwks')
       const satClusters = config.nodeAttestors.k8sSat?.clusters
       expect(satClusters?.get('review')?.validation).toEqual({
         kind: 'token-review',
@@ -865,6 +869,23 @@ describe('loading the server configuration', () => {
         () => ({
           path: `${cluster}.audience[0]`,
           message: 'must not be empty; write audience = [] to use the API server audiences',
+        }),
+      ],
+      [
+        'with an unknown token_verification, naming the allowed values',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, token_verification: '"local"' } })],
+        () => ({
+          path: `${cluster}.token_verification`,
+          message: 'must be one of "tokenreview", "jwks"; got "local"',
+        }),
+      ],
+      [
+        'with token_verification = "jwks" and the API server audiences (audience = [])',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, token_verification: '"jwks"', audience: '[]' } })],
+        () => ({
+          path: `${cluster}.audience`,
+          message:
+            'must name at least one audience when token_verification = "jwks" (the API server\'s own audiences are only known to TokenReview)',
         }),
       ],
       [

@@ -3,7 +3,9 @@ import { describeFileError, type HclBodyReader } from '@k8s-attest/spire-config'
 import { kubeconfigCredentialProblems } from '../kubernetes/kubeconfig-credentials.ts'
 import {
   type NodeAttestorsConfig,
+  PSAT_TOKEN_VERIFICATIONS,
   type PsatClusterConfig,
+  type PsatTokenVerification,
   type SatClusterConfig,
   type SatTokenValidation,
   SERVER_CONFIG_DEFAULTS,
@@ -105,6 +107,13 @@ async function readPsatCluster(
   const allowedPodLabelKeys =
     cluster.stringList('allowed_pod_label_keys', 'label keys', labelKeyProblem) ?? []
   const usePodUidForAgentId = cluster.boolean('use_pod_uid_for_agent_id') ?? false
+  const tokenVerification = readTokenVerification(cluster)
+  if (tokenVerification === 'jwks' && audience.length === 0) {
+    cluster.report(
+      'audience',
+      'must name at least one audience when token_verification = "jwks" (the API server\'s own audiences are only known to TokenReview)',
+    )
+  }
   cluster.rejectUnknownKeys()
   return {
     name,
@@ -115,7 +124,21 @@ async function readPsatCluster(
     allowedNodeLabelKeys,
     allowedPodLabelKeys,
     usePodUidForAgentId,
+    tokenVerification,
   }
+}
+
+/** `token_verification`: `"tokenreview"` (the default) or `"jwks"`. */
+function readTokenVerification(cluster: HclBodyReader): PsatTokenVerification {
+  const allowed = PSAT_TOKEN_VERIFICATIONS.map((value) => JSON.stringify(value)).join(', ')
+  const value = cluster.string('token_verification', `one of ${allowed}`)
+  if (value === undefined) return 'tokenreview'
+  const known = PSAT_TOKEN_VERIFICATIONS.find((candidate) => candidate === value)
+  if (known === undefined) {
+    cluster.report('token_verification', `must be one of ${allowed}; got ${JSON.stringify(value)}`)
+    return 'tokenreview'
+  }
+  return known
 }
 
 async function readSatCluster(

@@ -174,7 +174,20 @@ export interface PsatClusterConfig {
    * UID. Default `false` (SPIRE's ID, one agent identity per node).
    */
   readonly usePodUidForAgentId: boolean
+  /**
+   * `token_verification`: how the projected token is verified. Default `"tokenreview"` (one
+   * TokenReview per attestation); `"jwks"` verifies it locally with the cluster's service
+   * account issuer keys and checks its bound objects against the informer caches (no API call
+   * per attestation; see docs/performance.md, "JWKS mode").
+   */
+  readonly tokenVerification: PsatTokenVerification
 }
+
+/** The values of `token_verification`, the default first. */
+export const PSAT_TOKEN_VERIFICATIONS = ['tokenreview', 'jwks'] as const
+
+/** How a k8s_psat cluster verifies tokens: {@link PSAT_TOKEN_VERIFICATIONS}. */
+export type PsatTokenVerification = (typeof PSAT_TOKEN_VERIFICATIONS)[number]
 
 /** `NodeAttestor "k8s_sat" { plugin_data { clusters = { … } } }`. */
 export interface SatAttestorConfig {

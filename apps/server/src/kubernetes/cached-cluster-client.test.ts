@@ -30,6 +30,9 @@ function mapCaches(): ClusterCaches & {
     node(name) {
       return this.nodes.get(name)
     },
+    serviceAccount() {
+      return undefined
+    },
     async synced() {},
     async close() {
       this.closed = true

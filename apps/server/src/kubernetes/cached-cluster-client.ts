@@ -2,19 +2,26 @@ import type {
   CallOptions,
   ClusterClient,
   GetPodOptions,
+  IssuerKeys,
   NodeInfo,
+  Permission,
   PermissionCheck,
   PodInfo,
   RawTokenReviewStatus,
-  ResourcePermission,
+  ServiceAccountInfo,
 } from './cluster-client.ts'
 
-/** Pods and nodes as informers hold them (see `informer.ts`), looked up without an API call. */
+/**
+ * Pods, nodes and (in JWKS mode) service accounts as informers hold them (see `informer.ts`),
+ * looked up without an API call.
+ */
 export interface ClusterCaches {
   /** The cached pod, or `undefined` when it is not in the cache (absent, not watched, not seen yet). */
   pod(namespace: string, name: string): PodInfo | undefined
   /** The cached node, or `undefined`. */
   node(name: string): NodeInfo | undefined
+  /** The cached service account, or `undefined` (also when service accounts are not watched). */
+  serviceAccount(namespace: string, name: string): ServiceAccountInfo | undefined
   /** Resolves once every informer has loaded its first list. */
   synced(): Promise<void>
   /** Stops every informer. */
@@ -67,7 +74,21 @@ export class CachedClusterClient implements ClusterClient {
     return this.#caches.node(name) ?? this.#inner.getNode(name, options)
   }
 
-  checkPermission(permission: ResourcePermission, options?: CallOptions): Promise<PermissionCheck> {
+  async getServiceAccount(
+    namespace: string,
+    name: string,
+    options: GetPodOptions = {},
+  ): Promise<ServiceAccountInfo | undefined> {
+    const cached = this.#caches.serviceAccount(namespace, name)
+    if (cached !== undefined && (options.uid === undefined || cached.uid === options.uid)) return cached
+    return this.#inner.getServiceAccount(namespace, name, options)
+  }
+
+  getIssuerKeys(options?: CallOptions): Promise<IssuerKeys> {
+    return this.#inner.getIssuerKeys(options)
+  }
+
+  checkPermission(permission: Permission, options?: CallOptions): Promise<PermissionCheck> {
     return this.#inner.checkPermission(permission, options)
   }
 

@@ -4,12 +4,15 @@ import type {
   CallOptions,
   ClusterClient,
   GetPodOptions,
+  IssuerKeys,
   NodeInfo,
+  Permission,
   PermissionCheck,
   PodInfo,
   RawTokenReviewStatus,
-  ResourcePermission,
+  ServiceAccountInfo,
 } from './cluster-client.ts'
+import { describePermission } from './cluster-client.ts'
 
 /** Options of {@link withCallDeadline}. */
 export interface CallDeadlineOptions {
@@ -67,9 +70,25 @@ class DeadlineClusterClient implements ClusterClient {
     return this.#withDeadline(`get node "${name}"`, options, (call) => this.#inner.getNode(name, call))
   }
 
-  checkPermission(permission: ResourcePermission, options: CallOptions = {}): Promise<PermissionCheck> {
+  getServiceAccount(
+    namespace: string,
+    name: string,
+    options: GetPodOptions = {},
+  ): Promise<ServiceAccountInfo | undefined> {
+    return this.#withDeadline(`get serviceaccount "${namespace}/${name}"`, options, (call) =>
+      this.#inner.getServiceAccount(namespace, name, call),
+    )
+  }
+
+  getIssuerKeys(options: CallOptions = {}): Promise<IssuerKeys> {
+    return this.#withDeadline('get the service account issuer keys', options, (call) =>
+      this.#inner.getIssuerKeys(call),
+    )
+  }
+
+  checkPermission(permission: Permission, options: CallOptions = {}): Promise<PermissionCheck> {
     return this.#withDeadline(
-      `create selfsubjectaccessreviews (${permission.verb} ${permission.resource})`,
+      `create selfsubjectaccessreviews (${describePermission(permission)})`,
       options,
       (call) => this.#inner.checkPermission(permission, call),
     )

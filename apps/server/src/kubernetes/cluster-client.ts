@@ -31,6 +31,8 @@ export interface PodInfo {
   /** `status.hostIP`: empty until the kubelet reports it. */
   readonly hostIp: string
   readonly labels: Readonly<Record<string, string>>
+  /** `metadata.deletionTimestamp`: set once the pod is terminating (when it is due to be gone). */
+  readonly deletionTimestamp?: Date
 }
 
 /** The fields of a Node that attestation reads. */
@@ -40,7 +42,26 @@ export interface NodeInfo {
   readonly labels: Readonly<Record<string, string>>
 }
 
-/** A permission the server needs, as asked of SelfSubjectAccessReview. */
+/** The fields of a ServiceAccount that attestation reads. */
+export interface ServiceAccountInfo {
+  readonly namespace: string
+  readonly name: string
+  readonly uid: string
+}
+
+/**
+ * The cluster's service account issuer as its API server publishes it (service account issuer
+ * discovery): the `issuer` of `/.well-known/openid-configuration` and the keys of
+ * `/openid/v1/jwks`, both not yet trusted to be well-formed.
+ */
+export interface IssuerKeys {
+  /** The discovery document's `issuer`: every token the cluster signs carries it as `iss`. */
+  readonly issuer: unknown
+  /** The JWKS document as served (`{ "keys": [ … ] }`). */
+  readonly jwks: unknown
+}
+
+/** A permission on a resource, as asked of SelfSubjectAccessReview. */
 export interface ResourcePermission {
   readonly verb: string
   readonly resource: string
@@ -48,11 +69,28 @@ export interface ResourcePermission {
   readonly group: string
 }
 
+/** A permission on a non-resource URL (`nonResourceAttributes`), e.g. `get /openid/v1/jwks`. */
+export interface NonResourcePermission {
+  readonly verb: string
+  /** The URL path, e.g. `/openid/v1/jwks`. */
+  readonly path: string
+}
+
+/** A permission the server needs. */
+export type Permission = ResourcePermission | NonResourcePermission
+
 /** The answer to a permission check. */
-export interface PermissionCheck extends ResourcePermission {
+export type PermissionCheck = Permission & {
   readonly allowed: boolean
   /** Why, as the authorizer said (may be empty). */
   readonly reason: string
+}
+
+/** `"get pods"`, `"get /openid/v1/jwks"`: a permission as messages name it. */
+export function describePermission(permission: Permission): string {
+  return 'path' in permission
+    ? `${permission.verb} ${permission.path}`
+    : `${permission.verb} ${permission.resource}`
 }
 
 /** Options every {@link ClusterClient} call takes. */
@@ -89,8 +127,22 @@ export interface ClusterClient {
   getPod(namespace: string, name: string, options?: GetPodOptions): Promise<PodInfo | undefined>
   /** The node, or `undefined` when it does not exist. */
   getNode(name: string, options?: CallOptions): Promise<NodeInfo | undefined>
+  /**
+   * The service account, or `undefined` when it does not exist. As with {@link getPod}, `uid`
+   * is the UID the caller expects: a cache answers only when it holds that one.
+   */
+  getServiceAccount(
+    namespace: string,
+    name: string,
+    options?: GetPodOptions,
+  ): Promise<ServiceAccountInfo | undefined>
+  /**
+   * The service account issuer and its keys, read from the API server itself
+   * (`/.well-known/openid-configuration` and `/openid/v1/jwks`, two calls).
+   */
+  getIssuerKeys(options?: CallOptions): Promise<IssuerKeys>
   /** Asks SelfSubjectAccessReview whether the server's own identity may do `permission`. */
-  checkPermission(permission: ResourcePermission, options?: CallOptions): Promise<PermissionCheck>
+  checkPermission(permission: Permission, options?: CallOptions): Promise<PermissionCheck>
   /** Releases pooled connections. */
   close(): Promise<void>
 }
@@ -114,21 +166,33 @@ export const SELF_CHECK_PERMISSION: ResourcePermission = {
   group: 'authorization.k8s.io',
 }
 
+/** Reading the pods and nodes k8s_psat checks, for the informers and their fallback GETs. */
+const POD_AND_NODE_PERMISSIONS: readonly ResourcePermission[] = [
+  { verb: 'get', resource: 'pods', group: '' },
+  { verb: 'list', resource: 'pods', group: '' },
+  { verb: 'watch', resource: 'pods', group: '' },
+  { verb: 'get', resource: 'nodes', group: '' },
+  { verb: 'list', resource: 'nodes', group: '' },
+  { verb: 'watch', resource: 'nodes', group: '' },
+]
+
 /**
  * The permissions each use of a cluster needs, in the order the startup self-check reports
  * them: k8s_psat reviews the token and reads the agent's pod and node — `list` and `watch`
- * for the informer caches, `get` for lookups the caches cannot answer; k8s_sat in TokenReview
- * mode only reviews (a k8s_sat cluster verifying with local keys calls no API at all).
+ * for the informer caches, `get` for lookups the caches cannot answer; k8s_psat in JWKS mode
+ * reads the issuer's discovery document and keys instead of reviewing, and also the service
+ * accounts (which kube-apiserver's TokenReview would have checked); k8s_sat in TokenReview mode
+ * only reviews (a k8s_sat cluster verifying with local keys calls no API at all).
  */
 export const REQUIRED_PERMISSIONS = {
-  k8s_psat: [
-    TOKEN_REVIEW_PERMISSION,
-    { verb: 'get', resource: 'pods', group: '' },
-    { verb: 'list', resource: 'pods', group: '' },
-    { verb: 'watch', resource: 'pods', group: '' },
-    { verb: 'get', resource: 'nodes', group: '' },
-    { verb: 'list', resource: 'nodes', group: '' },
-    { verb: 'watch', resource: 'nodes', group: '' },
+  k8s_psat: [TOKEN_REVIEW_PERMISSION, ...POD_AND_NODE_PERMISSIONS],
+  k8s_psat_jwks: [
+    { verb: 'get', path: '/.well-known/openid-configuration' },
+    { verb: 'get', path: '/openid/v1/jwks' },
+    ...POD_AND_NODE_PERMISSIONS,
+    { verb: 'get', resource: 'serviceaccounts', group: '' },
+    { verb: 'list', resource: 'serviceaccounts', group: '' },
+    { verb: 'watch', resource: 'serviceaccounts', group: '' },
   ],
   k8s_sat: [TOKEN_REVIEW_PERMISSION],
-} as const satisfies Record<'k8s_psat' | 'k8s_sat', readonly ResourcePermission[]>
+} as const satisfies Record<'k8s_psat' | 'k8s_psat_jwks' | 'k8s_sat', readonly Permission[]>

@@ -22,6 +22,7 @@ beforeAll(async () => {
             allowedNodeLabelKeys: [],
             allowedPodLabelKeys: [],
             usePodUidForAgentId: false,
+            tokenVerification: 'tokenreview',
           },
         ],
       ]),

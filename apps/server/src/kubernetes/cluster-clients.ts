@@ -26,7 +26,8 @@ export interface CreateClusterClientsOptions {
  * One {@link KubeClusterClient} (one connection pool) per configured cluster that calls its API
  * server: every k8s_psat cluster, and k8s_sat clusters in TokenReview mode. A k8s_psat
  * cluster's client answers pod and node lookups from informer caches (a
- * {@link CachedClusterClient}, which owns the pool and the informers: closing it stops both).
+ * {@link CachedClusterClient}, which owns the pool and the informers: closing it stops both);
+ * in JWKS mode its informers also watch the allow-listed service accounts.
  * Each call that reaches the API server has the cluster's deadline (`kube_api_timeout`, see
  * {@link withCallDeadline}).
  */
@@ -45,6 +46,7 @@ export function createClusterClients(
     const kube = kubeFor(cluster.name, cluster.kubeConfigFile)
     const caches = kube.startCaches({
       serviceAccounts: cluster.serviceAccountAllowList,
+      watchServiceAccounts: cluster.tokenVerification === 'jwks',
       ...(options.onCacheError === undefined
         ? {}
         : { onError: (what, error) => options.onCacheError?.(cluster.name, what, error) }),

@@ -6,8 +6,12 @@ import {
   type ConfigurationOptions,
   CoreV1Api,
   Observable,
+  OpenidApi,
+  type RequestContext,
   type V1Node,
   type V1Pod,
+  type V1ServiceAccount,
+  WellKnownApi,
 } from '@kubernetes/client-node'
 import { describeErrorChain } from '../logging/error-chain.ts'
 import type { ClusterCaches } from './cached-cluster-client.ts'
@@ -15,11 +19,13 @@ import type {
   CallOptions,
   ClusterClient,
   GetPodOptions,
+  IssuerKeys,
   NodeInfo,
+  Permission,
   PermissionCheck,
   PodInfo,
   RawTokenReviewStatus,
-  ResourcePermission,
+  ServiceAccountInfo,
 } from './cluster-client.ts'
 import { Informer, type InformerCall } from './informer.ts'
 import { loadKubeconfigFile } from './kubeconfig-file.ts'
@@ -28,7 +34,15 @@ import { PooledKubeConfig } from './pooled-kube-config.ts'
 /** One Kubernetes API call, reported for metrics. */
 export interface KubeApiCall {
   readonly verb: 'create' | 'get' | 'list' | 'watch'
-  readonly resource: 'tokenreviews' | 'pods' | 'nodes' | 'selfsubjectaccessreviews'
+  /** The resource, or the non-resource path of service account issuer discovery. */
+  readonly resource:
+    | 'tokenreviews'
+    | 'pods'
+    | 'nodes'
+    | 'serviceaccounts'
+    | 'selfsubjectaccessreviews'
+    | typeof DISCOVERY_PATH
+    | typeof JWKS_PATH
   /** HTTP status, or `"error"` when no answer came (connection refused, timeout). */
   readonly code: string
   readonly durationMs: number
@@ -44,9 +58,24 @@ export interface CacheScope {
   readonly serviceAccounts: readonly string[]
   /** Full relist period. Default 30 minutes (client-go informers' usual resync order). */
   readonly resyncMs?: number
+  /**
+   * Also watch the service accounts of {@link serviceAccounts} (one watch each, selected by
+   * `metadata.name`): JWKS mode checks that a token's service account still exists with the UID
+   * the token names, which TokenReview would otherwise have checked. Default `false`.
+   */
+  readonly watchServiceAccounts?: boolean
   /** Called when a list or watch fails (the informer restarts by itself). */
   readonly onError?: (what: string, error: unknown) => void
 }
+
+/** Service account issuer discovery, served by kube-apiserver itself. */
+const DISCOVERY_PATH = '/.well-known/openid-configuration'
+const JWKS_PATH = '/openid/v1/jwks'
+/**
+ * kube-apiserver serves its JWKS only as this media type: `Accept: application/json` gets a 406
+ * (shared/kube-reference, v1.32.13).
+ */
+const JWKS_MEDIA_TYPE = 'application/jwk-set+json'
 
 const DEFAULT_RESYNC_MS = 30 * 60_000
 const RESTART_DELAY_MS = 1_000
@@ -73,6 +102,8 @@ export class KubeClusterClient implements ClusterClient {
   readonly #authentication: AuthenticationV1Api
   readonly #authorization: AuthorizationV1Api
   readonly #core: CoreV1Api
+  readonly #wellKnown: WellKnownApi
+  readonly #openid: OpenidApi
   readonly #onCall: (call: KubeApiCall) => void
 
   private constructor(cluster: string, config: PooledKubeConfig, onCall: (call: KubeApiCall) => void) {
@@ -81,6 +112,8 @@ export class KubeClusterClient implements ClusterClient {
     this.#authentication = config.makeApiClient(AuthenticationV1Api)
     this.#authorization = config.makeApiClient(AuthorizationV1Api)
     this.#core = config.makeApiClient(CoreV1Api)
+    this.#wellKnown = config.makeApiClient(WellKnownApi)
+    this.#openid = config.makeApiClient(OpenidApi)
     this.#onCall = onCall
   }
 
@@ -129,14 +162,51 @@ export class KubeClusterClient implements ClusterClient {
     return node && nodeInfo(node)
   }
 
-  async checkPermission(permission: ResourcePermission, options: CallOptions = {}): Promise<PermissionCheck> {
+  async getServiceAccount(
+    namespace: string,
+    name: string,
+    options: GetPodOptions = {},
+  ): Promise<ServiceAccountInfo | undefined> {
+    const account = await this.#callOrNotFound('get', 'serviceaccounts', () =>
+      this.#core.readNamespacedServiceAccount({ namespace, name }, abortable(options)),
+    )
+    return account && serviceAccountInfo(account)
+  }
+
+  /**
+   * Reads the issuer from the discovery document and the keys from `/openid/v1/jwks` of this
+   * API server, through this client's pool and credentials. The document's `jwks_uri` is not
+   * followed: kube-apiserver serves its keys at `/openid/v1/jwks` whatever
+   * `--service-account-jwks-uri` advertises to outside relying parties (often an external
+   * address, or a bucket, which this server could not reach or would have to trust by other
+   * means); here the keys come over the authenticated connection it already trusts.
+   */
+  async getIssuerKeys(options: CallOptions = {}): Promise<IssuerKeys> {
+    const discovery = await this.#call('get', DISCOVERY_PATH, () =>
+      this.#wellKnown.getServiceAccountIssuerOpenIDConfiguration(
+        requestOptions({ ...options, accept: 'application/json' }),
+      ),
+    )
+    const jwks = await this.#call('get', JWKS_PATH, () =>
+      this.#openid.getServiceAccountIssuerOpenIDKeyset(
+        requestOptions({ ...options, accept: JWKS_MEDIA_TYPE }),
+      ),
+    )
+    return { issuer: jsonObject(discovery)?.issuer, jwks: jsonObject(jwks) }
+  }
+
+  async checkPermission(permission: Permission, options: CallOptions = {}): Promise<PermissionCheck> {
+    const attributes =
+      'path' in permission
+        ? { nonResourceAttributes: { verb: permission.verb, path: permission.path } }
+        : { resourceAttributes: { ...permission } }
     const review = await this.#call('create', 'selfsubjectaccessreviews', () =>
       this.#authorization.createSelfSubjectAccessReview(
         {
           body: {
             apiVersion: 'authorization.k8s.io/v1',
             kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { ...permission } },
+            spec: attributes,
           },
         },
         abortable(options),
@@ -165,7 +235,7 @@ export class KubeClusterClient implements ClusterClient {
       restartDelayMs: RESTART_DELAY_MS,
       maxRestartDelayMs: MAX_RESTART_DELAY_MS,
     }
-    const report = (resource: 'pods' | 'nodes') => (call: InformerCall) =>
+    const report = (resource: 'pods' | 'nodes' | 'serviceaccounts') => (call: InformerCall) =>
       this.#onCall({ verb: call.verb, resource, code: call.code, durationMs: 0 })
     const pods = new Map<string, Informer<V1Pod>>()
     for (const pair of new Set(scope.serviceAccounts)) {
@@ -195,7 +265,26 @@ export class KubeClusterClient implements ClusterClient {
       onCall: report('nodes'),
       onError: (error) => scope.onError?.('nodes', error),
     })
-    const all = [...pods.values(), nodes]
+    const serviceAccounts = new Map<string, Informer<V1ServiceAccount>>()
+    for (const pair of scope.watchServiceAccounts ? new Set(scope.serviceAccounts) : []) {
+      const [namespace = '', serviceAccount = ''] = pair.split(':')
+      const fieldSelector = `metadata.name=${serviceAccount}`
+      const name = `serviceaccounts ${namespace}/${serviceAccount}`
+      serviceAccounts.set(
+        pair,
+        new Informer<V1ServiceAccount>({
+          ...common,
+          name,
+          path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts`,
+          fieldSelector,
+          list: () => this.#core.listNamespacedServiceAccount({ namespace, fieldSelector }),
+          trim: (object: V1ServiceAccount) => trimServiceAccount(object),
+          onCall: report('serviceaccounts'),
+          onError: (error) => scope.onError?.(name, error),
+        }),
+      )
+    }
+    const all = [...pods.values(), nodes, ...serviceAccounts.values()]
     return {
       pod(namespace, name) {
         for (const informer of pods.values()) {
@@ -207,6 +296,10 @@ export class KubeClusterClient implements ClusterClient {
       node(name) {
         const node = nodes.get(undefined, name)
         return node && nodeInfo(node)
+      },
+      serviceAccount(namespace, name) {
+        const account = serviceAccounts.get(`${namespace}:${name}`)?.get(namespace, name)
+        return account && serviceAccountInfo(account)
       },
       async synced() {
         await Promise.all(all.map((informer) => informer.synced()))
@@ -257,12 +350,24 @@ export class KubeClusterClient implements ClusterClient {
  * API takes the observable kind of middleware (client-node's own small `Observable`).
  */
 function abortable({ signal }: CallOptions): ConfigurationOptions | undefined {
-  if (signal === undefined) return undefined
+  return signal === undefined ? undefined : requestOptions({ signal })
+}
+
+/**
+ * {@link abortable}, and optionally the `Accept` header: client-node's discovery calls ask for
+ * `application/json, *\/*;q=0.8`, and the JWKS should be asked for as what kube-apiserver
+ * serves.
+ */
+function requestOptions({
+  signal,
+  accept,
+}: CallOptions & { readonly accept?: string }): ConfigurationOptions {
   return {
     middleware: [
       {
-        pre: (context) => {
-          context.setSignal(signal)
+        pre: (context: RequestContext) => {
+          if (signal !== undefined) context.setSignal(signal)
+          if (accept !== undefined) context.setHeaderParam('Accept', accept)
           return new Observable(Promise.resolve(context))
         },
         post: (context) => new Observable(Promise.resolve(context)),
@@ -337,6 +442,7 @@ function trimPod(pod: V1Pod): V1Pod {
       uid: metadata.uid ?? '',
       labels: metadata.labels ?? {},
       resourceVersion: metadata.resourceVersion ?? '',
+      ...(metadata.deletionTimestamp === undefined ? {} : { deletionTimestamp: metadata.deletionTimestamp }),
     },
     spec: {
       containers: [],
@@ -361,7 +467,11 @@ function trimNode(node: V1Node): V1Node {
 }
 
 function podInfo(pod: V1Pod): PodInfo {
+  // A listed or fetched pod carries a Date; a watched one the RFC 3339 text (client-node's
+  // watch does not deserialize).
+  const deletion = pod.metadata?.deletionTimestamp as Date | string | undefined
   return {
+    ...(deletion === undefined || deletion === null ? {} : { deletionTimestamp: new Date(deletion) }),
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
     uid: pod.metadata?.uid ?? '',
@@ -370,6 +480,38 @@ function podInfo(pod: V1Pod): PodInfo {
     hostIp: pod.status?.hostIP ?? '',
     labels: pod.metadata?.labels ?? {},
   }
+}
+
+/** What a service account informer keeps. */
+function trimServiceAccount(account: V1ServiceAccount): V1ServiceAccount {
+  const metadata = account.metadata ?? {}
+  return {
+    metadata: {
+      name: metadata.name ?? '',
+      namespace: metadata.namespace ?? '',
+      uid: metadata.uid ?? '',
+      resourceVersion: metadata.resourceVersion ?? '',
+    },
+  }
+}
+
+function serviceAccountInfo(account: V1ServiceAccount): ServiceAccountInfo {
+  return {
+    namespace: account.metadata?.namespace ?? '',
+    name: account.metadata?.name ?? '',
+    uid: account.metadata?.uid ?? '',
+  }
+}
+
+/**
+ * A discovery answer as an object: client-node types it as a string, but parses any JSON media
+ * type (including `application/jwk-set+json`) into a value.
+ */
+function jsonObject(answer: unknown): Record<string, unknown> | undefined {
+  const value = typeof answer === 'string' ? safeJson(answer) : answer
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined
 }
 
 function nodeInfo(node: V1Node): NodeInfo {

@@ -53,4 +53,16 @@ describe('rbacRuleSnippet', () => {
       ].join('\n'),
     )
   })
+
+  it('writes non-resource URLs as their own rules (JWKS mode)', () => {
+    expect(rbacRuleSnippet(REQUIRED_PERMISSIONS.k8s_psat_jwks)).toBe(
+      [
+        '- nonResourceURLs: ["/.well-known/openid-configuration"]\n  verbs: ["get"]',
+        '- nonResourceURLs: ["/openid/v1/jwks"]\n  verbs: ["get"]',
+        '- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get", "list", "watch"]',
+        '- apiGroups: [""]\n  resources: ["nodes"]\n  verbs: ["get", "list", "watch"]',
+        '- apiGroups: [""]\n  resources: ["serviceaccounts"]\n  verbs: ["get", "list", "watch"]',
+      ].join('\n'),
+    )
+  })
 })

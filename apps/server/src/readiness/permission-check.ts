@@ -1,12 +1,12 @@
 import type { AttestorType } from '@k8s-attest/core'
-import type { ClusterClient, PermissionCheck, ResourcePermission } from '../kubernetes/cluster-client.ts'
+import type { ClusterClient, Permission, PermissionCheck } from '../kubernetes/cluster-client.ts'
 
 /** One cluster the server calls, with what it must be allowed to do there. */
 export interface PermissionTarget {
   readonly attestor: AttestorType
   readonly cluster: string
   readonly client: ClusterClient
-  readonly permissions: readonly ResourcePermission[]
+  readonly permissions: readonly Permission[]
 }
 
 /** The outcome of checking one {@link PermissionTarget}. */
@@ -37,8 +37,8 @@ export async function checkPermissions(target: PermissionTarget): Promise<Permis
 }
 
 /**
- * The ClusterRole rules that grant `permissions`, one rule per resource with its verbs, as
- * YAML to paste under `rules:` of the server's ClusterRole, e.g.
+ * The ClusterRole rules that grant `permissions`, one rule per resource (or non-resource URL)
+ * with its verbs, as YAML to paste under `rules:` of the server's ClusterRole, e.g.
  *
  * ```yaml
  * - apiGroups: ["authentication.k8s.io"]
@@ -49,18 +49,21 @@ export async function checkPermissions(target: PermissionTarget): Promise<Permis
  *   verbs: ["get", "list", "watch"]
  * ```
  */
-export function rbacRuleSnippet(permissions: readonly ResourcePermission[]): string {
-  const rules = new Map<string, { group: string; resource: string; verbs: string[] }>()
-  for (const { group, resource, verb } of permissions) {
-    const key = JSON.stringify([group, resource])
-    const rule = rules.get(key) ?? { group, resource, verbs: [] }
-    if (!rule.verbs.includes(verb)) rule.verbs.push(verb)
-    rules.set(key, rule)
+export function rbacRuleSnippet(permissions: readonly Permission[]): string {
+  const rules = new Map<string, { target: string; verbs: string[] }>()
+  for (const permission of permissions) {
+    const target =
+      'path' in permission
+        ? `nonResourceURLs: [${JSON.stringify(permission.path)}]`
+        : `apiGroups: [${JSON.stringify(permission.group)}]\n  resources: [${JSON.stringify(permission.resource)}]`
+    const rule = rules.get(target) ?? { target, verbs: [] }
+    if (!rule.verbs.includes(permission.verb)) rule.verbs.push(permission.verb)
+    rules.set(target, rule)
   }
   return [...rules.values()]
     .map(
-      ({ group, resource, verbs }) =>
-        `- apiGroups: [${JSON.stringify(group)}]\n  resources: [${JSON.stringify(resource)}]\n  verbs: [${verbs.map((verb) => JSON.stringify(verb)).join(', ')}]`,
+      ({ target, verbs }) =>
+        `- ${target}\n  verbs: [${verbs.map((verb) => JSON.stringify(verb)).join(', ')}]`,
     )
     .join('\n')
 }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { AgentStore } from '../datastore/agent-store.ts'
+import { describePermission } from '../kubernetes/cluster-client.ts'
 import { describeErrorChain } from '../logging/error-chain.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
 import { checkPermissions, type PermissionTarget, rbacRuleSnippet } from './permission-check.ts'
@@ -207,7 +208,7 @@ export class Readiness {
     }
     // Logged when it starts or changes, not on every re-check: the rule is the same each time.
     if (result.outcome === 'missing') {
-      const names = result.missing.map((check) => `${check.verb} ${check.resource}`).join(', ')
+      const names = result.missing.map(describePermission).join(', ')
       const problem = `${describe(target)}: the server's identity may not ${names}`
       if (this.#permissionProblems.get(key) === problem) return
       this.#permissionProblems.set(key, problem)

@@ -135,7 +135,7 @@ export class ConfigReloader {
     attestation.replaceClusters(clusters).catch((error: unknown) => {
       logger.error({ err: error }, 'closing the replaced clusters\u2019 API clients failed')
     })
-    void readiness.replaceTargets(permissionTargets(clients))
+    void readiness.replaceTargets(permissionTargets(clients, next.nodeAttestors))
   }
 }
 
