@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describeSeedAgentsContract } from './test-support/seed-contract.ts'
 import {
   attestation,
   describeAgentStoreContract,
@@ -27,6 +28,10 @@ const newPath = () => {
 }
 
 describeAgentStoreContract({
+  databaseType: 'sqlite3',
+  newDatabase: async () => ({ databaseType: 'sqlite3', connectionString: newPath() }),
+})
+describeSeedAgentsContract({
   databaseType: 'sqlite3',
   newDatabase: async () => ({ databaseType: 'sqlite3', connectionString: newPath() }),
 })
