@@ -61,6 +61,11 @@ export async function seedAgents(
       if (batch.length === batchSize) await flush()
     }
     if (batch.length > 0) await flush()
+    // PostgreSQL plans by its statistics, which autovacuum gathers some time after a bulk load;
+    // a database that has run for a while has them, so gather them now. (SQLite keeps none
+    // unless told to, and the server never tells it: its plans come from the schema alone.)
+    if (database.dialect.databaseType === 'postgres')
+      await database.execScript('ANALYZE agents; ANALYZE agent_selectors')
   } finally {
     await database.close()
   }

@@ -64,6 +64,24 @@ describe('SQLite specifics', () => {
     }
   })
 
+  test('a page of banned agents is read through agents_by_banned, in SPIFFE ID order, without a sort', async () => {
+    const path = newPath()
+    await resources.open({ databaseType: 'sqlite3', connectionString: path })
+    const inspector = new DatabaseSync(path, { readOnly: true })
+    try {
+      // The inner query listAgents runs for `banned: true` (see SqlAgentStore.listAgents).
+      const plan = inspector
+        .prepare(
+          'EXPLAIN QUERY PLAN SELECT a.spiffe_id FROM agents a WHERE a.banned = 1 ORDER BY a.spiffe_id LIMIT 51',
+        )
+        .all()
+        .map((row) => String(row.detail))
+      expect(plan).toEqual(['SEARCH a USING COVERING INDEX agents_by_banned (banned=?)'])
+    } finally {
+      inspector.close()
+    }
+  })
+
   test('a second store on the same file, opened later, sees the first one’s writes', async () => {
     const location = { databaseType: 'sqlite3' as const, connectionString: newPath() }
     const first = await resources.open(location)
