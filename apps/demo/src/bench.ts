@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { measureAgentList } from './bench/agent-list-figures.ts'
 import { measureIdleAgent } from './bench/agent-rss-figure.ts'
 import { measureAttestations } from './bench/attestation-figures.ts'
 import { openBenchCluster } from './bench/bench-cluster.ts'
@@ -52,6 +53,7 @@ try {
       const context: BenchContext = { options, figures, workDir, cluster, server }
       await measureAttestations(context)
       await measureIdleAgent(context)
+      await measureAgentList(context)
     } finally {
       await server.server.stop()
     }
