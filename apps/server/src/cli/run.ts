@@ -1,5 +1,4 @@
 import closeWithGrace from 'close-with-grace'
-import type { Logger } from 'pino'
 import { buildApp } from '../app.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
 import type { NodeAttestorsConfig } from '../config/server-config.ts'
@@ -9,7 +8,6 @@ import { LOG_FIELDS } from '../logging/log-fields.ts'
 import { createLogger } from '../logging/logger.ts'
 import { ServerMetrics } from '../metrics/metrics.ts'
 import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
-import { warmSigningPath, warmTlsListener } from '../server/warm-up.ts'
 import type { CliIo } from './cli-io.ts'
 import { CONFIG_FLAGS, configLoaderFromFlags, loadConfigFromFlags } from './config-flags.ts'
 import { type FlagSpec, parseFlags } from './flags.ts'
@@ -84,17 +82,8 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     await app.close()
   })
   let listening = `${config.bindAddress}:${config.bindPort}`
-  // Warm-ups (warm-up.ts): the signing path before listening, the listener right after; each
-  // costs a few ms once, which the first agent would otherwise pay, and is logged with its cost.
-  const signingStarted = performance.now()
-  await warmSigningPath(ca, config.trustDomain).then(
-    () => logger.info({ ms: elapsedMs(signingStarted) }, 'warmed up the signing path'),
-    (error: unknown) =>
-      logger.warn({ err: error }, 'warming up the signing path failed; the first attestation pays for it'),
-  )
   try {
     await app.listen({ host: config.bindAddress, port: config.bindPort })
-    await warmListener(app, logger)
     if (config.metrics !== undefined) {
       listening = `${config.metrics.host}:${config.metrics.port} (telemetry.Prometheus)`
       metricsListener = await startMetricsListener(config.metrics, metrics.registry)
@@ -110,25 +99,6 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     return 1
   }
   return 0
-}
-
-/**
- * One request to the server's own listener (see warm-up.ts); a failure is logged, never fatal:
- * the server works without it, its first agent just waits longer.
- */
-async function warmListener(app: Awaited<ReturnType<typeof buildApp>>, logger: Logger): Promise<void> {
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') return
-  const started = performance.now()
-  await warmTlsListener(address.address, address.port).then(
-    () => logger.info({ ms: elapsedMs(started) }, 'warmed up the TLS listener'),
-    (error: unknown) =>
-      logger.warn({ err: error }, 'warming up the TLS listener failed; the first attestation pays for it'),
-  )
-}
-
-function elapsedMs(since: number): number {
-  return Math.round((performance.now() - since) * 10) / 10
 }
 
 /**
