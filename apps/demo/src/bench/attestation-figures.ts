@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import type { BenchContext } from './bench-context.ts'
 import { BENCH_CLUSTER } from './bench-server.ts'
+import { warmBenchClient } from './client-warm-up.ts'
 import { againstTarget } from './figures.ts'
 import { countKubeCalls } from './kube-api-calls.ts'
 import { runSeries } from './load-series.ts'
@@ -35,6 +36,7 @@ export async function measureAttestations(context: BenchContext): Promise<void> 
   const bare = () => client.time('GET', '/live')
 
   figures.record('server RSS at start (MiB)', rssMiB(pid))
+  await warmBenchClient()
   const first = await attest(0)
   figures.record('first attestation after start (ms)', first.toFixed(1))
 
