@@ -22,7 +22,8 @@ const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10'
  * Sets the demo up in the cluster `kubeconfigPath` names (its current context), with the
  * kubeconfig's own credentials: a namespace of its own (`k8s-attest-demo-<random>`), the
  * server's and the agents' service accounts, a ClusterRole and binding giving the server
- * exactly TokenReview and `get` on pods and nodes, and on each node an agent pod (a pause
+ * exactly what either token verification mode needs (TokenReview, or the issuer discovery URLs
+ * and service accounts for JWKS mode; pods and nodes for both), and on each node an agent pod (a pause
  * container) that the agent's projected token is bound to — k8s_psat identifies an agent by
  * its pod and node. Tokens come from the cluster's TokenRequest API. `stop()` deletes the
  * namespace (and with it the accounts and pods) and the cluster-wide RBAC objects.
@@ -80,6 +81,11 @@ export async function connectCluster(
           rules: [
             { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
             { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+            {
+              nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'],
+              verbs: ['get'],
+            },
+            { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'watch'] },
           ],
         },
       }),

@@ -42,12 +42,22 @@ export interface ServerConfigInput {
   /** At least one of `psatClusters` and `satClusters`. */
   readonly psatClusters?: readonly PsatClusterSpec[]
   readonly satClusters?: readonly SatClusterSpec[]
+  /** The agent store; absent: SQLite in data_dir. */
+  readonly datastore?: DatastoreSpec
+}
+
+/** A PostgreSQL agent store (SPIRE's `DataStore "sql"` with `database_type = "postgres"`). */
+export interface DatastoreSpec {
+  readonly databaseType: 'postgres'
+  /** `postgres://user:password@host:port/database`. */
+  readonly connectionString: string
 }
 
 const DEFAULT_ALLOW_LIST = ['spire:spire-agent'] as const
 
 /**
- * Renders server.conf: an HTTPS listener on 127.0.0.1, SQLite in data_dir, the admin API behind
+ * Renders server.conf: an HTTPS listener on 127.0.0.1, SQLite in data_dir (or the PostgreSQL of
+ * `datastore`), the admin API behind
  * a bearer token, and one NodeAttestor block per attestor in use.
  *
  * @throws {TypeError} when no cluster is given: a server without a node attestor refuses to start.
@@ -85,7 +95,11 @@ export function renderServerConfig(input: ServerConfigInput): string {
 plugins {
   DataStore "sql" {
     plugin_data {
-      database_type = "sqlite3"
+${
+  input.datastore === undefined
+    ? '      database_type = "sqlite3"'
+    : `      database_type     = "postgres"\n      connection_string = ${hcl(input.datastore.connectionString)}`
+}
     }
   }
 ${blocks.filter((block) => block !== '').join('')}}

@@ -8,7 +8,12 @@ import { eventually } from './eventually.ts'
 import { freePort } from './free-port.ts'
 import { JsonLog } from './json-log.ts'
 import { type MetricSample, parsePrometheusText } from './prometheus-text.ts'
-import { type PsatClusterSpec, renderServerConfig, type SatClusterSpec } from './server-config.ts'
+import {
+  type DatastoreSpec,
+  type PsatClusterSpec,
+  renderServerConfig,
+  type SatClusterSpec,
+} from './server-config.ts'
 
 /** Options of {@link installServer}. */
 export interface ServerInstallOptions {
@@ -20,6 +25,8 @@ export interface ServerInstallOptions {
   readonly satClusters?: readonly SatClusterSpec[]
   /** The agents' SVID lifetime; short, so rotations happen while someone watches. @default "1m" (the server's minimum) */
   readonly agentTtl?: string
+  /** The agent store; absent: SQLite in data_dir. */
+  readonly datastore?: DatastoreSpec
 }
 
 /**
@@ -68,6 +75,7 @@ export async function installServer(options: ServerInstallOptions): Promise<Serv
       agentTtl: options.agentTtl ?? '1m',
       ...(options.psatClusters === undefined ? {} : { psatClusters: options.psatClusters }),
       ...(options.satClusters === undefined ? {} : { satClusters: options.satClusters }),
+      ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
     }),
   )
   return {

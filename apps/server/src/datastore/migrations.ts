@@ -81,6 +81,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agents_by_attestor ON agents (attestor, spiffe_id);
     `,
   },
+  {
+    version: 5,
+    name: 'index_agents_by_banned',
+    sql: () => `
+      -- listAgents with the banned filter: banned agents are few, so without this index a page of
+      -- them walks the SPIFFE ID index until it has found a page, and the whole table when fewer
+      -- than a page are banned (100,000 rows for the dashboard's "banned" tab).
+      CREATE INDEX agents_by_banned ON agents (banned, spiffe_id);
+    `,
+  },
 ]
 
 /** A row of `schema_migrations`. */

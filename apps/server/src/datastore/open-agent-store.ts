@@ -73,6 +73,17 @@ export interface AgentStoreConfig {
  */
 export async function openAgentStore(config: AgentStoreConfig): Promise<AgentStore> {
   const now = config.now ?? (() => new Date())
+  return new SqlAgentStore(await openMigratedDatabase(config), { now })
+}
+
+/**
+ * The database `config` names, connected and migrated, without the store around it: for
+ * tools that write the schema in bulk (`seedAgents`), never for the server's own requests.
+ *
+ * @throws {DatastoreError} as {@link openAgentStore}.
+ */
+export async function openMigratedDatabase(config: AgentStoreConfig): Promise<SqlDatabase> {
+  const now = config.now ?? (() => new Date())
   const logger = config.logger ?? processWarningLogger
   const database = await openDatabase(config, logger)
   try {
@@ -83,7 +94,7 @@ export async function openAgentStore(config: AgentStoreConfig): Promise<AgentSto
     })
     throw error
   }
-  return new SqlAgentStore(database, { now })
+  return database
 }
 
 async function openDatabase(config: AgentStoreConfig, logger: DatastoreLogger): Promise<SqlDatabase> {

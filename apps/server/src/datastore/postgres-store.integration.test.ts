@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { useTestPostgres } from '../../test/fixtures/postgres.ts'
 import type { AgentStore } from './agent-store.ts'
 import { MIGRATIONS } from './migrations.ts'
+import { describeSeedAgentsContract } from './test-support/seed-contract.ts'
 import {
   attestation,
   type DatabaseLocation,
@@ -21,6 +22,7 @@ const newDatabase = async (): Promise<DatabaseLocation> => ({
 })
 
 describeAgentStoreContract({ databaseType: 'postgres', newDatabase })
+describeSeedAgentsContract({ databaseType: 'postgres', newDatabase })
 
 describe('PostgreSQL: several servers on one database', () => {
   const resources = trackResources()

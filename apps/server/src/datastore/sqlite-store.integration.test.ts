@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describeSeedAgentsContract } from './test-support/seed-contract.ts'
 import {
   attestation,
   describeAgentStoreContract,
@@ -30,6 +31,10 @@ describeAgentStoreContract({
   databaseType: 'sqlite3',
   newDatabase: async () => ({ databaseType: 'sqlite3', connectionString: newPath() }),
 })
+describeSeedAgentsContract({
+  databaseType: 'sqlite3',
+  newDatabase: async () => ({ databaseType: 'sqlite3', connectionString: newPath() }),
+})
 
 describe('SQLite specifics', () => {
   const resources = trackResources()
@@ -54,6 +59,24 @@ describe('SQLite specifics', () => {
       ])
       // STRICT tables: SQLite refuses a value of the wrong type instead of storing it.
       expect(tables.every((table) => String(table.sql).endsWith('STRICT'))).toBe(true)
+    } finally {
+      inspector.close()
+    }
+  })
+
+  test('a page of banned agents is read through agents_by_banned, in SPIFFE ID order, without a sort', async () => {
+    const path = newPath()
+    await resources.open({ databaseType: 'sqlite3', connectionString: path })
+    const inspector = new DatabaseSync(path, { readOnly: true })
+    try {
+      // The inner query listAgents runs for `banned: true` (see SqlAgentStore.listAgents).
+      const plan = inspector
+        .prepare(
+          'EXPLAIN QUERY PLAN SELECT a.spiffe_id FROM agents a WHERE a.banned = 1 ORDER BY a.spiffe_id LIMIT 51',
+        )
+        .all()
+        .map((row) => String(row.detail))
+      expect(plan).toEqual(['SEARCH a USING COVERING INDEX agents_by_banned (banned=?)'])
     } finally {
       inspector.close()
     }

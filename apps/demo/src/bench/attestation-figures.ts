@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process'
+import type { BenchCluster } from './bench-cluster.ts'
+import type { BenchContext } from './bench-context.ts'
+import { BENCH_CLUSTER, type BenchServer } from './bench-server.ts'
+import { warmBenchClient } from './client-warm-up.ts'
+import { againstTarget } from './figures.ts'
+import { countKubeCalls } from './kube-api-calls.ts'
+import { runSeries } from './load-series.ts'
+import { rssMiB } from './process-stats.ts'
+
+/** The concurrencies of the attestation series. */
+export const CONCURRENCY = [1, 16, 64] as const
+
+/**
+ * The attestation figures: the first attestation after start, then after the warm-up, at each
+ * concurrency, a series of bare `GET /live` and a series of PSAT attestations, each request on
+ * a fresh TLS connection; server CPU per request and their ratio (the headline), latencies,
+ * Kubernetes API calls, server RSS.
+ */
+export async function measureAttestations(context: BenchContext): Promise<void> {
+  const { options, figures, server, cluster } = context
+  const { client, pid } = server
+  const { requests, warmup } = options
+  const attest = psatAttestations(server, cluster, newCsrPem())
+  const bare = () => client.time('GET', '/live')
+
+  figures.record('server RSS at start (MiB)', rssMiB(pid))
+  await warmBenchClient()
+  const first = await attest(0)
+  figures.record('first attestation after start (ms)', first.toFixed(1))
+
+  await runSeries(warmup, 16, pid, attest)
+  figures.record(`server RSS after ${warmup + 1} attestations (MiB)`, rssMiB(pid))
+
+  let warmP50 = 0
+  for (const concurrency of CONCURRENCY) {
+    const calls = await countKubeCalls(server.server, cluster.testApi)
+    const bareRun = await runSeries(requests, concurrency, pid, bare)
+    const run = await runSeries(requests, concurrency, pid, attest)
+    const counted = await calls.stop()
+    figures.say(`c${concurrency}:`)
+    figures.record(
+      '  attestations/s, p50 / p99 (ms)',
+      `${run.perSecond.toFixed(0)}/s, ${run.p50.toFixed(1)} / ${run.p99.toFixed(1)}`,
+    )
+    figures.record('  server CPU per attestation (ms)', run.cpuMsPerRequest.toFixed(2))
+    figures.record('  server CPU per bare GET /live, fresh TLS (ms)', bareRun.cpuMsPerRequest.toFixed(2))
+    figures.record('  ratio', againstTarget(run.cpuMsPerRequest / bareRun.cpuMsPerRequest, 2.5, '×'))
+    if (counted.byTestApi !== undefined) {
+      figures.record(
+        '  Kubernetes API calls per attestation, test API',
+        againstTarget(counted.byTestApi / requests, 1, ''),
+      )
+    }
+    figures.record(
+      '  Kubernetes API calls per attestation, server metrics',
+      againstTarget(counted.byServer / requests, 1, ''),
+    )
+    figures.record(
+      '  connections opened to the API server',
+      counted.connections === undefined
+        ? 'n/a (a real API server does not say)'
+        : String(counted.connections),
+    )
+    if (concurrency === 64) figures.record('  p99 / p50', againstTarget(run.p99 / run.p50, 3, '×'))
+    if (concurrency === 1) warmP50 = run.p50
+  }
+  figures.record('first attestation / warm p50 at c1', againstTarget(first / warmP50, 3, '×'))
+  figures.record('server RSS after the runs (MiB)', rssMiB(pid))
+}
+
+/**
+ * One PSAT attestation to `server` per call, with the `index`-th agent pod's token (round-robin)
+ * and `csrPem`, on a fresh TLS connection; resolves its latency (ms).
+ */
+export function psatAttestations(
+  server: BenchServer,
+  cluster: BenchCluster,
+  csrPem: string,
+): (index: number) => Promise<number> {
+  return (index) =>
+    server.client.time(
+      'POST',
+      '/v1/attest',
+      JSON.stringify({
+        attestation: {
+          type: 'k8s_psat',
+          payload: { cluster: BENCH_CLUSTER, token: cluster.tokens[index % cluster.tokens.length] },
+        },
+        csr: csrPem,
+      }),
+    )
+}
+
+/** A P-256 CSR (PEM) from openssl: every bench attestation sends the same one. */
+export function newCsrPem(): string {
+  return execFileSync(
+    'openssl',
+    [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      '/CN=bench',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { BENCH_POSTGRES_URL_VARIABLE, parseBenchOptions } from './bench-options.ts'
+
+describe('parseBenchOptions', () => {
+  it('defaults to the embedded cluster, 100,000 listed agents and a PostgreSQL started by the run', () => {
+    expect(parseBenchOptions([], {})).toEqual({
+      requests: 300,
+      warmup: 1000,
+      agents: 64,
+      listAgents: 100_000,
+      listRequests: 200,
+      skipPostgres: false,
+    })
+  })
+
+  it('reads every flag, and PostgreSQL from the environment', () => {
+    const options = parseBenchOptions(
+      [
+        '--requests',
+        '10',
+        '--warmup',
+        '0',
+        '--agents',
+        '4',
+        '--kubeconfig',
+        '/tmp/kc',
+        '--list-agents',
+        '0',
+        '--list-requests',
+        '5',
+        '--skip-postgres',
+      ],
+      { [BENCH_POSTGRES_URL_VARIABLE]: 'postgres://u:p@127.0.0.1:5432/db' },
+    )
+    expect(options).toEqual({
+      requests: 10,
+      warmup: 0,
+      agents: 4,
+      kubeconfig: '/tmp/kc',
+      listAgents: 0,
+      listRequests: 5,
+      postgresUrl: 'postgres://u:p@127.0.0.1:5432/db',
+      skipPostgres: true,
+    })
+  })
+
+  it('does not take KUBECONFIG from the environment: the embedded cluster stays the default', () => {
+    expect(parseBenchOptions([], { KUBECONFIG: '/home/me/.kube/config' })?.kubeconfig).toBeUndefined()
+  })
+
+  it('answers undefined for --help', () => {
+    expect(parseBenchOptions(['--help'], {})).toBeUndefined()
+  })
+
+  it.each([
+    [['--requests', '0'], '--requests must be an integer ≥ 1, got "0"'],
+    [['--warmup=-1'], '--warmup must be an integer ≥ 0, got "-1"'],
+    [['--agents', '2.5'], '--agents must be an integer ≥ 1, got "2.5"'],
+    [['--list-agents', '1e5'], '--list-agents must be an integer ≥ 0, got "1e5"'],
+    [['--kubeconfig', ''], '--kubeconfig needs a file name'],
+    [['--agnets', '3'], "Unknown option '--agnets'"],
+    [['stray'], 'Unexpected argument'],
+  ])('refuses %j, saying why', (args, message) => {
+    expect(() => parseBenchOptions(args, {})).toThrow(
+      new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+    )
+  })
+})

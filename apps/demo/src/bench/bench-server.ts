@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { DemoCluster } from '../demo-cluster.ts'
+import type { DatastoreSpec, PsatClusterSpec } from '../system/server-config.ts'
+import {
+  installServer,
+  type RunningServer,
+  type ServerInstallation,
+  startServer,
+} from '../system/server-process.ts'
+import { FreshTlsClient } from './load-series.ts'
+
+/** The trust domain of every bench server. */
+export const BENCH_TRUST_DOMAIN = 'bench.k8s-attest.test'
+/** The k8s_psat cluster name the bench's agents attest with. */
+export const BENCH_CLUSTER = 'bench'
+
+/** A running bench server and a client that opens a fresh TLS connection per request. */
+export interface BenchServer {
+  readonly installation: ServerInstallation
+  readonly server: RunningServer
+  readonly pid: number
+  readonly client: FreshTlsClient
+  /** The admin API's `authorization` header. */
+  readonly adminHeaders: Readonly<Record<string, string>>
+}
+
+/**
+ * Installs a server in `dir` (k8s_psat for `cluster`, through the server's own service account
+ * with only the RBAC it needs; TokenReview or, with `tokenVerification: 'jwks'`, JWKS mode), lets `beforeStart` fill its datastore, then starts the real CLI
+ * as a child process and waits until it is ready.
+ */
+export async function startBenchServer(
+  dir: string,
+  cluster: DemoCluster,
+  options: {
+    readonly datastore?: DatastoreSpec
+    /** How the cluster's tokens are verified; the server's default (TokenReview) when absent. */
+    readonly tokenVerification?: PsatClusterSpec['tokenVerification']
+    readonly beforeStart?: (installation: ServerInstallation) => Promise<void>
+  } = {},
+): Promise<BenchServer> {
+  const installation = await installServer({
+    dir,
+    trustDomain: BENCH_TRUST_DOMAIN,
+    agentTtl: '1h',
+    psatClusters: [
+      {
+        name: BENCH_CLUSTER,
+        kubeconfigPath: await cluster.writeServerKubeconfig(join(dir, 'kubeconfig')),
+        serviceAccountAllowList: [cluster.agentServiceAccount],
+        ...(options.tokenVerification === undefined ? {} : { tokenVerification: options.tokenVerification }),
+      },
+    ],
+    ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
+  })
+  await options.beforeStart?.(installation)
+  const server = await startServer(installation)
+  return {
+    installation,
+    server,
+    pid: server.process.pid,
+    client: new FreshTlsClient(installation.url, await readFile(installation.bundlePath, 'utf8')),
+    adminHeaders: { authorization: `Bearer ${installation.adminToken}` },
+  }
+}

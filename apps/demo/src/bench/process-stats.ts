@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs'
+
+/*
+ * A process's CPU time and memory from /proc (Linux), read from outside the process: the
+ * server's cost is measured without the load generator's own (a Node TLS client pays more
+ * per handshake than the server does).
+ */
+
+/** USER_HZ: the unit of /proc/<pid>/stat's times, 100 on every Linux the project runs on. */
+export const CLOCK_TICKS_PER_SECOND = 100
+
+/** utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+export function cpuTicks(processId: number): number {
+  const stat = readFileSync(`/proc/${processId}/stat`, 'utf8')
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(fields[11]) + Number(fields[12])
+}
+
+/** CPU milliseconds of `ticks` clock ticks. */
+export function ticksToMs(ticks: number): number {
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND
+}
+
+/** VmRSS of a process, KiB. */
+export function rssKiB(processId: number): number {
+  const status = readFileSync(`/proc/${processId}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN)
+}
+
+/** VmRSS of a process in MiB, as printed: no decimals. */
+export function rssMiB(processId: number): string {
+  return (rssKiB(processId) / 1024).toFixed(0)
+}
