@@ -64,7 +64,8 @@ const installation = await installServer({
     { name: 'bench', kubeconfigPath: await cluster.writeServerKubeconfig(join(workDir, 'kubeconfig')) },
   ],
 })
-const server = await startServer(installation)
+// K8S_ATTEST_BENCH_CPU_PROF=<dir>: the server writes a .cpuprofile there (docs/performance.md).
+const server = await startServer(installation, { cpuProfileDir: process.env.K8S_ATTEST_BENCH_CPU_PROF })
 const pid = server.process.pid
 const ca = await readFile(installation.bundlePath, 'utf8')
 const figures: [string, string][] = []
