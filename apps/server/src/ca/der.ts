@@ -1,8 +1,9 @@
 /**
- * The few DER (X.690) encodings the agent SVID fast path needs, and a reader for the outer
- * layers of structures the server itself produced or a library already parsed. This is not a
- * general ASN.1 library: certificates and CSRs from outside are parsed by @peculiar/x509, and
- * `agent-svid.test.ts` checks every byte written here against that library's output.
+ * The few DER (X.690) encodings the agent SVID fast path needs, and a reader of element
+ * boundaries (used for CSRs by `pkcs10.ts`, and for the outer layers of structures the server
+ * itself produced). This is not a general ASN.1 library: certificates from outside are parsed
+ * by @peculiar/x509, and `agent-svid.test.ts` checks every byte written here against that
+ * library's output.
  */
 
 /** Universal tags used by the fast path. */

@@ -1,7 +1,13 @@
 import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto'
 import { CsrError } from './ca-errors.ts'
-import { readDerElement } from './der.ts'
-import { x509 } from './x509.ts'
+import { DER_TAG, readDerElement } from './der.ts'
+import {
+  type AlgorithmIdentifier,
+  type CertificationRequestParts,
+  expectElement,
+  parseAlgorithmIdentifier,
+  parseCertificationRequest,
+} from './pkcs10.ts'
 
 /**
  * A CSR is a few hundred bytes (RSA 4096: about 1.2 KB DER); anything far larger is not one,
@@ -9,11 +15,6 @@ import { x509 } from './x509.ts'
  */
 export const MAX_CSR_DER_BYTES = 16 * 1024
 const MAX_CSR_PEM_CHARACTERS = 2 * MAX_CSR_DER_BYTES
-
-/** Bounds for parsing untrusted DER (asn1js defaults allow 10,000 nodes and 16 MB). */
-const UNTRUSTED_PARSE_OPTIONS: x509.ParseOptions = {
-  berOptions: { maxDepth: 16, maxNodes: 512, maxContentLength: MAX_CSR_DER_BYTES },
-}
 
 const EXPECTED_KEYS = 'an EC P-256 or P-384 key, or an RSA key of 2048 to 8192 bits'
 const ACCEPTED_CURVES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384' }
@@ -25,8 +26,7 @@ const EXPECTED_SIGNATURES = 'an ECDSA or RSA signature with SHA-256 or stronger'
 
 /** The public key of a CSR that passed {@link verifyCsr}, and what kind it is. */
 export interface VerifiedCsrKey {
-  readonly publicKey: x509.PublicKey
-  /** The same key as DER SubjectPublicKeyInfo, as it goes into the certificate. */
+  /** The key as DER SubjectPublicKeyInfo, as it goes into the certificate. */
   readonly subjectPublicKeyInfo: Uint8Array
   /** For logs: `"EC P-256"`, `"RSA 2048"`. */
   readonly description: string
@@ -50,9 +50,9 @@ export async function verifyCsr(csr: string | Uint8Array): Promise<VerifiedCsrKe
   const der = typeof csr === 'string' ? derFromPem(csr) : new Uint8Array(csr)
   checkDerSize(der.byteLength)
 
-  let request: x509.Pkcs10CertificateRequest
+  let parts: CertificationRequestParts
   try {
-    request = new x509.Pkcs10CertificateRequest(der, UNTRUSTED_PARSE_OPTIONS)
+    parts = parseCertificationRequest(der)
   } catch (error) {
     throw new CsrError(
       'encoding',
@@ -63,33 +63,20 @@ export async function verifyCsr(csr: string | Uint8Array): Promise<VerifiedCsrKe
       },
     )
   }
-
-  let publicKey: x509.PublicKey
-  try {
-    // Parsed on first access: an algorithm the library cannot map (a curve OID it does not
-    // know) throws a TypeError here, which is the CSR's fault, not the server's.
-    publicKey = request.publicKey
-  } catch (error) {
-    throw new CsrError(
-      'public-key',
-      'CSR public key uses an algorithm that is not supported',
-      EXPECTED_KEYS,
-      {
-        cause: error,
-      },
-    )
-  }
-  const subjectPublicKeyInfo = new Uint8Array(publicKey.rawData)
+  const { subjectPublicKeyInfo } = parts
   const { key, description } = acceptedKey(subjectPublicKeyInfo)
 
   let valid: boolean
   try {
-    const algorithm = request.signatureAlgorithm as SignatureAlgorithm
-    const hash = algorithm.hash?.name
-    if (hash !== undefined && WEAK_HASHES.has(hash)) {
-      throw new CsrError('signature', `CSR is signed with ${hash}, which is too weak`, EXPECTED_SIGNATURES)
+    const algorithm = signatureAlgorithm(parts.signatureAlgorithm)
+    if (WEAK_HASHES.has(algorithm.hash)) {
+      throw new CsrError(
+        'signature',
+        `CSR is signed with ${algorithm.hash}, which is too weak`,
+        EXPECTED_SIGNATURES,
+      )
     }
-    valid = verifySignature(algorithm, key, certificationRequestInfo(der), new Uint8Array(request.signature))
+    valid = verifySignature(algorithm, key, parts.certificationRequestInfo, parts.signature)
   } catch (error) {
     if (error instanceof CsrError) throw error
     throw new CsrError('signature', 'CSR signature algorithm is not supported', EXPECTED_SIGNATURES, {
@@ -103,7 +90,7 @@ export async function verifyCsr(csr: string | Uint8Array): Promise<VerifiedCsrKe
       "a signature made with the CSR's private key",
     )
   }
-  return { publicKey, subjectPublicKeyInfo, description }
+  return { subjectPublicKeyInfo, description }
 }
 
 function checkDerSize(byteLength: number): void {
@@ -142,20 +129,89 @@ function derFromPem(text: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(base64, 'base64'))
 }
 
-/**
- * The signed part of a CSR that @peculiar/x509 has already parsed: the first element of the
- * outer `CertificationRequest` SEQUENCE (RFC 2986 §4.2), as the bytes that arrived.
- */
-function certificationRequestInfo(der: Uint8Array): Uint8Array {
-  const outer = readDerElement(der)
-  return outer.contents.subarray(0, readDerElement(outer.contents).end)
+/** A CSR signature algorithm: its kind, the hash (WebCrypto's name) and, for RSA-PSS, the salt length. */
+interface SignatureAlgorithm {
+  readonly name: 'ECDSA' | 'RSASSA-PKCS1-v1_5' | 'RSA-PSS'
+  readonly hash: string
+  readonly saltLength?: number
 }
 
-/** A signature algorithm as @peculiar/x509 names it (WebCrypto's dictionaries). */
-interface SignatureAlgorithm {
-  readonly name: string
-  readonly hash?: { readonly name: string }
-  readonly saltLength?: number
+/** Signature algorithm OIDs (RFC 5758 §3.2, RFC 8017 Appendix C) that carry their hash in the OID. */
+const SIGNATURE_OIDS: Readonly<Record<string, SignatureAlgorithm>> = {
+  '1.2.840.10045.4.1': { name: 'ECDSA', hash: 'SHA-1' },
+  '1.2.840.10045.4.3.2': { name: 'ECDSA', hash: 'SHA-256' },
+  '1.2.840.10045.4.3.3': { name: 'ECDSA', hash: 'SHA-384' },
+  '1.2.840.10045.4.3.4': { name: 'ECDSA', hash: 'SHA-512' },
+  '1.2.840.113549.1.1.4': { name: 'RSASSA-PKCS1-v1_5', hash: 'MD5' },
+  '1.2.840.113549.1.1.5': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-1' },
+  '1.2.840.113549.1.1.11': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  '1.2.840.113549.1.1.12': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-384' },
+  '1.2.840.113549.1.1.13': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' },
+}
+const RSASSA_PSS_OID = '1.2.840.113549.1.1.10'
+const MGF1_OID = '1.2.840.113549.1.1.8'
+const HASH_OIDS: Readonly<Record<string, string>> = {
+  '1.2.840.113549.2.5': 'MD5',
+  '1.3.14.3.2.26': 'SHA-1',
+  '2.16.840.1.101.3.4.2.1': 'SHA-256',
+  '2.16.840.1.101.3.4.2.2': 'SHA-384',
+  '2.16.840.1.101.3.4.2.3': 'SHA-512',
+}
+
+/**
+ * The CSR's signature algorithm, from its AlgorithmIdentifier.
+ *
+ * @throws {Error} for an algorithm it does not know; the caller reports it as unsupported.
+ */
+function signatureAlgorithm(identifier: AlgorithmIdentifier): SignatureAlgorithm {
+  const known = SIGNATURE_OIDS[identifier.oid]
+  if (known !== undefined) return known
+  if (identifier.oid === RSASSA_PSS_OID) return pssAlgorithm(identifier.parameters)
+  throw new Error(`unknown signature algorithm ${identifier.oid}`)
+}
+
+/**
+ * RSASSA-PSS-params (RFC 8017 Appendix A.2.3): `SEQUENCE { [0] hashAlgorithm DEFAULT sha1,
+ * [1] maskGenAlgorithm DEFAULT mgf1SHA1, [2] saltLength DEFAULT 20, [3] trailerField DEFAULT 1 }`.
+ * node:crypto's PSS uses MGF1 with the message hash, so any other mask generation is refused.
+ */
+function pssAlgorithm(parameters: Uint8Array | undefined): SignatureAlgorithm {
+  if (parameters === undefined) throw new Error('RSASSA-PSS without parameters')
+  const fields = expectElement(parameters, 0, DER_TAG.sequence, 'RSASSA-PSS-params').contents
+  let hash = 'SHA-1'
+  let maskHash = 'SHA-1'
+  let saltLength = 20
+  for (let offset = 0; offset < fields.length; ) {
+    const field = readDerElement(fields, offset)
+    offset = field.end
+    if (field.tag === 0xa0) hash = hashName(innerAlgorithm(field.contents))
+    else if (field.tag === 0xa1) {
+      const mask = innerAlgorithm(field.contents)
+      if (mask.oid !== MGF1_OID || mask.parameters === undefined)
+        throw new Error(`PSS mask ${mask.oid} is not MGF1`)
+      maskHash = hashName(
+        parseAlgorithmIdentifier(expectElement(mask.parameters, 0, DER_TAG.sequence, 'MGF1 hash').contents),
+      )
+    } else if (field.tag === 0xa2) {
+      const salt = expectElement(field.contents, 0, DER_TAG.integer, 'saltLength').contents
+      if (salt.length > 2) throw new Error('PSS saltLength is too large')
+      saltLength = salt.reduce((value, byte) => value * 256 + byte, 0)
+    } else if (field.tag !== 0xa3)
+      throw new Error(`RSASSA-PSS-params has an unknown field 0x${field.tag.toString(16)}`)
+  }
+  if (maskHash !== hash) throw new Error(`PSS hashes the message with ${hash} but masks with ${maskHash}`)
+  return { name: 'RSA-PSS', hash, saltLength }
+}
+
+/** The AlgorithmIdentifier inside an explicitly tagged field. */
+function innerAlgorithm(tagged: Uint8Array): AlgorithmIdentifier {
+  return parseAlgorithmIdentifier(expectElement(tagged, 0, DER_TAG.sequence, 'AlgorithmIdentifier').contents)
+}
+
+function hashName(identifier: AlgorithmIdentifier): string {
+  const name = HASH_OIDS[identifier.oid]
+  if (name === undefined) throw new Error(`unknown hash algorithm ${identifier.oid}`)
+  return name
 }
 
 /** WebCrypto hash names to OpenSSL's. */
@@ -167,9 +223,8 @@ const NODE_HASHES: Readonly<Record<string, string>> = {
 
 /**
  * Checks the CSR's self-signature with node:crypto, which takes the DER-encoded ECDSA signature
- * as the CSR carries it. (The library's own `verify()` reaches the same answer through
- * WebCrypto, re-importing the key and re-encoding the signature: most of the CPU a CSR check
- * cost.) The parsing stays with @peculiar/x509.
+ * as the CSR carries it. (@peculiar/x509's `verify()` reaches the same answer through
+ * WebCrypto, re-importing the key and re-encoding the signature.)
  *
  * @throws {Error} for an algorithm it does not handle; the caller reports it as unsupported.
  */
@@ -179,8 +234,8 @@ function verifySignature(
   signed: Uint8Array,
   signature: Uint8Array,
 ): boolean {
-  const hash = NODE_HASHES[algorithm.hash?.name ?? '']
-  if (hash === undefined) throw new Error(`unsupported signature hash ${algorithm.hash?.name ?? 'none'}`)
+  const hash = NODE_HASHES[algorithm.hash]
+  if (hash === undefined) throw new Error(`unsupported signature hash ${algorithm.hash}`)
   const type = key.asymmetricKeyType
   if (algorithm.name === 'ECDSA' && type === 'ec') return verify(hash, signed, key, signature)
   if (algorithm.name === 'RSASSA-PKCS1-v1_5' && type === 'rsa') return verify(hash, signed, key, signature)
@@ -188,7 +243,7 @@ function verifySignature(
     return verify(
       hash,
       signed,
-      { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength ?? 32 },
+      { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength ?? 20 },
       signature,
     )
   }
