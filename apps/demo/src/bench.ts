@@ -49,7 +49,10 @@ try {
       `${options.requests} requests per series, each on a fresh TLS connection; ${options.warmup} warm-up attestations; ${cluster.tokens.length} agent pods`,
     )
     figures.say()
-    const server = await startBenchServer(join(workDir, 'server'), cluster.cluster)
+    // K8S_ATTEST_BENCH_CPU_PROF=<dir>: the main server writes a .cpuprofile there on stop.
+    const server = await startBenchServer(join(workDir, 'server'), cluster.cluster, {
+      cpuProfileDir: process.env.K8S_ATTEST_BENCH_CPU_PROF,
+    })
     try {
       const context: BenchContext = { options, figures, workDir, cluster, server }
       await measureAttestations(context)

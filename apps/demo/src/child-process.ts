@@ -30,11 +30,13 @@ export interface ChildSpec {
   readonly args: readonly string[]
   /** Standard output and error are appended here, so a restarted process continues the same file. */
   readonly logPath: string
+  /** Extra Node flags before the entry, e.g. `--cpu-prof` to profile the process. @default [] */
+  readonly nodeFlags?: readonly string[]
 }
 
 /** The node arguments that run `entry` from source: Node 24 strips types, the condition picks `src/`. */
-function nodeArgs(entry: string, args: readonly string[]): string[] {
-  return ['--conditions=@k8s-attest/source', fileURLToPath(entry), ...args]
+function nodeArgs(entry: string, args: readonly string[], nodeFlags: readonly string[] = []): string[] {
+  return ['--conditions=@k8s-attest/source', ...nodeFlags, fileURLToPath(entry), ...args]
 }
 
 /**
@@ -43,7 +45,7 @@ function nodeArgs(entry: string, args: readonly string[]): string[] {
  */
 export async function startChild(spec: ChildSpec): Promise<ChildHandle> {
   const log = await open(spec.logPath, 'a')
-  const child = spawn(process.execPath, nodeArgs(spec.entry, spec.args), {
+  const child = spawn(process.execPath, nodeArgs(spec.entry, spec.args, spec.nodeFlags), {
     stdio: ['ignore', log.fd, log.fd],
   })
   let status: ExitStatus | undefined

@@ -38,6 +38,8 @@ export async function startBenchServer(
     /** How the cluster's tokens are verified; the server's default (TokenReview) when absent. */
     readonly tokenVerification?: PsatClusterSpec['tokenVerification']
     readonly beforeStart?: (installation: ServerInstallation) => Promise<void>
+    /** Runs the server with `node --cpu-prof` into this directory (docs/performance.md, "Profiling the server"). */
+    readonly cpuProfileDir?: string | undefined
   } = {},
 ): Promise<BenchServer> {
   const installation = await installServer({
@@ -55,7 +57,7 @@ export async function startBenchServer(
     ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
   })
   await options.beforeStart?.(installation)
-  const server = await startServer(installation)
+  const server = await startServer(installation, { cpuProfileDir: options.cpuProfileDir })
   return {
     installation,
     server,

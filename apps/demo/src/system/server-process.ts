@@ -111,6 +111,12 @@ export interface RunningServer {
 export interface StartServerOptions {
   /** How long the server may take to answer `/ready` with 200. @default 30_000 */
   readonly readyTimeoutMs?: number
+  /**
+   * Runs the server with `node --cpu-prof` writing its `.cpuprofile` into this directory when it
+   * exits (on `stop()`), to see where its CPU goes under load (docs/performance.md, "Profiling
+   * the server"). @default undefined (not profiled)
+   */
+  readonly cpuProfileDir?: string | undefined
 }
 
 /**
@@ -131,6 +137,8 @@ export async function startServer(
     entry: import.meta.resolve('@k8s-attest/server/main'),
     args: ['run', '-config', installation.configPath],
     logPath: installation.logPath,
+    nodeFlags:
+      options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`],
   })
   try {
     const dispatcher = await waitUntilReady(installation, child, log, options.readyTimeoutMs ?? 30_000)

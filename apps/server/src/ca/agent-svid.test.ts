@@ -133,6 +133,9 @@ describe('issueAgentSvid (the agent SVID fast path)', () => {
           const reference = await libraryReference(ca, publicKey, request)
           expect(tbsOf(fast.certificatePem)).toEqual(tbsOf(reference.issued.certificatePem))
           expect(fast.serialHex).toBe(reference.issued.serialHex)
+          // The PEM text too, line for line, as the library writes it for the same DER.
+          const der = new x509.X509Certificate(fast.certificatePem).rawData
+          expect(fast.certificatePem).toBe(x509.PemConverter.encode(der, 'CERTIFICATE'))
         },
       ),
       { numRuns: 60 },

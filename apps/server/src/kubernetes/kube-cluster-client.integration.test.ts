@@ -197,9 +197,9 @@ describe('KubeClusterClient', () => {
         code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
         details: { cluster: 'gone', check: 'kube_api' },
       })
-      // Not just fetch's "fetch failed": the cause says what happened.
+      // Not just a generic "fetch failed": the message says what happened.
       expect((error as Error).message).toMatch(
-        /^Kubernetes API call create tokenreviews in cluster "gone" failed: fetch failed: .*ECONNREFUSED/,
+        /^Kubernetes API call create tokenreviews in cluster "gone" failed: .*ECONNREFUSED/,
       )
     } finally {
       await unreachable.close()

@@ -1,7 +1,6 @@
 import { AttestError } from '@k8s-attest/core'
 import {
   ApiException,
-  AuthenticationV1Api,
   AuthorizationV1Api,
   type ConfigurationOptions,
   CoreV1Api,
@@ -99,7 +98,6 @@ export interface KubeClusterClientOptions {
 export class KubeClusterClient implements ClusterClient {
   readonly #cluster: string
   readonly #config: PooledKubeConfig
-  readonly #authentication: AuthenticationV1Api
   readonly #authorization: AuthorizationV1Api
   readonly #core: CoreV1Api
   readonly #wellKnown: WellKnownApi
@@ -109,7 +107,6 @@ export class KubeClusterClient implements ClusterClient {
   private constructor(cluster: string, config: PooledKubeConfig, onCall: (call: KubeApiCall) => void) {
     this.#cluster = cluster
     this.#config = config
-    this.#authentication = config.makeApiClient(AuthenticationV1Api)
     this.#authorization = config.makeApiClient(AuthorizationV1Api)
     this.#core = config.makeApiClient(CoreV1Api)
     this.#wellKnown = config.makeApiClient(WellKnownApi)
@@ -133,19 +130,23 @@ export class KubeClusterClient implements ClusterClient {
     audiences: readonly string[],
     options: CallOptions = {},
   ): Promise<RawTokenReviewStatus> {
-    const review = await this.#call('create', 'tokenreviews', () =>
-      this.#authentication.createTokenReview(
+    // A lean request, not client-node's generated API: this call is made once per attestation
+    // (see PooledKubeConfig.requestJson).
+    const review = (await this.#call('create', 'tokenreviews', () =>
+      this.#config.requestJson(
+        'POST',
+        '/apis/authentication.k8s.io/v1/tokenreviews',
         {
-          body: {
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenReview',
-            spec: { token, audiences: [...audiences] },
-          },
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenReview',
+          spec: { token, audiences: [...audiences] },
         },
-        abortable(options),
+        options.signal,
       ),
-    )
-    return review.status ?? {}
+    )) as { readonly status?: RawTokenReviewStatus } | null
+    // Checked field by field by the attestor; only a missing or non-object status becomes `{}`.
+    const status = typeof review === 'object' ? review?.status : undefined
+    return typeof status === 'object' && status !== null ? status : {}
   }
 
   async getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {

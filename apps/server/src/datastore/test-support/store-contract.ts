@@ -237,6 +237,32 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
         expect(byOldSelector.agents).toEqual([])
       })
 
+      test('re-attestation with the same, a swapped or a larger set of selectors stores exactly that set', async () => {
+        const store = await newStore()
+        const first = attestation('node-2')
+        await store.recordAttestation(first)
+        const sets = [
+          first.selectors,
+          // As many selectors as before, one of them different: not taken for the same set.
+          [...first.selectors.slice(0, 2), { type: 'k8s_psat', value: 'agent_node_uid:u-2' }],
+          [...first.selectors, { type: 'k8s_psat', value: 'agent_node_uid:u-2' }],
+          first.selectors,
+        ]
+        for (const selectors of sets) {
+          await store.recordAttestation({ ...first, selectors })
+          const stored = (await store.getAgent(first.spiffeId))?.selectors ?? []
+          expect(new Set(stored.map(({ value }) => value))).toEqual(
+            new Set(selectors.map(({ value }) => value)),
+          )
+          const byUid = await store.listAgents({
+            selectors: [{ type: 'k8s_psat', value: 'agent_node_uid:u-2' }],
+          })
+          expect(byUid.agents.length).toBe(
+            selectors.some(({ value }) => value === 'agent_node_uid:u-2') ? 1 : 0,
+          )
+        }
+      })
+
       test('allowReattestation: false refuses an agent that has a record, and leaves it unchanged', async () => {
         const clock = manualClock()
         const store = await newStore(clock)
