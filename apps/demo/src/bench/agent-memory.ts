@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { type AgentInstallOptions, installAgent, startAgent } from '../system/agent-process.ts'
+
+/*
+ * What one agent process holds in memory, for `pnpm bench` and `pnpm bench:agent-memory`
+ * (figures printed, not a test). An agent runs on every node, so its idle RSS is paid once per
+ * node of the cluster; SPIRE's Go agent holds about 46 MB.
+ */
+
+/** The V8 option the agent image sets (deploy/images, NODE_OPTIONS): a 1 MiB young generation. */
+export const AGENT_IMAGE_NODE_FLAGS = ['--max-semi-space-size=1'] as const
+
+/** One way of running the agent whose idle RSS is measured. */
+export interface AgentRunVariant {
+  readonly name: string
+  /** The built `bin` over `dist/` (as the image runs it) rather than the sources. */
+  readonly built: boolean
+  readonly nodeFlags: readonly string[]
+}
+
+/** The ways of running the agent `pnpm bench:agent-memory` compares. */
+export const AGENT_RUN_VARIANTS: readonly AgentRunVariant[] = [
+  {
+    name: 'built, as in the image (NODE_OPTIONS=--max-semi-space-size=1)',
+    built: true,
+    nodeFlags: AGENT_IMAGE_NODE_FLAGS,
+  },
+  { name: 'built, default V8 flags', built: true, nodeFlags: [] },
+  { name: 'from source (type stripping), default V8 flags', built: false, nodeFlags: [] },
+]
+
+/** How long the agent idles after attesting before its RSS is read. */
+const IDLE_MS = 2_000
+
+/**
+ * Installs and starts one agent (`options.dir` is its own), waits until it has attested and
+ * idled {@link IDLE_MS}, and returns its VmRSS in MiB; the agent is stopped before returning.
+ */
+export async function agentIdleRssMiB(
+  options: AgentInstallOptions,
+  variant: AgentRunVariant,
+): Promise<number> {
+  const installation = await installAgent(options)
+  const agent = await startAgent(installation, { built: variant.built, nodeFlags: variant.nodeFlags })
+  try {
+    await agent.waitForLog((entry) => entry.msg === 'SVID obtained', 'the agent to attest')
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS))
+    return rssKiB(agent.process.pid) / 1024
+  } finally {
+    await agent.stop()
+  }
+}
+
+/** What importing one module adds to an empty Node process, measured in a process of its own. */
+export interface ImportCost {
+  readonly module: string
+  readonly rssMiB: number
+  readonly heapUsedMiB: number
+}
+
+/** A library to load, and the workspace package it is resolved from (agent, core or spire-config). */
+interface ImportProbe {
+  readonly module: string
+  readonly from: 'apps/agent' | 'packages/core' | 'packages/spire-config'
+}
+
+/**
+ * The libraries the agent's `run` path loads, one at a time, resolved as the agent (or the
+ * workspace package that depends on them) resolves them, built: the breakdown
+ * docs/performance.md quotes. `hcl parse` loads @cdktf/hcl2json (Go compiled to WebAssembly)
+ * and parses one small file, to show what the parser keeps resident after parsing.
+ */
+export const AGENT_IMPORTS: readonly ImportProbe[] = [
+  { module: '', from: 'apps/agent' },
+  { module: 'undici', from: 'apps/agent' },
+  { module: 'pino', from: 'apps/agent' },
+  { module: 'prom-client', from: 'apps/agent' },
+  { module: 'typebox', from: 'apps/agent' },
+  { module: 'typebox/compile', from: 'apps/agent' },
+  { module: 'jose', from: 'packages/core' },
+  { module: 'reflect-metadata @peculiar/x509', from: 'apps/agent' },
+  { module: '@k8s-attest/core', from: 'apps/agent' },
+  { module: '@k8s-attest/spire-config', from: 'apps/agent' },
+  { module: 'hcl parse', from: 'packages/spire-config' },
+]
+
+/** {@link AGENT_IMPORTS}, each in a fresh `node` process after a full GC. */
+export function agentImportCosts(): ImportCost[] {
+  const root = new URL('../../../../', import.meta.url)
+  return AGENT_IMPORTS.map(({ module, from }) => {
+    const output = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--input-type=module', '-e', importProbe(module)],
+      { cwd: fileURLToPath(new URL(`${from}/`, root)), encoding: 'utf8' },
+    )
+    const [rss, heapUsed] = output.trim().split(' ').map(Number)
+    return {
+      module: module === '' ? '(empty process)' : module,
+      rssMiB: rss ?? Number.NaN,
+      heapUsedMiB: heapUsed ?? Number.NaN,
+    }
+  })
+}
+
+/** The `-e` program that loads `module` and prints RSS and heap used, MiB, after a GC. */
+function importProbe(module: string): string {
+  let load = ''
+  if (module === 'hcl parse') {
+    load = `const { parse } = await import('@cdktf/hcl2json'); await parse('a.conf', 'agent {\\n  trust_domain = "x"\\n}\\n')`
+  } else if (module !== '') {
+    load = module
+      .split(' ')
+      .map((name) => `await import('${name}')`)
+      .join('; ')
+  }
+  return `${load}
+await new Promise((resolve) => setTimeout(resolve, 200)); globalThis.gc(); await new Promise((resolve) => setTimeout(resolve, 100))
+const usage = process.memoryUsage()
+process.stdout.write((usage.rss / 2 ** 20).toFixed(1) + ' ' + (usage.heapUsed / 2 ** 20).toFixed(1))`
+}
+
+/** VmRSS of a process, KiB. */
+export function rssKiB(processId: number): number {
+  const status = readFileSync(`/proc/${processId}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN)
+}
