@@ -5,7 +5,8 @@ import { request as httpsRequest } from 'node:https'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { installAgent, startAgent } from './system/agent-process.ts'
+import { AGENT_AS_IN_IMAGE, agentIdleRssMiB } from './bench/agent-memory.ts'
+import { heapAllocatedDuring, heapProbe } from './bench/server-memory.ts'
 import { type AgentNode, startTestCluster } from './system/cluster.ts'
 import { installServer, startServer } from './system/server-process.ts'
 
@@ -64,7 +65,8 @@ const installation = await installServer({
     { name: 'bench', kubeconfigPath: await cluster.writeServerKubeconfig(join(workDir, 'kubeconfig')) },
   ],
 })
-const server = await startServer(installation)
+const probe = heapProbe(workDir)
+const server = await startServer(installation, { nodeFlags: probe.nodeFlags, env: probe.env })
 const pid = server.process.pid
 const ca = await readFile(installation.bundlePath, 'utf8')
 const figures: [string, string][] = []
@@ -94,8 +96,14 @@ try {
   const first = await attest(0)
   record('first attestation after start (ms)', first.toFixed(1))
 
-  await series(WARMUP, 16, attest)
+  const heap = await heapAllocatedDuring(pid, probe, async () => {
+    await series(WARMUP, 16, attest)
+  })
   record(`server RSS after ${WARMUP + 1} attestations (MiB)`, (rssKiB(pid) / 1024).toFixed(0))
+  record(
+    'heap allocated per warm-up attestation (KB; target ≤ 200)',
+    (heap.allocatedBytes / WARMUP / 1000).toFixed(0),
+  )
 
   let warmP50 = 0
   for (const concurrency of CONCURRENCY) {
@@ -121,26 +129,25 @@ try {
   record('first attestation / warm p50 at c1 (target ≤ 3)', `${(first / warmP50).toFixed(2)}×`)
   record('server RSS after the runs (MiB)', (rssKiB(pid) / 1024).toFixed(0))
 
-  const node = nodes[0] as AgentNode
-  const agentInstall = await installAgent({
-    dir: join(workDir, 'agent'),
-    trustDomain: 'bench.k8s-attest.test',
-    serverPort: installation.port,
-    trustBundlePath: installation.bundlePath,
-    attestor: 'k8s_psat',
-    cluster: 'bench',
-    token: cluster.issueProjectedToken(node),
-  })
-  const agent = await startAgent(agentInstall)
-  try {
-    await agent.waitForLog((entry) => entry.msg === 'SVID obtained', 'the agent to attest')
-    record('agent RSS once attested, idle (MiB; target ≤ 50)', (rssKiB(agent.process.pid) / 1024).toFixed(0))
-  } finally {
-    await agent.stop()
-  }
+  const agentRss = await agentIdleRssMiB(
+    {
+      dir: join(workDir, 'agent'),
+      trustDomain: 'bench.k8s-attest.test',
+      serverPort: installation.port,
+      trustBundlePath: installation.bundlePath,
+      attestor: 'k8s_psat',
+      cluster: 'bench',
+      token: cluster.issueProjectedToken(nodes[0] as AgentNode),
+    },
+    AGENT_AS_IN_IMAGE,
+  )
+  record('agent RSS once attested, idle, built as in the image (MiB; target ≤ 50)', agentRss.toFixed(0))
   say()
-  say('not measured by this script yet: JWKS mode, worker processes, heap allocated per attestation,')
-  say('`agent list` over 100,000 agents, --kubeconfig for a real cluster (see docs/performance.md)')
+  say(
+    'server RSS after 10,000 attestations: pnpm bench:server-memory; agent RSS per import: pnpm bench:agent-memory',
+  )
+  say('not measured by this script yet: JWKS mode, worker processes, `agent list` over 100,000 agents,')
+  say('--kubeconfig for a real cluster (see docs/performance.md)')
 } finally {
   await server.stop()
   await cluster.stop()

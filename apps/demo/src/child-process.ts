@@ -38,6 +38,8 @@ export interface ChildSpec {
   readonly built?: boolean
   /** Node options before the entry (e.g. `--max-semi-space-size=1`); default none. */
   readonly nodeFlags?: readonly string[]
+  /** Added to this process's environment for the child; default none. */
+  readonly env?: Readonly<Record<string, string>>
   /** Standard output and error are appended here, so a restarted process continues the same file. */
   readonly logPath: string
 }
@@ -59,6 +61,7 @@ export async function startChild(spec: ChildSpec): Promise<ChildHandle> {
       : [...(spec.nodeFlags ?? []), ...nodeArgs(spec.entry, spec.args)]
   const child = spawn(process.execPath, argv, {
     stdio: ['ignore', log.fd, log.fd],
+    env: { ...process.env, ...spec.env },
   })
   let status: ExitStatus | undefined
   const exited = once(child, 'exit').then(async (args) => {

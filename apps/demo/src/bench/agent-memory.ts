@@ -20,13 +20,16 @@ export interface AgentRunVariant {
   readonly nodeFlags: readonly string[]
 }
 
+/** The agent as the image runs it: the built bin, with the image's NODE_OPTIONS. */
+export const AGENT_AS_IN_IMAGE: AgentRunVariant = {
+  name: 'built, as in the image (NODE_OPTIONS=--max-semi-space-size=1)',
+  built: true,
+  nodeFlags: AGENT_IMAGE_NODE_FLAGS,
+}
+
 /** The ways of running the agent `pnpm bench:agent-memory` compares. */
 export const AGENT_RUN_VARIANTS: readonly AgentRunVariant[] = [
-  {
-    name: 'built, as in the image (NODE_OPTIONS=--max-semi-space-size=1)',
-    built: true,
-    nodeFlags: AGENT_IMAGE_NODE_FLAGS,
-  },
+  AGENT_AS_IN_IMAGE,
   { name: 'built, default V8 flags', built: true, nodeFlags: [] },
   { name: 'from source (type stripping), default V8 flags', built: false, nodeFlags: [] },
 ]

@@ -103,6 +103,10 @@ export interface RunningServer {
 export interface StartServerOptions {
   /** How long the server may take to answer `/ready` with 200. @default 30_000 */
   readonly readyTimeoutMs?: number
+  /** Node options for the server process (the benchmark's `--import` probes); default none. */
+  readonly nodeFlags?: readonly string[]
+  /** Added to the server's environment; default none. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /**
@@ -123,6 +127,8 @@ export async function startServer(
     entry: import.meta.resolve('@k8s-attest/server/main'),
     args: ['run', '-config', installation.configPath],
     logPath: installation.logPath,
+    ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
+    ...(options.env === undefined ? {} : { env: options.env }),
   })
   try {
     const dispatcher = await waitUntilReady(installation, child, log, options.readyTimeoutMs ?? 30_000)

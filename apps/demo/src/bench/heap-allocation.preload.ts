@@ -1,0 +1,55 @@
+/**
+ * Loaded with `node --import` into the server process by the benchmark (never by the server
+ * itself): counts the bytes the process allocates on the V8 heap between two SIGWINCH signals.
+ *
+ * V8 exposes no running total of allocated bytes, and `process.memoryUsage()` is what is live,
+ * not what was allocated. Over a window, though, every allocated byte is either still in use at
+ * its end or was freed by a collection in between, so
+ *
+ *     allocated = (used heap at the end − used heap at the start)
+ *               + Σ over the window's collections (used heap before − used heap after)
+ *
+ * with `v8.GCProfiler` reporting the used heap before and after each collection. Counted so,
+ * an object promoted from the young generation is counted once, when allocated. The profiler
+ * adds no cost to allocation itself, only a record per collection.
+ *
+ * Signalled with SIGWINCH, which a daemon without a terminal never receives otherwise and whose
+ * default action is to ignore it (SIGUSR2 would not do: the server's close-with-grace shuts the
+ * server down on it; SIGUSR1 starts Node's inspector). The first SIGWINCH opens the window; the second closes it and writes
+ * `{ "allocatedBytes", "collections", "gcPauseMs", "liveAfterLastGcBytes" }` (the used heap
+ * after the window's last collection: what survives, as against what was allocated) to the file `K8S_ATTEST_BENCH_HEAP_REPORT`
+ * names.
+ */
+import { writeFileSync } from 'node:fs'
+import { GCProfiler, getHeapStatistics } from 'node:v8'
+
+const reportPath = process.env.K8S_ATTEST_BENCH_HEAP_REPORT
+if (reportPath === undefined) throw new Error('heap-allocation.preload: set K8S_ATTEST_BENCH_HEAP_REPORT')
+
+let window: { readonly profiler: GCProfiler; readonly usedAtStart: number } | undefined
+process.on('SIGWINCH', () => {
+  if (window === undefined) {
+    const profiler = new GCProfiler()
+    profiler.start()
+    window = { profiler, usedAtStart: getHeapStatistics().used_heap_size }
+    return
+  }
+  const usedAtEnd = getHeapStatistics().used_heap_size
+  const { statistics } = window.profiler.stop() ?? { statistics: [] }
+  let freed = 0
+  let pauseUs = 0
+  let liveAfterLastGc = Number.NaN
+  for (const gc of statistics) {
+    freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
+    pauseUs += gc.cost
+    liveAfterLastGc = gc.afterGC.heapStatistics.usedHeapSize
+  }
+  const report = {
+    allocatedBytes: usedAtEnd - window.usedAtStart + freed,
+    collections: statistics.length,
+    gcPauseMs: pauseUs / 1000,
+    liveAfterLastGcBytes: liveAfterLastGc,
+  }
+  window = undefined
+  writeFileSync(reportPath, JSON.stringify(report))
+})
