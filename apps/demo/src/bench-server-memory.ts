@@ -12,7 +12,9 @@ import { installServer, startServer } from './system/server-process.ts'
  * `pnpm bench:server-memory`: the server's RSS at start, after a warm-up and after 10,000
  * attestations (16 concurrent, each on a fresh TLS connection, as pnpm bench sends them), and
  * the heap it allocates per attestation over a window after the warm-up, counted inside the
- * server process (bench/heap-allocation.preload.ts says how).
+ * server process (bench/heap-allocation.preload.ts says how). `--heap-profile FILE` writes a
+ * sampling heap profile of that window to FILE (a `.heapprofile` for Chrome DevTools);
+ * `--server-node-flags "--max-semi-space-size=2 …"` adds Node options to the server process.
  */
 
 const { values: flags } = parseArgs({
@@ -21,6 +23,8 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '1000' },
     window: { type: 'string', default: '2000' },
     agents: { type: 'string', default: '64' },
+    'heap-profile': { type: 'string' },
+    'server-node-flags': { type: 'string', default: '' },
   },
 })
 const TOTAL = Number(flags.total)
@@ -61,8 +65,12 @@ try {
       { name: 'bench', kubeconfigPath: await cluster.writeServerKubeconfig(join(workDir, 'kubeconfig')) },
     ],
   })
-  const probe = heapProbe(workDir)
-  const server = await startServer(installation, { nodeFlags: probe.nodeFlags, env: probe.env })
+  const probe = heapProbe(workDir, flags['heap-profile'])
+  const serverFlags = (flags['server-node-flags'] ?? '').split(' ').filter((flag) => flag !== '')
+  const server = await startServer(installation, {
+    nodeFlags: [...serverFlags, ...probe.nodeFlags],
+    env: probe.env,
+  })
   const pid = server.process.pid
   const ca = await readFile(installation.bundlePath, 'utf8')
   let sent = 0

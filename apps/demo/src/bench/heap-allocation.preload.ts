@@ -18,17 +18,29 @@
  * server down on it; SIGUSR1 starts Node's inspector). The first SIGWINCH opens the window; the second closes it and writes
  * `{ "allocatedBytes", "collections", "gcPauseMs", "liveAfterLastGcBytes" }` (the used heap
  * after the window's last collection: what survives, as against what was allocated) to the file `K8S_ATTEST_BENCH_HEAP_REPORT`
- * names.
+ * names. With `K8S_ATTEST_BENCH_HEAP_PROFILE` set, the window also runs V8's sampling heap
+ * profiler (every 32 KiB allocated on average, objects collected meanwhile included) and writes
+ * a `.heapprofile` there (Chrome DevTools opens it), to see which code allocates.
  */
 import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { GCProfiler, getHeapStatistics } from 'node:v8'
 
 const reportPath = process.env.K8S_ATTEST_BENCH_HEAP_REPORT
 if (reportPath === undefined) throw new Error('heap-allocation.preload: set K8S_ATTEST_BENCH_HEAP_REPORT')
 
+const profilePath = process.env.K8S_ATTEST_BENCH_HEAP_PROFILE
+const inspector = profilePath === undefined ? undefined : new Session()
+inspector?.connect()
+
 let window: { readonly profiler: GCProfiler; readonly usedAtStart: number } | undefined
 process.on('SIGWINCH', () => {
   if (window === undefined) {
+    inspector?.post('HeapProfiler.startSampling', {
+      samplingInterval: 32 * 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    })
     const profiler = new GCProfiler()
     profiler.start()
     window = { profiler, usedAtStart: getHeapStatistics().used_heap_size }
@@ -51,5 +63,12 @@ process.on('SIGWINCH', () => {
     liveAfterLastGcBytes: liveAfterLastGc,
   }
   window = undefined
-  writeFileSync(reportPath, JSON.stringify(report))
+  if (inspector === undefined || profilePath === undefined) {
+    writeFileSync(reportPath, JSON.stringify(report))
+    return
+  }
+  inspector.post('HeapProfiler.stopSampling', (error, result) => {
+    if (error === null) writeFileSync(profilePath, JSON.stringify(result.profile))
+    writeFileSync(reportPath, JSON.stringify(report))
+  })
 })

@@ -20,11 +20,16 @@ export interface HeapProbe {
   readonly reportPath: string
 }
 
-/** The probe's options for a server whose scratch files go into `dir`. */
-export function heapProbe(dir: string): HeapProbe {
+/**
+ * The probe's options for a server whose scratch files go into `dir`; with `profilePath`, the
+ * window also writes a sampling heap profile there.
+ */
+export function heapProbe(dir: string, profilePath?: string): HeapProbe {
   const reportPath = join(dir, 'heap-allocation.json')
   const preload = fileURLToPath(new URL('./heap-allocation.preload.ts', import.meta.url))
-  return { nodeFlags: ['--import', preload], env: { K8S_ATTEST_BENCH_HEAP_REPORT: reportPath }, reportPath }
+  const env: Record<string, string> = { K8S_ATTEST_BENCH_HEAP_REPORT: reportPath }
+  if (profilePath !== undefined) env.K8S_ATTEST_BENCH_HEAP_PROFILE = profilePath
+  return { nodeFlags: ['--import', preload], env, reportPath }
 }
 
 /** What the probe reports for one window. */
