@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AGENT_RUN_VARIANTS, agentIdleRssMiB, agentImportCosts } from './bench/agent-memory.ts'
+import { AGENT_RUN_VARIANTS, agentIdleRssMiB, importCosts } from './bench/agent-memory.ts'
 import { type AgentNode, startTestCluster } from './system/cluster.ts'
 import { installServer, startServer } from './system/server-process.ts'
 
@@ -48,7 +48,7 @@ try {
   }
   say()
   say('one import at a time, in an empty process after a full GC (RSS / heap used, MiB):')
-  for (const cost of agentImportCosts()) {
+  for (const cost of importCosts()) {
     say(
       `  ${cost.module.padEnd(40)} ${cost.rssMiB.toFixed(1).padStart(6)} ${cost.heapUsedMiB.toFixed(1).padStart(6)}`,
     )

@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { importCosts, SERVER_IMPORTS } from './bench/agent-memory.ts'
 import { heapAllocatedDuring, heapProbe, rssMiB, SERVER_MEMORY_TARGETS } from './bench/server-memory.ts'
 import { type AgentNode, startTestCluster } from './system/cluster.ts'
 import { installServer, startServer } from './system/server-process.ts'
@@ -14,6 +15,7 @@ import { installServer, startServer } from './system/server-process.ts'
  * the heap it allocates per attestation over a window after the warm-up, counted inside the
  * server process (bench/heap-allocation.preload.ts says how). `--heap-profile FILE` writes a
  * sampling heap profile of that window to FILE (a `.heapprofile` for Chrome DevTools);
+ * Then what the server's largest libraries add to an empty process, one at a time.
  * `--server-node-flags "--max-semi-space-size=2 …"` adds Node options to the server process.
  */
 
@@ -121,12 +123,23 @@ try {
     say(
       `    ${heap.collections} collections, ${(heap.gcPauseMs / WINDOW).toFixed(3)} ms of GC pause per attestation, ${(heap.liveAfterLastGcBytes / 2 ** 20).toFixed(0)} MiB live after the last`,
     )
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0)
+    say(`  live heap after a full GC, after ${sent} attestations (MiB)    ${mib(heap.liveAfterFullGcBytes)}`)
     await attestations(Math.max(0, TOTAL - sent))
+    const end = await heapAllocatedDuring(pid, probe, async () => {})
+    say(`  live heap after a full GC, after ${sent} attestations (MiB)   ${mib(end.liveAfterFullGcBytes)}`)
     say(
       `  server RSS after ${sent} attestations (MiB; target ≤ ${SERVER_MEMORY_TARGETS.rssMiBAfter10k} after 10,000) ${rssMiB(pid).toFixed(0)}`,
     )
   } finally {
     await server.stop()
+  }
+  say()
+  say('one import at a time, in an empty process after a full GC (RSS / heap used, MiB):')
+  for (const cost of importCosts(SERVER_IMPORTS)) {
+    say(
+      `  ${cost.module.padEnd(40)} ${cost.rssMiB.toFixed(1).padStart(6)} ${cost.heapUsedMiB.toFixed(1).padStart(6)}`,
+    )
   }
 } finally {
   await cluster.stop()

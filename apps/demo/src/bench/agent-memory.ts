@@ -75,10 +75,10 @@ export interface ImportCost {
   readonly heapUsedMiB: number
 }
 
-/** A library to load, and the workspace package it is resolved from (agent, core or spire-config). */
-interface ImportProbe {
+/** A library to load, and the workspace package it is resolved from (as that package resolves it). */
+export interface ImportProbe {
   readonly module: string
-  readonly from: 'apps/agent' | 'packages/core' | 'packages/spire-config'
+  readonly from: 'apps/agent' | 'apps/server' | 'packages/core' | 'packages/spire-config'
 }
 
 /**
@@ -101,10 +101,27 @@ export const AGENT_IMPORTS: readonly ImportProbe[] = [
   { module: 'hcl parse', from: 'packages/spire-config' },
 ]
 
-/** {@link AGENT_IMPORTS}, each in a fresh `node` process after a full GC. */
-export function agentImportCosts(): ImportCost[] {
+/**
+ * The largest libraries of the server's `run` path, one at a time, built: what replacing one
+ * (client-node, above all) would save in each server process.
+ */
+export const SERVER_IMPORTS: readonly ImportProbe[] = [
+  { module: '', from: 'apps/server' },
+  { module: '@kubernetes/client-node', from: 'apps/server' },
+  { module: 'fastify', from: 'apps/server' },
+  { module: 'typebox', from: 'apps/server' },
+  { module: 'reflect-metadata @peculiar/x509', from: 'apps/server' },
+  { module: 'undici', from: 'apps/server' },
+  { module: 'pino', from: 'apps/server' },
+  { module: 'prom-client', from: 'apps/server' },
+  { module: 'pg', from: 'apps/server' },
+  { module: './dist/app.js', from: 'apps/server' },
+]
+
+/** `probes` ({@link AGENT_IMPORTS} by default), each in a fresh `node` process after a full GC. */
+export function importCosts(probes: readonly ImportProbe[] = AGENT_IMPORTS): ImportCost[] {
   const root = new URL('../../../../', import.meta.url)
-  return AGENT_IMPORTS.map(({ module, from }) => {
+  return probes.map(({ module, from }) => {
     const output = execFileSync(
       process.execPath,
       ['--expose-gc', '--input-type=module', '-e', importProbe(module)],

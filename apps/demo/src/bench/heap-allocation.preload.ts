@@ -16,8 +16,9 @@
  * Signalled with SIGWINCH, which a daemon without a terminal never receives otherwise and whose
  * default action is to ignore it (SIGUSR2 would not do: the server's close-with-grace shuts the
  * server down on it; SIGUSR1 starts Node's inspector). The first SIGWINCH opens the window; the second closes it and writes
- * `{ "allocatedBytes", "collections", "gcPauseMs", "liveAfterLastGcBytes" }` (the used heap
- * after the window's last collection: what survives, as against what was allocated) to the file `K8S_ATTEST_BENCH_HEAP_REPORT`
+ * `{ "allocatedBytes", "collections", "gcPauseMs", "liveAfterLastGcBytes", "liveAfterFullGcBytes" }`
+ * (the used heap after the window's last collection, and after a full one when the server runs
+ * with `--expose-gc`) to the file `K8S_ATTEST_BENCH_HEAP_REPORT`
  * names. With `K8S_ATTEST_BENCH_HEAP_PROFILE` set, the window also runs V8's sampling heap
  * profiler (every 32 KiB allocated on average, objects collected meanwhile included) and writes
  * a `.heapprofile` there (Chrome DevTools opens it), to see which code allocates.
@@ -56,11 +57,20 @@ process.on('SIGWINCH', () => {
     pauseUs += gc.cost
     liveAfterLastGc = gc.afterGC.heapStatistics.usedHeapSize
   }
+  // With --expose-gc, a full collection after the count: what is really live (a leak shows
+  // here as growth from one window to the next; the used heap after a scavenge still holds
+  // old-generation garbage).
+  let liveAfterFullGc = Number.NaN
+  if (typeof globalThis.gc === 'function') {
+    globalThis.gc()
+    liveAfterFullGc = getHeapStatistics().used_heap_size
+  }
   const report = {
     allocatedBytes: usedAtEnd - window.usedAtStart + freed,
     collections: statistics.length,
     gcPauseMs: pauseUs / 1000,
     liveAfterLastGcBytes: liveAfterLastGc,
+    liveAfterFullGcBytes: liveAfterFullGc,
   }
   window = undefined
   if (inspector === undefined || profilePath === undefined) {
