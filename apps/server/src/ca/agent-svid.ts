@@ -18,7 +18,6 @@ import {
   LEAF_SUBJECT,
   type SigningCa,
 } from './leaf-certificate.ts'
-import { pemEncode } from './pem.ts'
 import { x509 } from './x509.ts'
 
 /**
@@ -148,7 +147,7 @@ export function issueAgentSvid(template: AgentSvidTemplate, request: AgentSvidRe
   )
   const signature = sign('sha256', tbs, template.signingKey)
   const der = derSequence(tbs, ECDSA_WITH_SHA256, derBitString(signature))
-  const certificatePem = pemEncode(der, 'CERTIFICATE')
+  const certificatePem = x509.PemConverter.encode(der, 'CERTIFICATE')
   return {
     certificatePem,
     serialHex: canonicalSerialNumber(Buffer.from(serial).toString('hex')),
