@@ -19,7 +19,7 @@
  * `{ "allocatedBytes", "collections", "gcPauseMs", "liveAfterLastGcBytes", "liveAfterFullGcBytes" }`
  * (the used heap after the window's last collection, and after a full one when the server runs
  * with `--expose-gc`) to the file `K8S_ATTEST_BENCH_HEAP_REPORT`
- * names. With `K8S_ATTEST_BENCH_HEAP_PROFILE` set, the window also runs V8's sampling heap
+ * names. With `K8S_ATTEST_BENCH_HEAP_PROFILE` set, the first window also runs V8's sampling heap
  * profiler (every 32 KiB allocated on average, objects collected meanwhile included) and writes
  * a `.heapprofile` there (Chrome DevTools opens it), to see which code allocates.
  */
@@ -31,8 +31,13 @@ const reportPath = process.env.K8S_ATTEST_BENCH_HEAP_REPORT
 if (reportPath === undefined) throw new Error('heap-allocation.preload: set K8S_ATTEST_BENCH_HEAP_REPORT')
 
 const profilePath = process.env.K8S_ATTEST_BENCH_HEAP_PROFILE
-const inspector = profilePath === undefined ? undefined : new Session()
-inspector?.connect()
+// Only the first window is profiled: a later one (the benchmark's closing read of the live
+// heap) would overwrite the profile with an empty one.
+let inspector: Session | undefined
+if (profilePath !== undefined) {
+  inspector = new Session()
+  inspector.connect()
+}
 
 let window: { readonly profiler: GCProfiler; readonly usedAtStart: number } | undefined
 process.on('SIGWINCH', () => {
@@ -73,11 +78,13 @@ process.on('SIGWINCH', () => {
     liveAfterFullGcBytes: liveAfterFullGc,
   }
   window = undefined
-  if (inspector === undefined || profilePath === undefined) {
+  const profiling = inspector
+  if (profiling === undefined || profilePath === undefined) {
     writeFileSync(reportPath, JSON.stringify(report))
     return
   }
-  inspector.post('HeapProfiler.stopSampling', (error, result) => {
+  inspector = undefined
+  profiling.post('HeapProfiler.stopSampling', (error, result) => {
     if (error === null) writeFileSync(profilePath, JSON.stringify(result.profile))
     writeFileSync(reportPath, JSON.stringify(report))
   })
