@@ -3,6 +3,7 @@
 import { type AgentConfig, loadAgentConfig } from './config.ts'
 import { isAgentError } from './errors.ts'
 import type { MetricsListener } from './metrics-listener.ts'
+import type { MetricsRecorder } from './metrics-recorder.ts'
 import type { AgentDeps, AgentOutcome } from './run-agent.ts'
 
 /**
@@ -105,21 +106,25 @@ async function healthcheck(config: AgentConfig, io: CliIo): Promise<number> {
 }
 
 async function run(config: AgentConfig, io: CliIo): Promise<number> {
-  const [{ createLogger }, { AgentMetrics }, { startMetricsListener }, { runAgent }, { systemScheduler }] =
-    await Promise.all([
-      import('./logger.ts'),
-      import('./metrics.ts'),
-      import('./metrics-listener.ts'),
-      import('./run-agent.ts'),
-      import('./scheduler.ts'),
-    ])
+  const [{ createLogger }, { runAgent }, { systemScheduler }] = await Promise.all([
+    import('./logger.ts'),
+    import('./run-agent.ts'),
+    import('./scheduler.ts'),
+  ])
   const logger = createLogger({ level: config.logLevel, destination: io.stdout })
   const scheduler = io.agentDeps?.scheduler ?? systemScheduler
-  const metrics = new AgentMetrics(() => scheduler.now())
+  let metrics: MetricsRecorder | undefined
   let listener: MetricsListener | undefined
   if (config.metrics !== undefined) {
+    // prom-client and the listener only when someone scrapes them (see metrics-recorder.ts).
+    const [{ AgentMetrics }, { startMetricsListener }] = await Promise.all([
+      import('./metrics.ts'),
+      import('./metrics-listener.ts'),
+    ])
+    const agentMetrics = new AgentMetrics(() => scheduler.now())
+    metrics = agentMetrics
     try {
-      listener = await startMetricsListener(config.metrics, metrics.registry)
+      listener = await startMetricsListener(config.metrics, agentMetrics.registry)
     } catch (error) {
       logger.fatal(
         { err: error },
@@ -130,7 +135,7 @@ async function run(config: AgentConfig, io: CliIo): Promise<number> {
     logger.info({ host: listener.address.address, port: listener.address.port }, 'serving /metrics')
   }
 
-  const agent = runAgent(config, { ...io.agentDeps, logger, metrics })
+  const agent = runAgent(config, { ...io.agentDeps, logger, ...(metrics === undefined ? {} : { metrics }) })
   const stopListening = io.onStopSignal((signal) => {
     logger.info({ signal }, 'stop signal received; stopping')
     void agent.stop()

@@ -1,10 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client'
-
-/** What an attempt achieved, as the `result` label says it. */
-export type AttemptResult = 'success' | 'failure'
-
-/** The `code` label of a success: no error code. */
-export const NO_ERROR_CODE = 'none'
+import { type AttemptResult, type MetricsRecorder, NO_ERROR_CODE } from './metrics-recorder.ts'
 
 /**
  * The agent's Prometheus metrics, in a registry of their own (never prom-client's global one,
@@ -15,9 +10,10 @@ export const NO_ERROR_CODE = 'none'
  * - `k8s_attest_agent_svid_expiry_seconds{spiffe_id}`: seconds until the held SVID expires,
  *   computed at scrape time (negative once expired; no series while no SVID is held).
  *
- * `code` is the error code (the server's or the agent's) or `none`.
+ * `code` is the error code (the server's or the agent's) or `none`. Loaded only when the
+ * metrics listener is configured (see {@link MetricsRecorder}).
  */
-export class AgentMetrics {
+export class AgentMetrics implements MetricsRecorder {
   readonly registry = new Registry()
   readonly #attestations: Counter<'result' | 'code'>
   readonly #renewals: Counter<'result' | 'code'>

@@ -8,7 +8,7 @@ import { AgentError, isAgentError, ServerProblemError } from './errors.ts'
 import { type ClassifiedFailure, classifyFailure } from './failure.ts'
 import { generateKeyAndCsr } from './keys-and-csr.ts'
 import { createLogger, LOG_FIELDS as F } from './logger.ts'
-import { AgentMetrics } from './metrics.ts'
+import { type MetricsRecorder, NO_METRICS } from './metrics-recorder.ts'
 import { REATTEST_ON_RENEWAL_CODES, type RenewalMethod, renewalMethod, rotationTime } from './rotation.ts'
 import { type Scheduler, systemScheduler } from './scheduler.ts'
 import { ServerClient } from './server-client.ts'
@@ -29,7 +29,7 @@ import { sameTrustBundle, type TrustBundle, trustBundleFromCertificates } from '
 
 // What an embedder needs next to runAgent, from this package's main entry point.
 export type { AgentConfig } from './config.ts'
-export { AgentMetrics } from './metrics.ts'
+export type { MetricsRecorder } from './metrics-recorder.ts'
 export type { Scheduler } from './scheduler.ts'
 
 /** What {@link runAgent} needs from its surroundings; every field has a production default. */
@@ -40,8 +40,11 @@ export interface AgentDeps {
   readonly scheduler?: Scheduler
   /** Numbers in `[0, 1)` for backoff jitter. Default `Math.random`. */
   readonly random?: () => number
-  /** Default: a fresh {@link AgentMetrics} on the scheduler's clock. */
-  readonly metrics?: AgentMetrics
+  /**
+   * Where attempts and the held SVID are reported. Default: nowhere ({@link NO_METRICS}); the
+   * CLI passes prom-client's `AgentMetrics` (metrics.ts) only when a metrics listener is configured.
+   */
+  readonly metrics?: MetricsRecorder
   /** CA certificates (PEM) that verify the `trust_bundle_url` fetch. Default: the system's. */
   readonly trustBundleUrlCa?: readonly string[]
   /**
@@ -151,7 +154,7 @@ class AgentRunner {
   readonly #config: AgentConfig
   readonly #logger: Logger
   readonly #scheduler: Scheduler
-  readonly #metrics: AgentMetrics
+  readonly #metrics: MetricsRecorder
   readonly #urlCa: readonly string[] | undefined
   readonly #backoff: Backoff
   readonly #client: ServerClient
@@ -174,7 +177,7 @@ class AgentRunner {
     this.#writeFile = deps.writeFile ?? writeFileAtomic
     this.#scheduler = deps.scheduler ?? systemScheduler
     this.#logger = deps.logger ?? createLogger({ level: config.logLevel })
-    this.#metrics = deps.metrics ?? new AgentMetrics(() => this.#scheduler.now())
+    this.#metrics = deps.metrics ?? NO_METRICS
     this.#urlCa = deps.trustBundleUrlCa
     this.#backoff = new Backoff({
       initialMs: config.retryInitialIntervalMs,

@@ -10,6 +10,7 @@ import { BENCH_USAGE, parseBenchOptions } from './bench/bench-options.ts'
 import { startBenchServer } from './bench/bench-server.ts'
 import { Figures } from './bench/figures.ts'
 import { measureJwksMode } from './bench/jwks-figures.ts'
+import { heapProbe } from './bench/server-memory.ts'
 
 /*
  * `pnpm bench`: the performance figures of issue 11, printed in one run (a script that prints
@@ -50,11 +51,14 @@ try {
     )
     figures.say()
     // K8S_ATTEST_BENCH_CPU_PROF=<dir>: the main server writes a .cpuprofile there on stop.
+    const probe = heapProbe(workDir)
     const server = await startBenchServer(join(workDir, 'server'), cluster.cluster, {
       cpuProfileDir: process.env.K8S_ATTEST_BENCH_CPU_PROF,
+      nodeFlags: probe.nodeFlags,
+      env: probe.env,
     })
     try {
-      const context: BenchContext = { options, figures, workDir, cluster, server }
+      const context: BenchContext = { options, figures, workDir, cluster, server, heapProbe: probe }
       await measureAttestations(context)
       figures.say()
       await measureJwksMode(context)
@@ -68,8 +72,10 @@ try {
     await cluster.cluster.stop()
   }
   figures.say()
-  figures.say('not measured by this script yet: worker processes, heap allocated per attestation')
-  figures.say('(see docs/performance.md)')
+  figures.say(
+    'server RSS after 10,000 attestations: pnpm bench:server-memory; agent RSS per import: pnpm bench:agent-memory',
+  )
+  figures.say('not measured by this script yet: worker processes (see docs/performance.md)')
 } finally {
   await rm(workDir, { recursive: true, force: true })
 }

@@ -25,18 +25,28 @@ export interface ChildHandle {
 /** What to start. */
 export interface ChildSpec {
   readonly name: string
-  /** A `file:` URL of a TypeScript entry module (e.g. from `import.meta.resolve`), run from source. */
+  /**
+   * A `file:` URL of the entry module: a TypeScript module (e.g. from `import.meta.resolve`),
+   * run from source, or with `built` a JavaScript one such as a package's `bin`.
+   */
   readonly entry: string
   readonly args: readonly string[]
+  /**
+   * Run `entry` as built JavaScript, as an operator's installation does: without the source
+   * condition, so workspace packages resolve to their `dist/` (default false: from source).
+   */
+  readonly built?: boolean
+  /** Node options before the entry (e.g. `--max-semi-space-size=1`); default none. */
+  readonly nodeFlags?: readonly string[]
+  /** Added to this process's environment for the child; default none. */
+  readonly env?: Readonly<Record<string, string>>
   /** Standard output and error are appended here, so a restarted process continues the same file. */
   readonly logPath: string
-  /** Extra Node flags before the entry, e.g. `--cpu-prof` to profile the process. @default [] */
-  readonly nodeFlags?: readonly string[]
 }
 
 /** The node arguments that run `entry` from source: Node 24 strips types, the condition picks `src/`. */
-function nodeArgs(entry: string, args: readonly string[], nodeFlags: readonly string[] = []): string[] {
-  return ['--conditions=@k8s-attest/source', ...nodeFlags, fileURLToPath(entry), ...args]
+function nodeArgs(entry: string, args: readonly string[]): string[] {
+  return ['--conditions=@k8s-attest/source', fileURLToPath(entry), ...args]
 }
 
 /**
@@ -45,8 +55,13 @@ function nodeArgs(entry: string, args: readonly string[], nodeFlags: readonly st
  */
 export async function startChild(spec: ChildSpec): Promise<ChildHandle> {
   const log = await open(spec.logPath, 'a')
-  const child = spawn(process.execPath, nodeArgs(spec.entry, spec.args, spec.nodeFlags), {
+  const argv =
+    spec.built === true
+      ? [...(spec.nodeFlags ?? []), fileURLToPath(spec.entry), ...spec.args]
+      : [...(spec.nodeFlags ?? []), ...nodeArgs(spec.entry, spec.args)]
+  const child = spawn(process.execPath, argv, {
     stdio: ['ignore', log.fd, log.fd],
+    env: { ...process.env, ...spec.env },
   })
   let status: ExitStatus | undefined
   const exited = once(child, 'exit').then(async (args) => {

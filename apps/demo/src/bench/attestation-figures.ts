@@ -7,12 +7,14 @@ import { againstTarget } from './figures.ts'
 import { countKubeCalls } from './kube-api-calls.ts'
 import { runSeries } from './load-series.ts'
 import { rssMiB } from './process-stats.ts'
+import { heapAllocatedDuring, SERVER_MEMORY_TARGETS } from './server-memory.ts'
 
 /** The concurrencies of the attestation series. */
 export const CONCURRENCY = [1, 16, 64] as const
 
 /**
- * The attestation figures: the first attestation after start, then after the warm-up, at each
+ * The attestation figures: the first attestation after start, the heap the server allocates per
+ * warm-up attestation, then after the warm-up, at each
  * concurrency, a series of bare `GET /live` and a series of PSAT attestations, each request on
  * a fresh TLS connection; server CPU per request and their ratio (the headline), latencies,
  * Kubernetes API calls, server RSS.
@@ -24,13 +26,21 @@ export async function measureAttestations(context: BenchContext): Promise<void> 
   const attest = psatAttestations(server, cluster, newCsrPem())
   const bare = () => client.time('GET', '/live')
 
-  figures.record('server RSS at start (MiB)', rssMiB(pid))
+  figures.record('server RSS at start (MiB)', rssMiB(pid).toFixed(0))
   await warmBenchClient()
   const first = await attest(0)
   figures.record('first attestation after start (ms)', first.toFixed(1))
 
-  await runSeries(warmup, 16, pid, attest)
-  figures.record(`server RSS after ${warmup + 1} attestations (MiB)`, rssMiB(pid))
+  const heap = await heapAllocatedDuring(pid, context.heapProbe, async () => {
+    await runSeries(warmup, 16, pid, attest)
+  })
+  figures.record(`server RSS after ${warmup + 1} attestations (MiB)`, rssMiB(pid).toFixed(0))
+  if (warmup > 0) {
+    figures.record(
+      'heap allocated per warm-up attestation (KB)',
+      againstTarget(heap.allocatedBytes / warmup / 1000, SERVER_MEMORY_TARGETS.heapKBPerAttestation, ' KB'),
+    )
+  }
 
   let warmP50 = 0
   for (const concurrency of CONCURRENCY) {
@@ -66,7 +76,7 @@ export async function measureAttestations(context: BenchContext): Promise<void> 
     if (concurrency === 1) warmP50 = run.p50
   }
   figures.record('first attestation / warm p50 at c1', againstTarget(first / warmP50, 3, '×'))
-  figures.record('server RSS after the runs (MiB)', rssMiB(pid))
+  figures.record('server RSS after the runs (MiB)', rssMiB(pid).toFixed(0))
 }
 
 /**

@@ -40,6 +40,9 @@ export async function startBenchServer(
     readonly beforeStart?: (installation: ServerInstallation) => Promise<void>
     /** Runs the server with `node --cpu-prof` into this directory (docs/performance.md, "Profiling the server"). */
     readonly cpuProfileDir?: string | undefined
+    /** Node options and environment for the server process (the heap probe's, say). */
+    readonly nodeFlags?: readonly string[]
+    readonly env?: Readonly<Record<string, string>>
   } = {},
 ): Promise<BenchServer> {
   const installation = await installServer({
@@ -57,7 +60,11 @@ export async function startBenchServer(
     ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
   })
   await options.beforeStart?.(installation)
-  const server = await startServer(installation, { cpuProfileDir: options.cpuProfileDir })
+  const server = await startServer(installation, {
+    cpuProfileDir: options.cpuProfileDir,
+    ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  })
   return {
     installation,
     server,

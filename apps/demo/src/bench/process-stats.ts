@@ -28,7 +28,7 @@ export function rssKiB(processId: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN)
 }
 
-/** VmRSS of a process in MiB, as printed: no decimals. */
-export function rssMiB(processId: number): string {
-  return (rssKiB(processId) / 1024).toFixed(0)
+/** VmRSS of a process, MiB. */
+export function rssMiB(processId: number): number {
+  return rssKiB(processId) / 1024
 }

@@ -81,15 +81,34 @@ export interface RunningAgent {
 }
 
 const AGENT_MAIN = import.meta.resolve('@k8s-attest/agent/main')
+/** The installed command (`apps/agent/bin`), which runs the built `dist/`. */
+const AGENT_BIN = new URL('../../../agent/bin/k8s-attest-agent.js', import.meta.url).href
 
-/** Starts `k8s-attest-agent run -config <installation>/agent.conf`: the real CLI, from source. */
-export async function startAgent(installation: AgentInstallation): Promise<RunningAgent> {
+/** How {@link startAgent} runs the agent. */
+export interface AgentRunOptions {
+  /**
+   * Run the built command (`bin/k8s-attest-agent.js` over `dist/`, needs `pnpm build`) as the
+   * image does, rather than the sources (default false).
+   */
+  readonly built?: boolean
+  /** Node options for the agent process, as the image sets them in NODE_OPTIONS; default none. */
+  readonly nodeFlags?: readonly string[]
+}
+
+/** Starts `k8s-attest-agent run -config <installation>/agent.conf`: the real CLI, from source by default. */
+export async function startAgent(
+  installation: AgentInstallation,
+  options: AgentRunOptions = {},
+): Promise<RunningAgent> {
   const log = await JsonLog.fromEnd(installation.logPath)
+  const built = options.built === true
   const child = await startChild({
     name: `agent ${installation.dir}`,
-    entry: AGENT_MAIN,
+    entry: built ? AGENT_BIN : AGENT_MAIN,
     args: ['run', '-config', installation.configPath],
     logPath: installation.logPath,
+    built,
+    ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
   })
   return {
     installation,

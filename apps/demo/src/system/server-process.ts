@@ -117,6 +117,10 @@ export interface StartServerOptions {
    * the server"). @default undefined (not profiled)
    */
   readonly cpuProfileDir?: string | undefined
+  /** Node options for the server process (the benchmark's `--import` probes); default none. */
+  readonly nodeFlags?: readonly string[]
+  /** Added to the server's environment; default none. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /**
@@ -137,8 +141,13 @@ export async function startServer(
     entry: import.meta.resolve('@k8s-attest/server/main'),
     args: ['run', '-config', installation.configPath],
     logPath: installation.logPath,
-    nodeFlags:
-      options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`],
+    nodeFlags: [
+      ...(options.nodeFlags ?? []),
+      ...(options.cpuProfileDir === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]),
+    ],
+    ...(options.env === undefined ? {} : { env: options.env }),
   })
   try {
     const dispatcher = await waitUntilReady(installation, child, log, options.readyTimeoutMs ?? 30_000)
