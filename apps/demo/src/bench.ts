@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { compareWorkers } from './bench/workers-comparison.ts'
 import { installAgent, startAgent } from './system/agent-process.ts'
 import { type AgentNode, startTestCluster } from './system/cluster.ts'
 import { installServer, startServer } from './system/server-process.ts'
@@ -138,8 +139,19 @@ try {
   } finally {
     await agent.stop()
   }
+  say('two workers vs one (c16):')
+  await compareWorkers({
+    dir: join(workDir, 'workers'),
+    trustDomain: 'bench.k8s-attest.test',
+    psatCluster: { name: 'bench', kubeconfigPath: join(workDir, 'kubeconfig') },
+    attestBody,
+    requests: REQUESTS,
+    warmup: WARMUP,
+    concurrency: 16,
+    record,
+  })
   say()
-  say('not measured by this script yet: JWKS mode, worker processes, heap allocated per attestation,')
+  say('not measured by this script yet: JWKS mode, heap allocated per attestation,')
   say('`agent list` over 100,000 agents, --kubeconfig for a real cluster (see docs/performance.md)')
 } finally {
   await server.stop()

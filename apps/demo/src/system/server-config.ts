@@ -36,6 +36,8 @@ export interface ServerConfigInput {
   /** At least one of `psatClusters` and `satClusters`. */
   readonly psatClusters?: readonly PsatClusterSpec[]
   readonly satClusters?: readonly SatClusterSpec[]
+  /** `server.workers`: worker processes sharing the port. Absent: the server's default (one process). */
+  readonly workers?: number
 }
 
 const DEFAULT_ALLOW_LIST = ['spire:spire-agent'] as const
@@ -64,7 +66,7 @@ export function renderServerConfig(input: ServerConfigInput): string {
   agent_ttl    = ${hcl(input.agentTtl)}
   log_level    = "INFO"
   dns_names    = ["localhost"]
-
+${input.workers === undefined ? '' : `  workers      = ${input.workers}\n`}
   admin {
     bearer_token_file = ${hcl(input.adminTokenPath)}
   }

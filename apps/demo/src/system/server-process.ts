@@ -20,6 +20,8 @@ export interface ServerInstallOptions {
   readonly satClusters?: readonly SatClusterSpec[]
   /** The agents' SVID lifetime; short, so rotations happen while someone watches. @default "1m" (the server's minimum) */
   readonly agentTtl?: string
+  /** `server.workers`. Absent: one process. */
+  readonly workers?: number
 }
 
 /**
@@ -68,6 +70,7 @@ export async function installServer(options: ServerInstallOptions): Promise<Serv
       agentTtl: options.agentTtl ?? '1m',
       ...(options.psatClusters === undefined ? {} : { psatClusters: options.psatClusters }),
       ...(options.satClusters === undefined ? {} : { satClusters: options.satClusters }),
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
     }),
   )
   return {

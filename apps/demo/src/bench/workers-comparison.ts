@@ -1,0 +1,153 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { request as httpsRequest } from 'node:https'
+import { join } from 'node:path'
+import type { PsatClusterSpec } from '../system/server-config.ts'
+import { installServer, startServer } from '../system/server-process.ts'
+
+/** What {@link compareWorkers} needs from the bench: a cluster to attest against, and where to write. */
+export interface WorkersComparisonOptions {
+  /** A directory of its own; one server installation per run goes below it. */
+  readonly dir: string
+  readonly trustDomain: string
+  readonly psatCluster: PsatClusterSpec
+  /** A request body per index: a k8s_psat attestation of one of the bench's agent pods. */
+  readonly attestBody: (index: number) => string
+  /** Attestations per measured series. */
+  readonly requests: number
+  /** Attestations per worker before measuring (JIT, caches, the informers' lists): each worker warms up alike. */
+  readonly warmup: number
+  /** Concurrent clients. */
+  readonly concurrency: number
+  /** Prints one figure. */
+  readonly record: (name: string, value: string) => void
+}
+
+/** One run's figures. */
+export interface WorkersRun {
+  readonly workers: number
+  readonly perSecond: number
+  /** Server CPU, the primary and every worker summed, per attestation. */
+  readonly cpuMsPerAttestation: number
+}
+
+/** The target issue 11 sets: two workers serve at least 1.3 × the attestations of one. */
+export const TWO_WORKERS_TARGET = 1.3
+
+const CLOCK_TICKS_PER_SECOND = 100
+
+/**
+ * "Two workers vs one": the same series of attestations, each on a fresh TLS connection, against
+ * a server with `workers = 1` and then a fresh one with `workers = 2`, in the same run. Prints
+ * attestations per second and server CPU per attestation for each, and the throughput ratio
+ * against {@link TWO_WORKERS_TARGET}. CPU is utime + stime from /proc of the server process and
+ * of its children (the workers), so the primary's share of the round-robin hand-off is counted.
+ *
+ * On a machine with as few cores as workers, the load generator and the test API compete with
+ * the workers for them: the ratio then understates what two workers give on a host of their own.
+ */
+export async function compareWorkers(options: WorkersComparisonOptions): Promise<readonly WorkersRun[]> {
+  const runs: WorkersRun[] = []
+  for (const workers of [1, 2]) {
+    const installation = await installServer({
+      dir: join(options.dir, `workers-${workers}`),
+      trustDomain: options.trustDomain,
+      agentTtl: '1h',
+      psatClusters: [options.psatCluster],
+      workers,
+    })
+    const server = await startServer(installation)
+    try {
+      const ca = await readFile(installation.bundlePath, 'utf8')
+      const attest = (index: number) =>
+        attestOnFreshConnection(installation.url, ca, options.attestBody(index))
+      await inParallel(options.warmup, options.concurrency, attest)
+      const pid = server.process.pid
+      const cpuBefore = treeCpuTicks(pid)
+      const started = performance.now()
+      await inParallel(options.requests, options.concurrency, attest)
+      const seconds = (performance.now() - started) / 1000
+      const cpuMs = ((treeCpuTicks(pid) - cpuBefore) * 1000) / CLOCK_TICKS_PER_SECOND
+      const run = {
+        workers,
+        perSecond: options.requests / seconds,
+        cpuMsPerAttestation: cpuMs / options.requests,
+      }
+      runs.push(run)
+      options.record(
+        `  workers = ${workers}: attestations/s, server CPU per attestation (ms)`,
+        `${run.perSecond.toFixed(0)}/s, ${run.cpuMsPerAttestation.toFixed(2)}`,
+      )
+    } finally {
+      await server.stop()
+    }
+  }
+  const [one, two] = runs
+  if (one !== undefined && two !== undefined) {
+    options.record(
+      `  two workers / one, attestations/s (target ≥ ${TWO_WORKERS_TARGET})`,
+      `${(two.perSecond / one.perSecond).toFixed(2)}×`,
+    )
+  }
+  return runs
+}
+
+/** `count` calls, `concurrency` at a time. */
+async function inParallel(
+  count: number,
+  concurrency: number,
+  run: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await run(next++)
+    }),
+  )
+}
+
+/** One attestation on a connection of its own (no keep-alive, no session resumption). */
+function attestOnFreshConnection(url: string, ca: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      `${url}/v1/attest`,
+      { method: 'POST', agent: false, ca, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume()
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`POST /v1/attest answered ${res.statusCode}`))
+          else resolve()
+        })
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/** utime + stime of `pid` and of its live children, in clock ticks (/proc/<pid>/stat fields 14, 15). */
+function treeCpuTicks(pid: number): number {
+  return [pid, ...childrenOf(pid)].reduce((sum, id) => sum + cpuTicks(id), 0)
+}
+
+/** The children of every thread of `pid` (/proc/<pid>/task/<tid>/children). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+      .split(' ')
+      .filter((id) => id !== '')
+      .map(Number),
+  )
+}
+
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    // A worker that exited between the listing and the read: its CPU is in the parent's cutime
+    // only once reaped, so it is lost here; the runs restart none.
+    return 0
+  }
+}
