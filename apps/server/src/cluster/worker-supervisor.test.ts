@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  DEATH_WINDOW_MS,
-  MAX_DEATHS_IN_WINDOW,
-  RESTART_MAX_DELAY_MS,
-  RestartPolicy,
-} from './worker-supervisor.ts'
+import { DEATH_WINDOW_MS, MAX_DEATHS_IN_WINDOW, RestartPolicy } from './worker-supervisor.ts'
 
 describe('RestartPolicy', () => {
   it('doubles the delay with each death close to the last, and gives up past the limit', () => {
