@@ -145,6 +145,7 @@ try {
     trustDomain: 'bench.k8s-attest.test',
     psatCluster: { name: 'bench', kubeconfigPath: join(workDir, 'kubeconfig') },
     attestBody,
+    bodies: tokens.length,
     requests: REQUESTS,
     warmup: WARMUP,
     concurrency: 16,

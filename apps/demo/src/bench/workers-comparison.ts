@@ -1,9 +1,11 @@
+import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import type { PsatClusterSpec } from '../system/server-config.ts'
 import { installServer, startServer } from '../system/server-process.ts'
+import type { AttestLoad } from './attest-load-thread.ts'
 
 /** What {@link compareWorkers} needs from the bench: a cluster to attest against, and where to write. */
 export interface WorkersComparisonOptions {
@@ -13,6 +15,8 @@ export interface WorkersComparisonOptions {
   readonly psatCluster: PsatClusterSpec
   /** A request body per index: a k8s_psat attestation of one of the bench's agent pods. */
   readonly attestBody: (index: number) => string
+  /** How many distinct bodies to send (one per agent pod). */
+  readonly bodies: number
   /** Attestations per measured series. */
   readonly requests: number
   /** Attestations per worker before measuring (JIT, caches, the informers' lists): each worker warms up alike. */
@@ -48,6 +52,7 @@ const CLOCK_TICKS_PER_SECOND = 100
  */
 export async function compareWorkers(options: WorkersComparisonOptions): Promise<readonly WorkersRun[]> {
   const runs: WorkersRun[] = []
+  const bodies = Array.from({ length: options.bodies }, (_, index) => options.attestBody(index))
   for (const workers of [1, 2]) {
     const installation = await installServer({
       dir: join(options.dir, `workers-${workers}`),
@@ -59,14 +64,14 @@ export async function compareWorkers(options: WorkersComparisonOptions): Promise
     const server = await startServer(installation)
     try {
       const ca = await readFile(installation.bundlePath, 'utf8')
-      const attest = (index: number) =>
-        attestOnFreshConnection(installation.url, ca, options.attestBody(index))
-      await inParallel(options.warmup * workers, options.concurrency, attest)
+      const load = (count: number) =>
+        loadOnThreads({ url: installation.url, ca, bodies, count, concurrency: options.concurrency })
+      await load(options.warmup * workers)
       const pid = server.process.pid
       const cpuBefore = treeCpuTicks(pid)
       const primaryBefore = cpuTicks(pid)
       const started = performance.now()
-      await inParallel(options.requests, options.concurrency, attest)
+      await load(options.requests)
       const seconds = (performance.now() - started) / 1000
       const msPerAttestation = (ticks: number) => (ticks * 1000) / CLOCK_TICKS_PER_SECOND / options.requests
       const run = {
@@ -100,37 +105,30 @@ export async function compareWorkers(options: WorkersComparisonOptions): Promise
   return runs
 }
 
-/** `count` calls, `concurrency` at a time. */
-async function inParallel(
-  count: number,
-  concurrency: number,
-  run: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0
+/** Threads the load runs on: the main thread serves the test API. */
+const LOAD_THREADS = 2
+
+/** `count` attestations split over {@link LOAD_THREADS} threads, `concurrency` in all. */
+async function loadOnThreads(options: Omit<AttestLoad, 'offset'>): Promise<void> {
+  const share = Math.ceil(options.count / LOAD_THREADS)
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await run(next++)
+    Array.from({ length: LOAD_THREADS }, async (_, thread) => {
+      const count = Math.max(0, Math.min(share, options.count - thread * share))
+      const workerData: AttestLoad = {
+        ...options,
+        offset: thread * share,
+        count,
+        concurrency: Math.max(1, Math.round(options.concurrency / LOAD_THREADS)),
+      }
+      const worker = new Worker(new URL('./attest-load-thread.ts', import.meta.url), { workerData })
+      const [message] = (await Promise.race([
+        once(worker, 'message'),
+        once(worker, 'error').then(([error]) => Promise.reject(error)),
+      ])) as unknown[]
+      await worker.terminate()
+      if (message !== 'done') throw new Error(`the load thread answered ${String(message)}`)
     }),
   )
-}
-
-/** One attestation on a connection of its own (no keep-alive, no session resumption). */
-function attestOnFreshConnection(url: string, ca: string, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      `${url}/v1/attest`,
-      { method: 'POST', agent: false, ca, headers: { 'content-type': 'application/json' } },
-      (res) => {
-        res.resume()
-        res.on('end', () => {
-          if (res.statusCode !== 200) reject(new Error(`POST /v1/attest answered ${res.statusCode}`))
-          else resolve()
-        })
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
 }
 
 /** utime + stime of `pid` and of its live children, in clock ticks (/proc/<pid>/stat fields 14, 15). */
