@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Agent, request } from 'undici'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { runCli } from '../src/cli/cli.ts'
@@ -9,7 +12,7 @@ import { SESSION_COOKIE } from '../src/dashboard/dashboard-sessions.ts'
 import { captureIo } from './capture-io.ts'
 import { KubeWorld } from './kube-world.ts'
 import { ADMIN_TOKEN, newAgentKey } from './server-harness.ts'
-import { type ServerProcess, spawnServer } from './server-process.ts'
+import { childLog, type ServerProcess, spawnServer } from './server-process.ts'
 
 /*
  * `server { workers = 2 }`: the real `k8s-attest-server run` as a primary and two workers
@@ -18,6 +21,7 @@ import { type ServerProcess, spawnServer } from './server-process.ts'
  * SIGTERM to the primary stops every process.
  */
 
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 const AGENTS = 24
 let world: KubeWorld
 let dir: string
@@ -231,6 +235,26 @@ it('reloads every worker on SIGHUP to the primary, and on POST /v1/admin/reload 
       .sort(),
   ).toEqual([1, 1, 2, 2])
 })
+
+it('stops with exit 1 when a worker cannot start (its port is taken)', async () => {
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  const { port } = taken.address() as AddressInfo
+  try {
+    const file = join(dir, 'taken.conf')
+    await writeFile(file, configText().replace('bind_port = 0', `bind_port = ${port}`))
+    const child = spawn(process.execPath, ['--conditions=@k8s-attest/source', MAIN, 'run', '-config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const log = childLog(child)
+    const [code] = await once(child, 'close')
+    expect(code).toBe(1)
+    expect(log.output()).toContain('EADDRINUSE')
+    expect(log.output()).toContain('worker exited before it listened; stopping')
+  } finally {
+    await new Promise((resolve) => taken.close(resolve))
+  }
+}, 60_000)
 
 it('restarts a worker that dies, and stops every process on SIGTERM with exit 0', async () => {
   const pidsOf = () =>

@@ -1,10 +1,11 @@
 import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
+import type { Logger } from 'pino'
 import { buildApp } from '../app.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
 import { runPrimary } from '../cluster/primary.ts'
 import { WorkerLink } from '../cluster/worker-link.ts'
-import type { NodeAttestorsConfig } from '../config/server-config.ts'
+import type { NodeAttestorsConfig, ServerConfig } from '../config/server-config.ts'
 import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { closeClusterClients, createClusterClients } from '../kubernetes/cluster-clients.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
@@ -13,7 +14,7 @@ import { ServerMetrics } from '../metrics/metrics.ts'
 import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
 import type { CliIo } from './cli-io.ts'
 import { CONFIG_FLAGS, configLoaderFromFlags, loadConfigFromFlags } from './config-flags.ts'
-import { type FlagSpec, parseFlags } from './flags.ts'
+import { type FlagSpec, type ParsedFlags, parseFlags } from './flags.ts'
 
 /** SPIRE's `run` flags that k8s-attest has. */
 export const RUN_FLAGS: readonly FlagSpec[] = [...CONFIG_FLAGS]
@@ -53,7 +54,27 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
   // The primary has logged the configuration's warnings once for all workers.
   if (!inCluster)
     for (const warning of config.warnings) logger.warn({ config_key: warning.path }, warning.message)
+  try {
+    const status = await serve(config, flags, io, logger, link)
+    if (status !== 0 && link !== undefined) workerCannotStart(link, status)
+    return status
+  } catch (error) {
+    if (link !== undefined) {
+      logger.error({ err: error }, 'worker failed to start')
+      workerCannotStart(link, 1)
+    }
+    throw error
+  }
+}
 
+/** Opens everything, builds the app and listens: one process, or one worker of `server.workers`. */
+async function serve(
+  config: ServerConfig,
+  flags: ParsedFlags,
+  io: CliIo,
+  logger: Logger,
+  link: WorkerLink | undefined,
+): Promise<number> {
   const metrics = new ServerMetrics()
   const store = await openAgentStore({ ...config.dataStore, logger }).catch(startupFailure(io, 'datastore'))
   if (store === undefined) return 1
@@ -137,6 +158,17 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     return 1
   }
   return 0
+}
+
+/**
+ * Ends a worker that could not start, at once: what it opened is closed already, but a cluster
+ * worker's IPC channel (and anything a half-built app left) would keep the process alive, and
+ * the primary waits for its exit to stop the server. Standard error is a pipe here, written
+ * synchronously on Linux, so the reason is out before the exit.
+ */
+function workerCannotStart(link: WorkerLink, status: number): never {
+  link.close()
+  process.exit(status)
 }
 
 /**

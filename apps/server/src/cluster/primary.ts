@@ -126,9 +126,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const stopAll = (reason: string, status: number) => {
     if (stopping) return
     stopping = true
+    let exitStatus = status
     logger.info({ workers: workers.size, reason }, 'stopping the workers')
     for (const { worker } of workers.values()) worker.process.kill('SIGTERM')
     const killer = setTimeout(() => {
+      exitStatus = 1
       for (const { worker } of workers.values()) {
         logger.error({ [LOG_FIELDS.worker]: worker.id }, 'worker did not stop in time; killing it')
         worker.process.kill('SIGKILL')
@@ -137,7 +139,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     const done = () => {
       if (workers.size > 0) return
       clearTimeout(killer)
-      void finish(status)
+      void finish(exitStatus)
     }
     exitWaiters.push(done)
     done()
