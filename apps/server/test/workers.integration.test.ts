@@ -247,10 +247,15 @@ it('stops with exit 1 when a worker cannot start (its port is taken)', async () 
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const log = childLog(child)
-    const [code] = await once(child, 'close')
-    expect(code).toBe(1)
-    expect(log.output()).toContain('EADDRINUSE')
-    expect(log.output()).toContain('worker exited before it listened; stopping')
+    try {
+      const [code] = await once(child, 'close')
+      expect(code).toBe(1)
+      expect(log.output()).toContain('EADDRINUSE')
+      expect(log.output()).toContain('worker exited before it listened; stopping')
+    } finally {
+      // Should the primary not stop by itself, SIGTERM stops it and its workers.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    }
   } finally {
     await new Promise((resolve) => taken.close(resolve))
   }

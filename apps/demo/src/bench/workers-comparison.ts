@@ -61,7 +61,8 @@ export async function compareWorkers(options: WorkersComparisonOptions): Promise
       psatClusters: [options.psatCluster],
       workers,
     })
-    const server = await startServer(installation)
+    // Two workers load the server's modules side by side: on a busy machine that takes a while.
+    const server = await startServer(installation, { readyTimeoutMs: 120_000 })
     try {
       const ca = await readFile(installation.bundlePath, 'utf8')
       const load = (count: number) =>
