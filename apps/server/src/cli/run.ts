@@ -43,12 +43,14 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
   const config = await loadConfigFromFlags(flags, io)
   if (config === undefined) return 1
   const baseLogger = createLogger({ level: config.logLevel })
-  const inCluster = config.workers > 1
-  if (inCluster && cluster.isPrimary) {
+  if (config.workers > 1 && cluster.isPrimary) {
     const logger = baseLogger.child({ [LOG_FIELDS.worker]: 'primary' })
     for (const warning of config.warnings) logger.warn({ config_key: warning.path }, warning.message)
     return runPrimary({ config, logger, graceMs: GRACE_MS, stderr: io.stderr })
   }
+  // A forked worker stays one even if the file it re-read now says `workers = 1` (edited since
+  // the primary started): the primary holds the port and the shared state until it restarts.
+  const inCluster = cluster.isWorker
   const link = inCluster ? new WorkerLink() : undefined
   const logger = inCluster ? baseLogger.child({ [LOG_FIELDS.worker]: cluster.worker?.id }) : baseLogger
   // The primary has logged the configuration's warnings once for all workers.
