@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { PsatClusterSpec } from '../system/server-config.ts'
@@ -71,9 +72,11 @@ export async function compareWorkers(options: WorkersComparisonOptions): Promise
       const pid = server.process.pid
       const cpuBefore = treeCpuTicks(pid)
       const primaryBefore = cpuTicks(pid)
+      const benchBefore = process.cpuUsage()
       const started = performance.now()
       await load(options.requests)
       const seconds = (performance.now() - started) / 1000
+      const bench = process.cpuUsage(benchBefore)
       const msPerAttestation = (ticks: number) => (ticks * 1000) / CLOCK_TICKS_PER_SECOND / options.requests
       const run = {
         workers,
@@ -84,6 +87,13 @@ export async function compareWorkers(options: WorkersComparisonOptions): Promise
       options.record(
         `  workers = ${workers}: attestations/s, server CPU per attestation (ms)`,
         `${run.perSecond.toFixed(0)}/s, ${run.cpuMsPerAttestation.toFixed(2)}`,
+      )
+      // This process: the load threads and the test API. With the server's, how many cores were busy.
+      const benchCpuSeconds = (bench.user + bench.system) / 1e6
+      const serverCpuSeconds = (run.cpuMsPerAttestation * options.requests) / 1000
+      options.record(
+        `  workers = ${workers}: cores busy, server + load + test API (of ${availableParallelism()})`,
+        `${(serverCpuSeconds / seconds).toFixed(2)} + ${(benchCpuSeconds / seconds).toFixed(2)}`,
       )
       if (workers > 1) {
         // The primary accepts every connection and hands it to a worker over IPC (round-robin).
