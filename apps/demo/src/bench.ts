@@ -139,7 +139,7 @@ try {
   } finally {
     await agent.stop()
   }
-  say('two workers vs one (c16):')
+  say('two workers vs one (c64):')
   await compareWorkers({
     dir: join(workDir, 'workers'),
     trustDomain: 'bench.k8s-attest.test',
@@ -148,7 +148,7 @@ try {
     bodies: tokens.length,
     requests: REQUESTS,
     warmup: WARMUP,
-    concurrency: 16,
+    concurrency: 64,
     record,
   })
   say()
