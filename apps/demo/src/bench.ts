@@ -11,6 +11,7 @@ import { startBenchServer } from './bench/bench-server.ts'
 import { Figures } from './bench/figures.ts'
 import { measureJwksMode } from './bench/jwks-figures.ts'
 import { heapProbe } from './bench/server-memory.ts'
+import { compareWorkers } from './bench/workers-comparison.ts'
 
 /*
  * `pnpm bench`: the performance figures of issue 11, printed in one run (a script that prints
@@ -63,6 +64,8 @@ try {
       figures.say()
       await measureJwksMode(context)
       figures.say()
+      await compareWorkers(context)
+      figures.say()
       await measureIdleAgent(context)
       await measureAgentList(context)
     } finally {
@@ -75,7 +78,7 @@ try {
   figures.say(
     'server RSS after 10,000 attestations: pnpm bench:server-memory; agent RSS per import: pnpm bench:agent-memory',
   )
-  figures.say('not measured by this script yet: worker processes (see docs/performance.md)')
+  figures.say('how each figure is measured, and the last run: docs/performance.md')
 } finally {
   await rm(workDir, { recursive: true, force: true })
 }

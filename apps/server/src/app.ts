@@ -9,6 +9,7 @@ import { AdminAuthenticator } from './admin/admin-auth.ts'
 import { AttestationService } from './attestation/attestation-service.ts'
 import type { CertificateAuthority } from './ca/certificate-authority.ts'
 import type { TrustBundle } from './ca/spiffe-bundle.ts'
+import type { SharedState } from './cluster/shared-state.ts'
 import type { ServerConfig } from './config/server-config.ts'
 import { dashboardPlugin } from './dashboard/dashboard-plugin.ts'
 import { DashboardSessions } from './dashboard/dashboard-sessions.ts'
@@ -72,6 +73,12 @@ export interface AppDependencies {
   readonly reload?: ConfigSourceForReload
   /** The dashboard's built files. Default: `@k8s-attest/dashboard`'s build output. */
   readonly dashboardAssetsDir?: string
+  /**
+   * In a worker of `server.workers`: what it shares with the other workers through the primary
+   * (dashboard sessions, rate-limit counts, the chart's totals, reload of every worker).
+   * Absent: one process, all of it in this process's memory.
+   */
+  readonly shared?: SharedState
 }
 
 /** The server app: a fastify instance over HTTPS that has not been told to listen. */
@@ -172,7 +179,11 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
       },
     },
   })
-  await app.register(rateLimit, { global: false, errorResponseBuilder: rateLimitedError })
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: rateLimitedError,
+    ...(deps.shared === undefined ? {} : { store: deps.shared.rateLimitStore }),
+  })
   await app.register(servicesPlugin, { attestation, agents: store, ca, metrics, readiness, configReloader })
 
   const limit = routeRateLimit(config.rateLimit)
@@ -183,13 +194,20 @@ export async function buildApp(config: ServerConfig, deps: AppDependencies): Pro
   if (config.admin !== undefined) {
     const authenticator = new AdminAuthenticator(config.admin)
     // The dashboard signs in with the admin credential, so it exists exactly when the admin API does.
-    const sessions = new DashboardSessions({ authenticator })
+    const sessions = new DashboardSessions({
+      authenticator,
+      ...(deps.shared === undefined ? {} : { table: deps.shared.sessions }),
+    })
     await app.register(dashboardPlugin, {
       sessions,
       assetsDir: deps.dashboardAssetsDir ?? DASHBOARD_ASSETS_DIR,
+      ...(deps.shared === undefined ? {} : { attestationTotals: deps.shared.attestationTotals }),
     })
     await app.register(adminAgentRoutes, { authenticator, sessions })
-    if (configReloader !== undefined) await app.register(adminReloadRoute, { authenticator, configReloader })
+    if (configReloader !== undefined) {
+      const reload = deps.shared?.reloadEverywhere ?? (() => configReloader.reload())
+      await app.register(adminReloadRoute, { authenticator, reload })
+    }
   }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 

@@ -218,6 +218,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
     },
     rateLimit: options.rateLimit ?? { enabled: false, attestationsPerSecond: 1 },
     listener: { ...SERVER_CONFIG_DEFAULTS.listener, ...options.listener },
+    workers: 1,
     metrics: undefined,
     dataStore: options.dataStore ?? {
       databaseType: 'sqlite3',

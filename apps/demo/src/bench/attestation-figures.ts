@@ -88,18 +88,18 @@ export function psatAttestations(
   cluster: BenchCluster,
   csrPem: string,
 ): (index: number) => Promise<number> {
-  return (index) =>
-    server.client.time(
-      'POST',
-      '/v1/attest',
-      JSON.stringify({
-        attestation: {
-          type: 'k8s_psat',
-          payload: { cluster: BENCH_CLUSTER, token: cluster.tokens[index % cluster.tokens.length] },
-        },
-        csr: csrPem,
-      }),
-    )
+  return (index) => server.client.time('POST', '/v1/attest', psatAttestBody(cluster, csrPem, index))
+}
+
+/** The `/v1/attest` body of the `index`-th agent pod (round-robin): its token and `csrPem`. */
+export function psatAttestBody(cluster: BenchCluster, csrPem: string, index: number): string {
+  return JSON.stringify({
+    attestation: {
+      type: 'k8s_psat',
+      payload: { cluster: BENCH_CLUSTER, token: cluster.tokens[index % cluster.tokens.length] },
+    },
+    csr: csrPem,
+  })
 }
 
 /** A P-256 CSR (PEM) from openssl: every bench attestation sends the same one. */

@@ -43,6 +43,10 @@ export async function startBenchServer(
     /** Node options and environment for the server process (the heap probe's, say). */
     readonly nodeFlags?: readonly string[]
     readonly env?: Readonly<Record<string, string>>
+    /** `server.workers`; the server's default (one process) when absent. */
+    readonly workers?: number
+    /** How long the server may take to be ready. @default startServer's */
+    readonly readyTimeoutMs?: number
   } = {},
 ): Promise<BenchServer> {
   const installation = await installServer({
@@ -58,10 +62,12 @@ export async function startBenchServer(
       },
     ],
     ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
   })
   await options.beforeStart?.(installation)
   const server = await startServer(installation, {
     cpuProfileDir: options.cpuProfileDir,
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
     ...(options.env === undefined ? {} : { env: options.env }),
   })

@@ -35,6 +35,12 @@ export class Figures {
   }
 }
 
+/** `value` against a lower bound: "1.42× (target ≥ 1.3×: met)". */
+export function atLeastTarget(value: number, floor: number, unit: string): string {
+  const verdict = value >= floor ? 'met' : 'NOT met'
+  return `${value.toFixed(2)}${unit} (target ≥ ${floor}${unit}: ${verdict})`
+}
+
 /** `value` against an upper bound, as the issue states its targets: "1.23× (≤ 3: met)". */
 export function againstTarget(value: number, limit: number, unit: string): string {
   const verdict = value <= limit ? 'met' : 'NOT met'

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /*
  * A process's CPU time and memory from /proc (Linux), read from outside the process: the
@@ -15,6 +15,33 @@ export function cpuTicks(processId: number): number {
   // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return Number(fields[11]) + Number(fields[12])
+}
+
+/**
+ * utime + stime of `processId` and of its live children (a server's worker processes), in
+ * clock ticks. A child that exits between the listing and the read counts 0: its CPU is lost
+ * here (it reaches the parent's cutime only once reaped).
+ */
+export function treeCpuTicks(processId: number): number {
+  let total = cpuTicks(processId)
+  for (const child of childrenOf(processId)) {
+    try {
+      total += cpuTicks(child)
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total
+}
+
+/** The children of every thread of `processId` (/proc/<pid>/task/<tid>/children). */
+function childrenOf(processId: number): number[] {
+  return readdirSync(`/proc/${processId}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${processId}/task/${tid}/children`, 'utf8')
+      .split(' ')
+      .filter((id) => id !== '')
+      .map(Number),
+  )
 }
 
 /** CPU milliseconds of `ticks` clock ticks. */

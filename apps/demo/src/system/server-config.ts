@@ -44,6 +44,8 @@ export interface ServerConfigInput {
   readonly satClusters?: readonly SatClusterSpec[]
   /** The agent store; absent: SQLite in data_dir. */
   readonly datastore?: DatastoreSpec
+  /** `server.workers`: worker processes sharing the port. Absent: the server's default (one process). */
+  readonly workers?: number
 }
 
 /** A PostgreSQL agent store (SPIRE's `DataStore "sql"` with `database_type = "postgres"`). */
@@ -80,7 +82,7 @@ export function renderServerConfig(input: ServerConfigInput): string {
   agent_ttl    = ${hcl(input.agentTtl)}
   log_level    = "INFO"
   dns_names    = ["localhost"]
-
+${input.workers === undefined ? '' : `  workers      = ${input.workers}\n`}
   admin {
     bearer_token_file = ${hcl(input.adminTokenPath)}
   }

@@ -27,6 +27,8 @@ export interface ServerInstallOptions {
   readonly agentTtl?: string
   /** The agent store; absent: SQLite in data_dir. */
   readonly datastore?: DatastoreSpec
+  /** `server.workers`. Absent: one process. */
+  readonly workers?: number
 }
 
 /**
@@ -76,6 +78,7 @@ export async function installServer(options: ServerInstallOptions): Promise<Serv
       ...(options.psatClusters === undefined ? {} : { psatClusters: options.psatClusters }),
       ...(options.satClusters === undefined ? {} : { satClusters: options.satClusters }),
       ...(options.datastore === undefined ? {} : { datastore: options.datastore }),
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
     }),
   )
   return {

@@ -359,6 +359,38 @@ describe('CertificateAuthority', () => {
       expect(await caFiles()).toHaveLength(3)
     })
 
+    it('leaves every change of the files to the maintaining process when told to (workers)', async () => {
+      const primary = await open()
+      let asked = 0
+      const maintain = async () => {
+        asked += 1
+        await primary.reconcileNow()
+      }
+      const workers = await Promise.all([open({ maintain }), open({ maintain })])
+      expect(asked).toBe(0)
+      for (const worker of workers) expect(worker.signingCertificatePem).toBe(primary.signingCertificatePem)
+
+      // Half-life: both workers find a successor due at once; the primary prepares exactly one.
+      clock.advance(3 * HOUR)
+      const before = await caFiles()
+      const outcomes = await Promise.all(workers.map((worker) => worker.rotateIfDue()))
+      expect(asked).toBeGreaterThanOrEqual(1)
+      expect(outcomes).toEqual([
+        { signingCaChanged: false, bundleChanged: true },
+        { signingCaChanged: false, bundleChanged: true },
+      ])
+      expect((await caFiles()).filter((name) => name.endsWith('-key.pem'))).toHaveLength(2)
+      expect((await caFiles()).length).toBe(before.length + 2)
+      for (const worker of workers) expect(worker.bundle().pem).toBe(primary.bundle().pem)
+      expect(await readFile(join(dataDir, 'ca', 'bundle.pem'), 'utf8')).toBe(primary.bundle().pem)
+    })
+
+    it('never creates a CA itself when another process maintains the files', async () => {
+      const maintain = async () => undefined
+      await expect(open({ maintain })).rejects.toThrow('CA rotation did not settle after 3 rounds')
+      expect(await caFiles()).toEqual([])
+    })
+
     it('shares one run between concurrent callers', async () => {
       const ca = await open()
       clock.advance(3 * HOUR)

@@ -28,6 +28,15 @@ export interface CertificateAuthorityOptions {
   readonly agentTtlMs: number
   /** The clock. Default `() => new Date()`; tests inject one. */
   readonly now?: () => Date
+  /**
+   * Set in the workers of `server.workers`: this process then never writes `<data_dir>/ca/`.
+   * Whenever the files need a change (no CA yet, a successor to prepare, a key to retire, an
+   * expired CA to drop), it calls `maintain`, which must have the one process that owns the
+   * directory (the primary, through {@link CertificateAuthority.reconcileNow}) apply it, and
+   * then reads the directory again. So exactly one process creates and rotates CAs, and no two
+   * ever prepare a successor each. Absent: this process maintains the directory itself.
+   */
+  readonly maintain?: () => Promise<void>
 }
 
 /**
@@ -101,7 +110,8 @@ const MAX_RECONCILE_ROUNDS = 3
  * One server process per `data_dir` is the intended deployment. Several processes sharing one
  * stay safe (files are published without overwriting, and all agree on which CA signs), but each
  * rereads the directory only at its own schedule points, and racing processes may each prepare
- * a successor: harmless, one extra CA in the bundle.
+ * a successor: harmless, one extra CA in the bundle. The workers of one server (`server.workers`)
+ * do not race: they leave every change to the primary (see `maintain`).
  *
  * @example
  * ```ts
@@ -123,8 +133,10 @@ export class CertificateAuthority {
   #plan: RotationPlan | undefined
   #bundle: TrustBundle | undefined
   #pendingRotation: Promise<RotationOutcome> | undefined
+  readonly #maintain: (() => Promise<void>) | undefined
 
   private constructor(options: CertificateAuthorityOptions) {
+    this.#maintain = options.maintain
     this.trustDomain = options.trustDomain
     this.#store = new CaStore(options.dataDir)
     this.#caTtlMs = options.caTtlMs
@@ -179,6 +191,18 @@ export class CertificateAuthority {
     const next = this.#plan?.nextReviewAt
     if (next !== undefined && now < next) return { signingCaChanged: false, bundleChanged: false }
     this.#pendingRotation ??= this.#reconcile(now).finally(() => {
+      this.#pendingRotation = undefined
+    })
+    return this.#pendingRotation
+  }
+
+  /**
+   * Reads the directory and applies whatever the schedule says now, due or not by this
+   * process's own plan: the primary of `server.workers` runs it when a worker asks (see
+   * {@link CertificateAuthorityOptions.maintain}). Concurrent calls share one run.
+   */
+  async reconcileNow(): Promise<RotationOutcome> {
+    this.#pendingRotation ??= this.#reconcile(this.#now()).finally(() => {
       this.#pendingRotation = undefined
     })
     return this.#pendingRotation
@@ -279,11 +303,19 @@ export class CertificateAuthority {
         })),
         now,
       )
-      for (const id of plan.removeIds) await this.#store.deleteCa(id)
-      for (const id of plan.retireKeyIds) await this.#store.deleteKey(id)
-      if (plan.create !== 'none') {
-        await this.#createCa(now)
-        continue
+      const filesDue = plan.create !== 'none' || plan.removeIds.length > 0 || plan.retireKeyIds.length > 0
+      if (this.#maintain !== undefined) {
+        if (filesDue) {
+          await this.#maintain()
+          continue
+        }
+      } else {
+        for (const id of plan.removeIds) await this.#store.deleteCa(id)
+        for (const id of plan.retireKeyIds) await this.#store.deleteKey(id)
+        if (plan.create !== 'none') {
+          await this.#createCa(now)
+          continue
+        }
       }
       const signing = cas.find((ca) => ca.id === plan.signingId)
       if (signing?.privateKey === undefined || signing.privateKeyObject === undefined)
@@ -299,7 +331,7 @@ export class CertificateAuthority {
           this.#cas.map((ca) => ca.certificate),
           this.#refreshHintSeconds(),
         )
-        await this.#store.writeBundle(this.#bundle.pem)
+        if (this.#maintain === undefined) await this.#store.writeBundle(this.#bundle.pem)
       }
       return { signingCaChanged: plan.signingId !== previousSigning, bundleChanged }
     }
@@ -315,7 +347,8 @@ export class CertificateAuthority {
 
   /**
    * Reads every CA on disk. A key found without its certificate (creation interrupted between
-   * the two files) gets its certificate now.
+   * the two files) gets its certificate now, unless another process maintains the directory
+   * (a key alone is then its creation in progress there, and is skipped).
    */
   async #load(now: Date): Promise<LoadedCa[]> {
     const loaded: LoadedCa[] = []
@@ -324,7 +357,7 @@ export class CertificateAuthority {
       let certificate: x509.X509Certificate
       if (files.certificatePem !== undefined) {
         certificate = this.#parseCertificate(id, files.certificatePem)
-      } else if (privateKey !== undefined) {
+      } else if (privateKey !== undefined && this.#maintain === undefined) {
         certificate = await this.#certify(id, privateKey, now)
       } else {
         continue

@@ -1,7 +1,11 @@
+import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
+import type { Logger } from 'pino'
 import { buildApp } from '../app.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
-import type { NodeAttestorsConfig } from '../config/server-config.ts'
+import { runPrimary } from '../cluster/primary.ts'
+import { WorkerLink } from '../cluster/worker-link.ts'
+import type { NodeAttestorsConfig, ServerConfig } from '../config/server-config.ts'
 import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { closeClusterClients, createClusterClients } from '../kubernetes/cluster-clients.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
@@ -10,7 +14,7 @@ import { ServerMetrics } from '../metrics/metrics.ts'
 import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
 import type { CliIo } from './cli-io.ts'
 import { CONFIG_FLAGS, configLoaderFromFlags, loadConfigFromFlags } from './config-flags.ts'
-import { type FlagSpec, parseFlags } from './flags.ts'
+import { type FlagSpec, type ParsedFlags, parseFlags } from './flags.ts'
 
 /** SPIRE's `run` flags that k8s-attest has. */
 export const RUN_FLAGS: readonly FlagSpec[] = [...CONFIG_FLAGS]
@@ -25,6 +29,12 @@ const GRACE_MS = 10_000
  * finish, the store and cluster connections are closed); SIGHUP reloads the configuration
  * (clusters and allow-lists; see `NON_RELOADABLE_KEYS`).
  *
+ * With `server.workers` above 1 the same command is the primary (`runPrimary`: it forks the
+ * workers and serves no request itself), and each worker, started by node:cluster with the same
+ * arguments, runs the rest of this function: it shares the listening port, asks the primary
+ * for what workers share (`WorkerLink`), leaves CA changes and `/metrics` to it, and tags its
+ * log lines with its worker id.
+ *
  * @returns the exit status for a failure before listening; after listening the process runs
  *   until a signal.
  */
@@ -32,9 +42,41 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
   const flags = parseFlags(args, RUN_FLAGS)
   const config = await loadConfigFromFlags(flags, io)
   if (config === undefined) return 1
-  const logger = createLogger({ level: config.logLevel })
-  for (const warning of config.warnings) logger.warn({ config_key: warning.path }, warning.message)
+  const baseLogger = createLogger({ level: config.logLevel })
+  if (config.workers > 1 && cluster.isPrimary) {
+    const logger = baseLogger.child({ [LOG_FIELDS.worker]: 'primary' })
+    for (const warning of config.warnings) logger.warn({ config_key: warning.path }, warning.message)
+    return runPrimary({ config, logger, graceMs: GRACE_MS, stderr: io.stderr })
+  }
+  // A forked worker stays one even if the file it re-read now says `workers = 1` (edited since
+  // the primary started): the primary holds the port and the shared state until it restarts.
+  const inCluster = cluster.isWorker
+  const link = inCluster ? new WorkerLink() : undefined
+  const logger = inCluster ? baseLogger.child({ [LOG_FIELDS.worker]: cluster.worker?.id }) : baseLogger
+  // The primary has logged the configuration's warnings once for all workers.
+  if (!inCluster)
+    for (const warning of config.warnings) logger.warn({ config_key: warning.path }, warning.message)
+  try {
+    const status = await serve(config, flags, io, logger, link)
+    if (status !== 0 && link !== undefined) workerCannotStart(link, status)
+    return status
+  } catch (error) {
+    if (link !== undefined) {
+      logger.error({ err: error }, 'worker failed to start')
+      workerCannotStart(link, 1)
+    }
+    throw error
+  }
+}
 
+/** Opens everything, builds the app and listens: one process, or one worker of `server.workers`. */
+async function serve(
+  config: ServerConfig,
+  flags: ParsedFlags,
+  io: CliIo,
+  logger: Logger,
+  link: WorkerLink | undefined,
+): Promise<number> {
   const metrics = new ServerMetrics()
   const store = await openAgentStore({ ...config.dataStore, logger }).catch(startupFailure(io, 'datastore'))
   if (store === undefined) return 1
@@ -43,6 +85,7 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     trustDomain: config.trustDomain,
     caTtlMs: config.caTtlMs,
     agentTtlMs: config.agentTtlMs,
+    ...(link === undefined ? {} : { maintain: link.shared.maintainCa }),
   }).catch(startupFailure(io, 'CA'))
   if (ca === undefined) {
     await store.close()
@@ -58,7 +101,15 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
   const reload = { loadConfig: configLoaderFromFlags(flags), createClusterClients: clientsFor }
   let app: Awaited<ReturnType<typeof buildApp>>
   try {
-    app = await buildApp(config, { store, ca, clusterClients, logger, metrics, reload })
+    app = await buildApp(config, {
+      store,
+      ca,
+      clusterClients,
+      logger,
+      metrics,
+      reload,
+      ...(link === undefined ? {} : { shared: link.shared }),
+    })
   } catch (error) {
     // Before buildApp returns, nothing owns the store and the cluster connections but us.
     await closeClusterClients(clusterClients)
@@ -80,11 +131,21 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     process.off('SIGHUP', reloadOnHangup)
     await metricsListener?.close()
     await app.close()
+    link?.close()
   })
+  if (link !== undefined) {
+    link.serve({ metrics, configReloader: app.configReloader })
+    // The primary is gone (killed, say): a worker without it cannot share anything, so it stops.
+    process.once('disconnect', () => {
+      logger.error('the primary process is gone; closing')
+      void graceful.close()
+    })
+  }
   let listening = `${config.bindAddress}:${config.bindPort}`
   try {
     await app.listen({ host: config.bindAddress, port: config.bindPort })
-    if (config.metrics !== undefined) {
+    // In a worker the primary serves /metrics, aggregated over every worker.
+    if (config.metrics !== undefined && link === undefined) {
       listening = `${config.metrics.host}:${config.metrics.port} (telemetry.Prometheus)`
       metricsListener = await startMetricsListener(config.metrics, metrics.registry)
       const { address, port } = metricsListener.address
@@ -99,6 +160,17 @@ export async function runServer(args: readonly string[], io: CliIo): Promise<num
     return 1
   }
   return 0
+}
+
+/**
+ * Ends a worker that could not start, at once: what it opened is closed already, but a cluster
+ * worker's IPC channel (and anything a half-built app left) would keep the process alive, and
+ * the primary waits for its exit to stop the server. Standard error is a pipe here, written
+ * synchronously on Linux, so the reason is out before the exit.
+ */
+function workerCannotStart(link: WorkerLink, status: number): never {
+  link.close()
+  process.exit(status)
 }
 
 /**

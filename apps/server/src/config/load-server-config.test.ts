@@ -124,6 +124,7 @@ describe('loading the server configuration', () => {
           idleTimeoutMs: 120_000,
           maxConnections: 1000,
         },
+        workers: 1,
         metrics: undefined,
         dataStore: { databaseType: 'sqlite3', connectionString: join(dir, 'data', 'datastore.sqlite3') },
         nodeAttestors: {
@@ -166,6 +167,7 @@ describe('loading the server configuration', () => {
             request_timeout: '"1m"',
             idle_timeout: '"90s"',
             max_connections: '200',
+            workers: '3',
           },
           topLevel: 'telemetry {\nPrometheus {\nport = 9988\n}\n}',
           serverBlocks:
@@ -220,6 +222,7 @@ describe('loading the server configuration', () => {
           idleTimeoutMs: 90_000,
           maxConnections: 200,
         },
+        workers: 3,
         metrics: { host: '127.0.0.1', port: 9988 },
         dataStore: { databaseType: 'sqlite3', connectionString: join(dir, 'db', 'attest.sqlite3') },
       })
@@ -605,6 +608,16 @@ describe('loading the server configuration', () => {
           message:
             'is not supported: k8s-attest reads admin IDs from the admin block: admin { admin_ids = [ … ] }',
         },
+      ],
+      [
+        'with no worker process',
+        { ...SERVER, workers: '0' },
+        { path: 'server.workers', message: 'must be an integer from 1 to 64; got 0' },
+      ],
+      [
+        'with a fractional or quoted number of workers',
+        { ...SERVER, workers: '"2"' },
+        { path: 'server.workers', message: 'must be an integer from 1 to 64; got "2"' },
       ],
       [
         'with an HCL expression instead of a literal',

@@ -42,6 +42,14 @@ export interface ServerConfig {
    */
   readonly listener: ListenerConfig
   /**
+   * `server.workers`: how many worker processes serve the port, an integer from 1 to 64.
+   * Default `1`: one process, no primary. Above 1, a primary process forks that many workers
+   * (node:cluster, round-robin) and holds what they must share: dashboard sessions, rate-limit
+   * counters, the attestations chart, the aggregated `/metrics`, CA creation and rotation, and
+   * SIGHUP/SIGTERM handling (see `cluster/`).
+   */
+  readonly workers: number
+  /**
    * `telemetry { Prometheus { host, port } }`: the listener serving `GET /metrics`, apart from
    * the agent-facing port, as SPIRE's telemetry block. `undefined` (no block) means no metrics
    * listener.
@@ -247,6 +255,7 @@ export const SERVER_CONFIG_DEFAULTS = Object.freeze({
     idleTimeoutMs: 120_000,
     maxConnections: 1000,
   } satisfies ListenerConfig),
+  workers: 1,
   metricsHost: '127.0.0.1',
   sqliteFileName: 'datastore.sqlite3',
   psatAudience: Object.freeze(['spire-server']),

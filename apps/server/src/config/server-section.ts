@@ -30,6 +30,7 @@ export type ServerSection = Pick<
   | 'admin'
   | 'rateLimit'
   | 'listener'
+  | 'workers'
 >
 
 /**
@@ -41,6 +42,11 @@ const CA_ROTATION_DIVISOR = 6
 const MIN_TTL_MS = 60_000
 /** Shorter admin tokens are guessable; `openssl rand -hex 32` gives 64 characters. */
 const MIN_BEARER_TOKEN_LENGTH = 32
+/**
+ * Most worker processes: each holds a whole server (about 250 MiB) and its own informer watches
+ * on every cluster, so beyond one per core there is nothing to gain.
+ */
+const MAX_WORKERS = 64
 const LOG_LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error'])
 
 /**
@@ -83,6 +89,7 @@ export async function readServerSection(
         attestationsPerSecond: defaults.attestationsPerSecond,
       },
       listener: defaults.listener,
+      workers: defaults.workers,
     }
   }
 
@@ -125,6 +132,7 @@ export async function readServerSection(
   const admin = await readAdmin(server.block('admin'), resolvePath)
   const rateLimit = readRateLimit(server.block('rate_limit'))
   const listener = readListener(server)
+  const workers = server.integer('workers', { min: 1, max: MAX_WORKERS }) ?? defaults.workers
   server.rejectUnknownKeys(UNSUPPORTED_SPIRE_SERVER_KEYS)
 
   return {
@@ -139,6 +147,7 @@ export async function readServerSection(
     admin,
     rateLimit,
     listener,
+    workers,
   }
 }
 

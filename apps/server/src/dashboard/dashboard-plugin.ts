@@ -9,6 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { problemResponses } from '../http/problem-responses.ts'
+import type { ServerMetrics } from '../metrics/metrics.ts'
 import { SERVICES_PLUGIN } from '../plugins/services.ts'
 import { AttestationHistory } from './attestation-history.ts'
 import { type DashboardSessions, SESSION_COOKIE } from './dashboard-sessions.ts'
@@ -21,6 +22,11 @@ export interface DashboardPluginOptions {
   readonly assetsDir: string
   /** Length of a bucket of the attestations chart. Default 10 s. */
   readonly chartBucketMs?: number
+  /**
+   * Where the chart reads attestation totals. Default: this process's `k8s_attest_attestations_total`;
+   * in a worker of `server.workers`, every worker's, summed by the primary.
+   */
+  readonly attestationTotals?: ServerMetrics['attestationTotals']
 }
 
 /** Where the dashboard is. The demo prints `https://<server>/dashboard/`. */
@@ -111,7 +117,10 @@ export const dashboardPlugin = fp<DashboardPluginOptions>(
 const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardPluginOptions> = async (app, options) => {
   const { sessions } = options
   const history = new AttestationHistory({
-    metrics: app.metrics,
+    metrics:
+      options.attestationTotals === undefined
+        ? app.metrics
+        : { attestationTotals: options.attestationTotals },
     ...(options.chartBucketMs === undefined ? {} : { bucketMs: options.chartBucketMs }),
   })
   app.addHook('onReady', async () => {
@@ -156,9 +165,9 @@ const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardPluginOptions> = async
           .type('text/html; charset=utf-8')
           .send(signInPage('Sign in from this page, not from another site.'))
       }
-      let session: ReturnType<DashboardSessions['signIn']>
+      let session: Awaited<ReturnType<DashboardSessions['signIn']>>
       try {
-        session = sessions.signIn(request.body.token.trim(), request)
+        session = await sessions.signIn(request.body.token.trim(), request)
       } catch (error) {
         if (!(error instanceof AttestError) || error.code !== 'ATT_ERR_UNAUTHENTICATED') throw error
         request.log.info(
@@ -187,7 +196,7 @@ const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardPluginOptions> = async
   await app.register(async (signedIn) => {
     signedIn.addHook('onRequest', async (request, reply) => {
       try {
-        sessions.authenticate(request)
+        await sessions.authenticate(request)
       } catch (error) {
         // A person opening the dashboard is sent to sign in; anything else gets the 401.
         if (request.method === 'GET' && request.url.split('?')[0] === DASHBOARD_PATHS.root) {
@@ -212,7 +221,7 @@ const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardPluginOptions> = async
         },
       },
       async (request) => {
-        const session = sessions.authenticate(request)
+        const session = await sessions.authenticate(request)
         return {
           via: session.via,
           csrf_token: session.csrfToken,
@@ -265,7 +274,7 @@ const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardPluginOptions> = async
 }
 
 async function signOut(sessions: DashboardSessions, request: FastifyRequest, reply: FastifyReply) {
-  sessions.signOut(request)
+  await sessions.signOut(request)
   request.log.info({ admin_auth: 'dashboard_sign_out' }, 'dashboard signed out')
   return reply
     .clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'strict' })

@@ -25,62 +25,64 @@ function sessions(now: () => Date) {
   return new DashboardSessions({ authenticator, ttlMs: 60_000, now })
 }
 
-describe('DashboardSessions', () => {
-  it('exchanges the admin token for a session that expires after its lifetime', () => {
+describe('DashboardSessions', async () => {
+  it('exchanges the admin token for a session that expires after its lifetime', async () => {
     let now = Date.parse('2026-03-01T12:00:00Z')
     const store = sessions(() => new Date(now))
-    const { cookieValue, expiresAt } = store.signIn(TOKEN, requestWith())
+    const { cookieValue, expiresAt } = await store.signIn(TOKEN, requestWith())
     expect(expiresAt).toEqual(new Date('2026-03-01T12:01:00Z'))
-    expect(store.authenticate(requestWith({ cookie: cookieValue })).via).toBe('session')
+    expect((await store.authenticate(requestWith({ cookie: cookieValue }))).via).toBe('session')
     now += 60_000
-    expect(() => store.authenticate(requestWith({ cookie: cookieValue }))).toThrow(
+    await expect(store.authenticate(requestWith({ cookie: cookieValue }))).rejects.toThrow(
       expect.objectContaining({ code: 'ATT_ERR_UNAUTHENTICATED', details: { check: 'dashboard_session' } }),
     )
   })
 
-  it('refuses a wrong token at sign-in', () => {
+  it('refuses a wrong token at sign-in', async () => {
     const store = sessions(() => new Date())
-    expect(() => store.signIn(`${TOKEN}b`, requestWith())).toThrow(
+    await expect(store.signIn(`${TOKEN}b`, requestWith())).rejects.toThrow(
       expect.objectContaining({ code: 'ATT_ERR_UNAUTHENTICATED' }),
     )
   })
 
-  it('lets a change through only with the CSRF token of the same session', () => {
+  it('lets a change through only with the CSRF token of the same session', async () => {
     const store = sessions(() => new Date())
-    const mine = store.signIn(TOKEN, requestWith())
-    const other = store.signIn(TOKEN, requestWith())
-    const { csrfToken } = store.authenticate(requestWith({ cookie: mine.cookieValue }))
-    const otherToken = store.authenticate(requestWith({ cookie: other.cookieValue })).csrfToken
+    const mine = await store.signIn(TOKEN, requestWith())
+    const other = await store.signIn(TOKEN, requestWith())
+    const { csrfToken } = await store.authenticate(requestWith({ cookie: mine.cookieValue }))
+    const otherToken = (await store.authenticate(requestWith({ cookie: other.cookieValue }))).csrfToken
     const change = (token?: string) =>
       requestWith({
         method: 'DELETE',
         cookie: mine.cookieValue,
         headers: token === undefined ? {} : { 'x-csrf-token': token },
       })
-    expect(store.authenticate(change(csrfToken)).via).toBe('session')
+    expect((await store.authenticate(change(csrfToken))).via).toBe('session')
     for (const token of [undefined, '', otherToken]) {
-      expect(() => store.authenticate(change(token))).toThrow(
+      await expect(store.authenticate(change(token))).rejects.toThrow(
         expect.objectContaining({ details: { check: 'csrf_token' } }),
       )
     }
   })
 
-  it('leaves requests with an Authorization header, or without the cookie, to the admin authenticator', () => {
+  it('leaves requests with an Authorization header, or without the cookie, to the admin authenticator', async () => {
     const store = sessions(() => new Date())
-    const { cookieValue } = store.signIn(TOKEN, requestWith())
-    expect(store.adminCallerOf(requestWith())).toBeUndefined()
+    const { cookieValue } = await store.signIn(TOKEN, requestWith())
+    expect(await store.adminCallerOf(requestWith())).toBeUndefined()
     expect(
-      store.adminCallerOf(
+      await store.adminCallerOf(
         requestWith({ cookie: cookieValue, headers: { authorization: `Bearer ${TOKEN}` } }),
       ),
     ).toBeUndefined()
-    expect(store.adminCallerOf(requestWith({ cookie: cookieValue }))).toEqual({ via: 'dashboard_session' })
+    expect(await store.adminCallerOf(requestWith({ cookie: cookieValue }))).toEqual({
+      via: 'dashboard_session',
+    })
   })
 
-  it('forgets a session on sign-out', () => {
+  it('forgets a session on sign-out', async () => {
     const store = sessions(() => new Date())
-    const { cookieValue } = store.signIn(TOKEN, requestWith())
-    store.signOut(requestWith({ cookie: cookieValue }))
-    expect(() => store.authenticate(requestWith({ cookie: cookieValue }))).toThrow()
+    const { cookieValue } = await store.signIn(TOKEN, requestWith())
+    await store.signOut(requestWith({ cookie: cookieValue }))
+    await expect(store.authenticate(requestWith({ cookie: cookieValue }))).rejects.toThrow()
   })
 })

@@ -1,8 +1,9 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { AttestError } from '@k8s-attest/core'
 import type { FastifyRequest } from 'fastify'
 import type { AdminAuthenticator, AdminCaller } from '../admin/admin-auth.ts'
 import { peerSvidOf } from '../server/peer-svid.ts'
+import { MemorySessionTable, type SessionTable } from './session-table.ts'
 
 /**
  * The session cookie. The `__Host-` prefix makes the browser insist on `Secure`, `Path=/` and no
@@ -16,9 +17,6 @@ export const CSRF_HEADER = 'x-csrf-token'
 /** How long a session lasts after sign-in: a working day. Default of {@link DashboardSessionsOptions.ttlMs}. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 60 * 60 * 1000
 
-/** Most sessions held at once; signing in beyond that ends the oldest. */
-const MAX_SESSIONS = 1000
-
 /** Options of {@link DashboardSessions}. */
 export interface DashboardSessionsOptions {
   /** Checks the bearer token a sign-in presents, and admin SVIDs. */
@@ -27,6 +25,11 @@ export interface DashboardSessionsOptions {
   readonly ttlMs?: number
   /** Default `() => new Date()`. */
   readonly now?: () => Date
+  /**
+   * Where sessions are kept. Default: this process's memory. The workers of `server.workers`
+   * share the primary's (see `cluster/primary-session-table.ts`).
+   */
+  readonly table?: SessionTable
 }
 
 /** A dashboard session, as the browser app learns it from `GET /dashboard/api/session`. */
@@ -36,11 +39,6 @@ export interface SessionView {
   readonly csrfToken: string
   /** When the session ends (for mTLS: never by itself; the certificate's own expiry applies). */
   readonly expiresAt?: Date
-}
-
-interface StoredSession {
-  readonly csrfToken: string
-  readonly expiresAt: Date
 }
 
 /** What a sign-in established: the cookie to set. */
@@ -59,16 +57,16 @@ export interface NewSession {
  * host is the same site). A browser presenting an admin X.509 SVID needs no session; its CSRF
  * token is derived from its SPIFFE ID with a per-process key.
  *
- * Sessions live in this process's memory: a restart signs everyone out, and with several servers
- * behind one address the balancer must keep a browser on one of them.
+ * Sessions live in one process's memory (this one, or the primary of `server.workers`): a
+ * restart signs everyone out, and with several servers behind one address the balancer must keep
+ * a browser on one of them.
  */
 export class DashboardSessions {
   readonly #authenticator: AdminAuthenticator
   readonly #ttlMs: number
   readonly #now: () => Date
-  /** By SHA-256 of the cookie value, oldest first (a Map keeps insertion order). */
-  readonly #sessions = new Map<string, StoredSession>()
-  readonly #mtlsCsrfKey = randomBytes(32)
+  /** By SHA-256 of the cookie value. */
+  readonly #table: SessionTable
 
   constructor(options: DashboardSessionsOptions) {
     const ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS
@@ -78,30 +76,28 @@ export class DashboardSessions {
     this.#authenticator = options.authenticator
     this.#ttlMs = ttlMs
     this.#now = options.now ?? (() => new Date())
+    this.#table = options.table ?? new MemorySessionTable({ now: () => this.#now().getTime() })
   }
 
   /**
    * Signs in with the admin bearer token.
    * @throws {AttestError} `ATT_ERR_UNAUTHENTICATED` when it is not the admin token (or the admin API has none).
    */
-  signIn(bearerToken: string, request: FastifyRequest): NewSession {
+  async signIn(bearerToken: string, request: FastifyRequest): Promise<NewSession> {
     this.#authenticator.authenticate(`Bearer ${bearerToken}`, request.raw.socket)
-    this.#dropExpired()
-    while (this.#sessions.size >= MAX_SESSIONS) {
-      const oldest = this.#sessions.keys().next().value
-      if (oldest === undefined) break
-      this.#sessions.delete(oldest)
-    }
     const cookieValue = randomBytes(32).toString('base64url')
     const expiresAt = new Date(this.#now().getTime() + this.#ttlMs)
-    this.#sessions.set(digest(cookieValue), { csrfToken: randomBytes(32).toString('base64url'), expiresAt })
+    await this.#table.add(digest(cookieValue), {
+      csrfToken: randomBytes(32).toString('base64url'),
+      expiresAtMs: expiresAt.getTime(),
+    })
     return { cookieValue, expiresAt }
   }
 
   /** Ends the request's session, if it has one. */
-  signOut(request: FastifyRequest): void {
+  async signOut(request: FastifyRequest): Promise<void> {
     const cookie = request.cookies[SESSION_COOKIE]
-    if (cookie !== undefined) this.#sessions.delete(digest(cookie))
+    if (cookie !== undefined) await this.#table.delete(digest(cookie))
   }
 
   /**
@@ -109,8 +105,8 @@ export class DashboardSessions {
    * changes something.
    * @throws {AttestError} `ATT_ERR_UNAUTHENTICATED`, with `check` naming what is missing: `dashboard_session` or `csrf_token`.
    */
-  authenticate(request: FastifyRequest): SessionView {
-    const session = this.#lookup(request)
+  async authenticate(request: FastifyRequest): Promise<SessionView> {
+    const session = await this.#lookup(request)
     if (session === undefined) {
       throw unauthenticated(
         'dashboard_session',
@@ -126,23 +122,21 @@ export class DashboardSessions {
    * dashboard session cookie, `undefined` otherwise (the admin authenticator decides then).
    * @throws {AttestError} `ATT_ERR_UNAUTHENTICATED` for an unknown or expired session, or a missing CSRF token.
    */
-  adminCallerOf(request: FastifyRequest): AdminCaller | undefined {
+  async adminCallerOf(request: FastifyRequest): Promise<AdminCaller | undefined> {
     if (request.headers.authorization !== undefined || request.cookies[SESSION_COOKIE] === undefined) {
       return undefined
     }
-    this.authenticate(request)
+    await this.authenticate(request)
     return { via: 'dashboard_session' }
   }
 
-  #lookup(request: FastifyRequest): SessionView | undefined {
+  async #lookup(request: FastifyRequest): Promise<SessionView | undefined> {
     const cookie = request.cookies[SESSION_COOKIE]
     if (cookie !== undefined) {
-      const key = digest(cookie)
-      const stored = this.#sessions.get(key)
-      if (stored !== undefined && stored.expiresAt > this.#now()) {
-        return { via: 'session', csrfToken: stored.csrfToken, expiresAt: stored.expiresAt }
+      const stored = await this.#table.get(digest(cookie), this.#now().getTime())
+      if (stored !== undefined) {
+        return { via: 'session', csrfToken: stored.csrfToken, expiresAt: new Date(stored.expiresAtMs) }
       }
-      this.#sessions.delete(key)
     }
     const peer = peerSvidOf(request.raw.socket)
     if (typeof peer === 'string') return undefined
@@ -152,13 +146,7 @@ export class DashboardSessions {
       // An SVID that is not an admin ID is simply no session; the sign-in page says what to do.
       return undefined
     }
-    const csrfToken = createHmac('sha256', this.#mtlsCsrfKey).update(peer.spiffeId).digest('base64url')
-    return { via: 'mtls', csrfToken }
-  }
-
-  #dropExpired(): void {
-    const now = this.#now()
-    for (const [key, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(key)
+    return { via: 'mtls', csrfToken: await this.#table.mtlsCsrfToken(peer.spiffeId) }
   }
 }
 

@@ -27,4 +27,9 @@ export const LOG_FIELDS = {
   method: 'method',
   /** The route an HTTP request matched, as declared: `/v1/admin/agents/:spiffe_id`. */
   route: 'route',
+  /**
+   * Which process of `server.workers` wrote the line: the node:cluster worker id (1, 2, …), or
+   * `primary`. Absent when the server runs as one process.
+   */
+  worker: 'worker',
 } as const

@@ -17,10 +17,11 @@ export interface MetricsListener {
  * `telemetry { Prometheus { host, port } }` address, as SPIRE does: apart from the agent-facing
  * HTTPS port, and on `127.0.0.1` unless the operator chose another. Anything else gets the
  * server's usual `application/problem+json` refusal: this listener is for a scraper, not an API.
+ * With `server.workers` above 1 the primary serves it, from every worker's registry aggregated.
  */
 export async function startMetricsListener(
   config: MetricsListenerConfig,
-  registry: Registry,
+  registry: Pick<Registry, 'metrics' | 'contentType'>,
 ): Promise<MetricsListener> {
   const server = createServer((request, response) => {
     const route = `${request.method} ${(request.url ?? '').split('?')[0]}`

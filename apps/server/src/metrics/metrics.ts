@@ -12,6 +12,23 @@ export interface AttestationTotal {
 /** Result label of the attestation metrics. */
 export type AttestationResult = 'success' | 'refused' | 'error'
 
+/** The name of the attestations counter, which the primary of `server.workers` reads from the aggregate. */
+export const ATTESTATIONS_TOTAL = 'k8s_attest_attestations_total'
+
+/** The values of `k8s_attest_attestations_total`, summed over attestors, by result and code. */
+export function attestationTotalsOf(
+  values: readonly { readonly labels: Partial<Record<string, string | number>>; readonly value: number }[],
+): AttestationTotal[] {
+  const totals = new Map<string, AttestationTotal>()
+  for (const { labels, value } of values) {
+    const result = labels.result as AttestationResult
+    const code = String(labels.code ?? '')
+    const key = `${result}\u0000${code}`
+    totals.set(key, { result, code, count: (totals.get(key)?.count ?? 0) + value })
+  }
+  return [...totals.values()]
+}
+
 /**
  * The server's Prometheus metrics, in a registry of its own (not prom-client's global one), so
  * that several servers in one process — tests — never share counters.
@@ -25,7 +42,7 @@ export type AttestationResult = 'success' | 'refused' | 'error'
 export class ServerMetrics {
   readonly registry = new Registry()
   readonly #attestations = new Counter({
-    name: 'k8s_attest_attestations_total',
+    name: ATTESTATIONS_TOTAL,
     help: 'Node attestations by attestor, result and error code ("" on success)',
     labelNames: ['attestor', 'result', 'code'] as const,
     registers: [this.registry],
@@ -65,6 +82,8 @@ export class ServerMetrics {
       help: 'Attested agents by state (active, expired, banned), counted at scrape time',
       labelNames: ['state'] as const,
       registers: [this.registry],
+      // Every worker of `server.workers` counts the same datastore: aggregated, take one count, not the sum.
+      aggregator: 'first',
       async collect() {
         if (metrics.#countAgents === undefined) return
         const counts = await metrics.#countAgents()
@@ -94,14 +113,7 @@ export class ServerMetrics {
    * `k8s_attest_attestations_total` holds now. The dashboard's chart samples it.
    */
   async attestationTotals(): Promise<AttestationTotal[]> {
-    const totals = new Map<string, AttestationTotal>()
-    for (const { labels, value } of (await this.#attestations.get()).values) {
-      const result = labels.result as AttestationResult
-      const code = String(labels.code ?? '')
-      const key = `${result}\u0000${code}`
-      totals.set(key, { result, code, count: (totals.get(key)?.count ?? 0) + value })
-    }
-    return [...totals.values()]
+    return attestationTotalsOf((await this.#attestations.get()).values)
   }
 
   /** Records one answered renewal. */

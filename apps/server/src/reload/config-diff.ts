@@ -13,7 +13,7 @@ import type { ServerConfig } from '../config/server-config.ts'
  * Everything else is bound to something built once at start — the listener (address, port,
  * DNS names in its certificate, rate limiter), the CA and datastore in `data_dir`, the trust
  * domain every recorded agent ID carries, the logger, the admin authenticator — and changing
- * it needs a restart. The map is exhaustive: a key added to {@link ServerConfig} does not
+ * it needs a restart (`workers` too: the primary forks them once). The map is exhaustive: a key added to {@link ServerConfig} does not
  * compile until it is listed here (or made reloadable).
  */
 export const NON_RELOADABLE_KEYS = {
@@ -30,6 +30,7 @@ export const NON_RELOADABLE_KEYS = {
   listener: 'server.read_header_timeout, request_timeout, idle_timeout, max_connections',
   metrics: 'telemetry.Prometheus',
   dataStore: 'plugins.DataStore "sql"',
+  workers: 'server.workers',
 } as const satisfies Record<Exclude<keyof ServerConfig, 'configFile' | 'warnings' | 'nodeAttestors'>, string>
 
 /** The configuration-file names of the non-reloadable keys whose values differ, in file order. */

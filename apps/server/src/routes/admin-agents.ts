@@ -53,7 +53,7 @@ export function adminAuthenticationHook(
 ): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
     const caller =
-      sessions?.adminCallerOf(request) ??
+      (await sessions?.adminCallerOf(request)) ??
       authenticator.authenticate(request.headers.authorization, request.raw.socket)
     // The access log of the admin API: who did what, by route (never the percent-encoded ID alone).
     // The dashboard re-reads its page every few seconds: its reads are debug, its changes info.

@@ -1,15 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { WIRE_PATHS } from '@k8s-attest/core'
+import { type ConfigReloadResponse, WIRE_PATHS } from '@k8s-attest/core'
 import { ConfigReloadResponseSchema } from '@k8s-attest/core/wire'
 import type { AdminAuthenticator } from '../admin/admin-auth.ts'
 import { problemResponses } from '../http/problem-responses.ts'
-import type { ConfigReloader } from '../reload/config-reloader.ts'
 import { adminAuthenticationHook } from './admin-agents.ts'
 
 /** Options of {@link adminReloadRoute}. */
 export interface AdminReloadRouteOptions {
   readonly authenticator: AdminAuthenticator
-  readonly configReloader: ConfigReloader
+  /**
+   * Reloads (`ConfigReloader.reload`); in a worker of `server.workers`, has every worker
+   * reload through the primary.
+   */
+  readonly reload: () => Promise<ConfigReloadResponse>
 }
 
 /**
@@ -28,6 +31,6 @@ export const adminReloadRoute: FastifyPluginAsyncTypebox<AdminReloadRouteOptions
         response: { 200: ConfigReloadResponseSchema, ...problemResponses(401, 403, 409, 500) },
       },
     },
-    async () => options.configReloader.reload(),
+    async () => options.reload(),
   )
 }

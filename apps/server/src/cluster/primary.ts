@@ -1,0 +1,231 @@
+import cluster, { type Worker } from 'node:cluster'
+import type { ConfigReloadResponse } from '@k8s-attest/core'
+import type { FastifyBaseLogger } from 'fastify'
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client'
+import { CertificateAuthority } from '../ca/certificate-authority.ts'
+import type { ServerConfig } from '../config/server-config.ts'
+import { MemorySessionTable, type StoredSession } from '../dashboard/session-table.ts'
+import { openAgentStore } from '../datastore/open-agent-store.ts'
+import { LOG_FIELDS } from '../logging/log-fields.ts'
+import { ATTESTATIONS_TOTAL, type AttestationTotal, attestationTotalsOf } from '../metrics/metrics.ts'
+import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
+import { IpcChannel, type IpcEndpoint } from './ipc-channel.ts'
+import { FixedWindowCounters, RATE_LIMIT_METHOD } from './rate-limit-store.ts'
+import { PRIMARY_METHODS, WORKER_METHODS } from './worker-link.ts'
+import { RestartPolicy } from './worker-supervisor.ts'
+
+/** Options of {@link runPrimary}. */
+export interface PrimaryOptions {
+  readonly config: ServerConfig
+  readonly logger: FastifyBaseLogger
+  /** How long workers get to finish after SIGTERM before they are killed. */
+  readonly graceMs: number
+  /** Writes a startup failure (one line) for the operator. */
+  readonly stderr: (text: string) => void
+}
+
+interface RunningWorker {
+  readonly worker: Worker
+  readonly channel: IpcChannel
+  listening: boolean
+}
+
+/**
+ * The primary of `server.workers`: it serves no request itself. Before any worker starts it
+ * opens the datastore once (so migrations run in one process) and the CA (so exactly one process
+ * creates it), then forks `workers` processes that share the listening port (node:cluster,
+ * round-robin: the primary accepts and hands each connection to the next worker). It keeps what
+ * the workers must agree on — dashboard sessions, rate-limit counts, CA creation and rotation —
+ * serves `/metrics` from every worker's registry aggregated, and turns signals into actions on
+ * every worker: SIGHUP reloads each, SIGTERM/SIGINT stop each gracefully and then the primary
+ * (exit 0).
+ *
+ * A worker that dies is logged and restarted with backoff (see `RestartPolicy`); a worker that
+ * dies before it ever listened, or too many deaths in a row, stop everything with exit 1.
+ *
+ * @returns 1 when the datastore or the CA cannot be used, or the metrics port cannot be bound
+ *   (nothing was forked); otherwise it never settles before the primary exits.
+ */
+export async function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { config, logger } = options
+  try {
+    // Migrations once, here, instead of racing in every worker.
+    const store = await openAgentStore({ ...config.dataStore, logger })
+    await store.close()
+  } catch (error) {
+    return startupFailure(options, 'datastore', error)
+  }
+  let ca: CertificateAuthority
+  try {
+    ca = await CertificateAuthority.open({
+      dataDir: config.dataDir,
+      trustDomain: config.trustDomain,
+      caTtlMs: config.caTtlMs,
+      agentTtlMs: config.agentTtlMs,
+    })
+  } catch (error) {
+    return startupFailure(options, 'CA', error)
+  }
+
+  const workers = new Map<number, RunningWorker>()
+  const sessions = new MemorySessionTable()
+  const rateLimits = new FixedWindowCounters()
+  const restarts = new RestartPolicy()
+  let stopping = false
+
+  const aggregate = async (): Promise<Registry> => {
+    const running = [...workers.values()].filter((entry) => entry.listening)
+    const answers = await Promise.all(
+      running.map((entry) =>
+        entry.channel.request<MetricObjectWithValues<MetricValue<string>>[]>(WORKER_METHODS.metrics),
+      ),
+    )
+    return AggregatorRegistry.aggregate(answers)
+  }
+  const attestationTotals = async (): Promise<AttestationTotal[]> => {
+    const counter = (await aggregate()).getSingleMetric(ATTESTATIONS_TOTAL)
+    return counter === undefined ? [] : attestationTotalsOf((await counter.get()).values)
+  }
+  const reloadEverywhere = async (): Promise<ConfigReloadResponse> => {
+    const outcomes = await Promise.allSettled(
+      [...workers.values()].map((entry) =>
+        entry.channel.request<ConfigReloadResponse>(WORKER_METHODS.reload),
+      ),
+    )
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected')
+    if (refused !== undefined) throw refused.reason
+    const first = outcomes[0]
+    if (first?.status !== 'fulfilled') throw new Error('no worker is running to reload')
+    return first.value
+  }
+
+  let metricsListener: MetricsListener | undefined
+  if (config.metrics !== undefined) {
+    try {
+      metricsListener = await startMetricsListener(config.metrics, {
+        contentType: AggregatorRegistry.PROMETHEUS_CONTENT_TYPE,
+        metrics: async () => (await aggregate()).metrics(),
+      })
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      options.stderr(
+        `cannot start: cannot listen on ${config.metrics.host}:${config.metrics.port} (telemetry.Prometheus): ${reason}\n`,
+      )
+      return 1
+    }
+    const { address, port } = metricsListener.address
+    logger.info({ address, port }, 'serving Prometheus metrics at /metrics, aggregated over the workers')
+  }
+
+  const finish = async (status: number): Promise<never> => {
+    await metricsListener?.close().catch(() => undefined)
+    logger.info({ status }, status === 0 ? 'every worker stopped; exiting' : 'exiting after a failure')
+    process.exit(status)
+  }
+
+  const stopAll = (reason: string, status: number) => {
+    if (stopping) return
+    stopping = true
+    let exitStatus = status
+    logger.info({ workers: workers.size, reason }, 'stopping the workers')
+    for (const { worker } of workers.values()) worker.process.kill('SIGTERM')
+    const killer = setTimeout(() => {
+      exitStatus = 1
+      for (const { worker } of workers.values()) {
+        logger.error({ [LOG_FIELDS.worker]: worker.id }, 'worker did not stop in time; killing it')
+        worker.process.kill('SIGKILL')
+      }
+    }, options.graceMs + 5000).unref()
+    const done = () => {
+      if (workers.size > 0) return
+      clearTimeout(killer)
+      void finish(exitStatus)
+    }
+    exitWaiters.push(done)
+    done()
+  }
+  const exitWaiters: (() => void)[] = []
+
+  const fork = () => {
+    const worker = cluster.fork()
+    const channel = new IpcChannel(worker as unknown as IpcEndpoint)
+    const entry: RunningWorker = { worker, channel, listening: false }
+    workers.set(worker.id, entry)
+    channel.handle(PRIMARY_METHODS.sessionAdd, (params) => {
+      const { key, session } = params as { key: string; session: StoredSession }
+      return sessions.add(key, session)
+    })
+    channel.handle(PRIMARY_METHODS.sessionGet, async (params) => {
+      const { key, nowMs } = params as { key: string; nowMs: number }
+      return (await sessions.get(key, nowMs)) ?? null
+    })
+    channel.handle(PRIMARY_METHODS.sessionDelete, (params) =>
+      sessions.delete((params as { key: string }).key),
+    )
+    channel.handle(PRIMARY_METHODS.mtlsCsrfToken, (params) =>
+      sessions.mtlsCsrfToken((params as { spiffeId: string }).spiffeId),
+    )
+    channel.handle(RATE_LIMIT_METHOD, (params) => {
+      const { key, timeWindow } = params as { key: string; timeWindow: number }
+      return rateLimits.increment(key, timeWindow)
+    })
+    channel.handle(PRIMARY_METHODS.attestationTotals, attestationTotals)
+    channel.handle(PRIMARY_METHODS.reloadEverywhere, reloadEverywhere)
+    channel.handle(PRIMARY_METHODS.maintainCa, async () => {
+      const outcome = await ca.reconcileNow()
+      if (outcome.signingCaChanged || outcome.bundleChanged)
+        logger.info(outcome, 'CA files changed at a worker’s request')
+    })
+    worker.on('listening', () => {
+      entry.listening = true
+      logger.info({ [LOG_FIELDS.worker]: worker.id, pid: worker.process.pid }, 'worker listening')
+    })
+    worker.on('exit', (code, signal) => {
+      channel.close()
+      workers.delete(worker.id)
+      const fields = { [LOG_FIELDS.worker]: worker.id, pid: worker.process.pid, code, signal }
+      if (stopping) {
+        logger.info(fields, 'worker stopped')
+        for (const waiter of exitWaiters) waiter()
+        return
+      }
+      if (!entry.listening) {
+        logger.error(fields, 'worker exited before it listened; stopping')
+        stopAll('a worker could not start', 1)
+        return
+      }
+      const verdict = restarts.onDeath(Date.now())
+      if (!verdict.restart) {
+        logger.error(fields, 'workers keep dying; stopping')
+        stopAll('workers keep dying', 1)
+        return
+      }
+      logger.error({ ...fields, restart_in_ms: verdict.delayMs }, 'worker died; restarting it')
+      setTimeout(() => {
+        if (!stopping) fork()
+      }, verdict.delayMs)
+    })
+  }
+
+  process.on('SIGTERM', () => stopAll('SIGTERM', 0))
+  process.on('SIGINT', () => stopAll('SIGINT', 0))
+  process.on('SIGHUP', () => {
+    reloadEverywhere().then(
+      (answer) => logger.info({ config_file: answer.config_file }, 'every worker reloaded its configuration'),
+      (error: unknown) =>
+        logger.warn({ err: error }, 'configuration reload refused; the workers keep theirs'),
+    )
+  })
+
+  cluster.schedulingPolicy = cluster.SCHED_RR
+  logger.info({ workers: config.workers, pid: process.pid }, 'starting worker processes')
+  for (let index = 0; index < config.workers; index++) fork()
+  return new Promise<number>(() => undefined)
+}
+
+function startupFailure(options: PrimaryOptions, what: string, error: unknown): number {
+  const code = (error as { code?: unknown } | null)?.code
+  if (!(error instanceof Error) || typeof code !== 'string' || !code.startsWith('ATT_ERR_')) throw error
+  options.stderr(`cannot start: the ${what} cannot be used (${code}): ${error.message}\n`)
+  return 1
+}
