@@ -72,14 +72,14 @@ export async function compareWorkers(context: BenchContext): Promise<readonly Wo
       }
       runs.push(run)
       figures.record(
-        `  workers = ${workers}: attestations/s, server CPU per attestation (ms)`,
+        `  workers = ${workers}: attestations/s, server CPU each (ms)`,
         `${run.perSecond.toFixed(0)}/s, ${run.cpuMsPerAttestation.toFixed(2)}`,
       )
       // This process: the load threads and the test API. With the server's, how many cores were busy.
       const benchCpuSeconds = (bench.user + bench.system) / 1e6
       const serverCpuSeconds = (run.cpuMsPerAttestation * options.requests) / 1000
       figures.record(
-        `  workers = ${workers}: cores busy, server + load and test API (of ${availableParallelism()})`,
+        `  workers = ${workers}: cores busy, server + bench (of ${availableParallelism()})`,
         `${(serverCpuSeconds / seconds).toFixed(2)} + ${(benchCpuSeconds / seconds).toFixed(2)}`,
       )
       if (workers > 1) {
