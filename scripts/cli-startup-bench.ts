@@ -20,7 +20,7 @@ const commands: readonly {
   readonly args: string[]
 }[] = [
   { name: 'k8s-attest-server agent list', app: 'server', args: ['agent', 'list', ...offline] },
-  // -config parses HCL with HashiCorp's parser compiled to WebAssembly: its start is most of this row.
+  // -config reads and parses server.conf (packages/spire-config's HCL parser) before connecting.
   {
     name: 'k8s-attest-server agent list -config',
     app: 'server',

@@ -353,7 +353,7 @@ telemetry {
     expect(error.issues).toEqual([
       {
         path: `${configPath}:2:18`,
-        message: expect.stringMatching(/^Invalid expression; Expected the start of an expression/),
+        message: 'expected an expression (a value); found the end of the line',
       },
     ])
   })

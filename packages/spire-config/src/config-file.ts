@@ -74,7 +74,7 @@ export async function parseConfig<T>(
   read: ConfigBodyRead<T>,
 ): Promise<T> {
   const expanded = options.expandEnv === true ? expandEnv(text, options.env ?? process.env) : text
-  const document = await parseHclDocument(expanded, source)
+  const document = parseHclDocument(expanded, source)
   const issues: ConfigIssue[] = []
   const config = await read(new HclBodyReader('', document, issues))
   if (issues.length > 0) throw new ConfigError('ATT_ERR_CONFIG_INVALID', source, issues)

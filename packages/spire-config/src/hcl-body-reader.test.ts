@@ -7,7 +7,7 @@ import { parseHclDocument } from './hcl-document.ts'
 /** A reader over the parsed `text`, and the list its problems go to. */
 async function readerOf(text: string): Promise<{ root: HclBodyReader; issues: ConfigIssue[] }> {
   const issues: ConfigIssue[] = []
-  const document = await parseHclDocument(text, { fileName: 'test.conf', subject: 'test' })
+  const document = parseHclDocument(text, { fileName: 'test.conf', subject: 'test' })
   return { root: new HclBodyReader('', document, issues), issues }
 }
 

@@ -1,6 +1,7 @@
 import { closestKey } from './closest-key.ts'
 import type { ConfigIssue } from './config-error.ts'
 import { formatDuration, parseDuration } from './duration.ts'
+import type { HclDocument } from './hcl-document.ts'
 
 /** Options shared by every typed read. */
 export interface ReadOptions {
@@ -46,7 +47,7 @@ const DEFAULT_DURATION_EXAMPLES = ['24h', '1h30m', '90s'] as const
 
 /**
  * Reads one HCL body (the document, a block, or an object inside an attribute) key by key, in the
- * JSON shape `@cdktf/hcl2json` gives it (blocks as arrays of bodies, labeled blocks as maps of
+ * JSON shape of an {@link HclDocument} (blocks as arrays of bodies, labeled blocks as maps of
  * them). Each read checks the value's type and records a {@link ConfigIssue} in the shared list
  * instead of throwing, so a loader can report every problem at once. Each read also marks its key as known, so
  * {@link HclBodyReader.rejectUnknownKeys} can afterwards report everything that was never asked
@@ -337,7 +338,7 @@ function listInWords(items: readonly string[]): string {
 }
 
 /**
- * hcl2json returns an expression it does not evaluate (a variable reference, a function call, a
+ * The parser returns an expression it does not evaluate (a variable reference, a function call, a
  * template with `${…}` or `%{…}`) as its source text inside `"${…}"`, so such a string in a value
  * or a list item means the file relies on HCL evaluation that this reader does not do. Silently
  * taking `"${var.port}"` as a literal would be worse than refusing it.

@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest'
-import type { ConfigError } from './config-error.ts'
-import { parseHclDocument, syntaxIssuesFrom } from './hcl-document.ts'
+import { ConfigError } from './config-error.ts'
+import { parseHclDocument } from './hcl-document.ts'
 
 const SOURCE = { fileName: 'conf/server.conf', subject: 'server' }
 
+/** The error `parseHclDocument` throws for `text`. */
+function syntaxErrorOf(text: string): ConfigError {
+  try {
+    parseHclDocument(text, SOURCE)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  return expect.fail('expected a syntax error')
+}
+
 describe('parseHclDocument', () => {
-  it('returns attributes as values, blocks as arrays of bodies and labeled blocks as maps of them', async () => {
-    const document = await parseHclDocument(
+  it('returns attributes as values, blocks as arrays of bodies and labeled blocks as maps of them', () => {
+    const document = parseHclDocument(
       'server {\n  bind_port = 8081\n}\nplugins {\n  DataStore "sql" {\n    plugin_data {}\n  }\n}\nlist = ["a"]\n',
       SOURCE,
     )
@@ -17,37 +28,61 @@ describe('parseHclDocument', () => {
     })
   })
 
-  it('returns expressions it does not evaluate as their source, wrapped like a template', async () => {
-    const document = await parseHclDocument('port = var.port\n', SOURCE)
+  it('returns expressions it does not evaluate as their source, wrapped like a template', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the parser's rendering of an HCL expression.
-    expect(document).toEqual({ port: '${var.port}' })
+    expect(parseHclDocument('port = var.port\n', SOURCE)).toEqual({ port: '${var.port}' })
   })
 
-  it('refuses invalid HCL with the location of each diagnostic', async () => {
-    const error: ConfigError = await parseHclDocument('a = 1\nb = \nc = "x\n', SOURCE).then(
-      () => expect.fail('expected a syntax error'),
-      (caught: ConfigError) => caught,
-    )
+  it('refuses invalid HCL with every scanner problem located, in file order', () => {
+    const error = syntaxErrorOf('a = 1\nb = "\\q"\nc = "x\n')
     expect(error).toMatchObject({
       code: 'ATT_ERR_CONFIG_SYNTAX',
       fileName: 'conf/server.conf',
       subject: 'server',
     })
-    expect(error.cause).toBeInstanceOf(Error)
-    expect(error.issues.map((issue) => issue.path)).toEqual(['conf/server.conf:3:7', 'conf/server.conf:2:5'])
-    expect(error.issues[0]?.message).toMatch(/^Invalid multi-line string; Quoted strings may not be split/)
-    expect(error.issues[1]?.message).toMatch(/^Invalid expression; Expected the start of an expression/)
-  })
-})
-
-describe('syntaxIssuesFrom', () => {
-  it('keeps a message of unknown shape whole, located at the file', () => {
-    expect(syntaxIssuesFrom('wasm crashed', 'a.conf')).toEqual([{ path: 'a.conf', message: 'wasm crashed' }])
+    expect(error.issues).toEqual([
+      {
+        path: 'conf/server.conf:2:6',
+        message: expect.stringMatching(/^invalid escape sequence \\q; expected one of/),
+      },
+      { path: 'conf/server.conf:3:7', message: expect.stringMatching(/^a quoted string cannot span lines/) },
+    ])
+    expect(error.message).toContain('conf/server.conf:2:6')
   })
 
-  it('reads multi-line ranges and file names with regular expression characters', () => {
-    expect(
-      syntaxIssuesFrom('parse config: [c+(1).conf:2,9-3,1: Invalid expression; Expected x.]', 'c+(1).conf'),
-    ).toEqual([{ path: 'c+(1).conf:2:9', message: 'Invalid expression; Expected x.' }])
+  it('reports the first grammar problem, saying what it expected and what it found', () => {
+    expect(syntaxErrorOf('a = 1\nb = \n').issues).toEqual([
+      {
+        path: 'conf/server.conf:2:5',
+        message: 'expected an expression (a value); found the end of the line',
+      },
+    ])
+    expect(syntaxErrorOf('server {\n  port = 1\n').issues).toEqual([
+      {
+        path: 'conf/server.conf:1:8',
+        message: 'unclosed block: this "{" has no matching "}" before the end of the file',
+      },
+    ])
+  })
+
+  it('points a repeated argument at both places', () => {
+    expect(syntaxErrorOf('a = 1\n  a = 2\n').issues).toEqual([
+      {
+        path: 'conf/server.conf:2:3',
+        message: 'argument "a" is set twice (first at 1:1); each argument may be set only once',
+      },
+    ])
+  })
+
+  it('locates problems found after parsing, such as blocks of one type with different labels', () => {
+    expect(syntaxErrorOf('b "x" {\n}\nb {\n}\n').issues).toEqual([
+      { path: 'conf/server.conf:3:1', message: expect.stringMatching(/^block "b" has 0 label\(s\)/) },
+    ])
+  })
+
+  it('counts columns in characters, and lines across CRLF line ends', () => {
+    expect(syntaxErrorOf('é = "ü"\r\nx = "日本" @\r\n').issues).toEqual([
+      { path: 'conf/server.conf:2:10', message: expect.stringMatching(/^invalid character "@"/) },
+    ])
   })
 })

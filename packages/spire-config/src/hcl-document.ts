@@ -1,56 +1,57 @@
-import { ConfigError, type ConfigIssue, type ConfigSource } from './config-error.ts'
+import { ConfigError, type ConfigSource } from './config-error.ts'
+import { HclSyntaxError, parseHcl } from './hcl/parser.ts'
+import { toDocument } from './hcl/to-document.ts'
 
 /**
  * An HCL file as JSON, in the shape `@cdktf/hcl2json` (HashiCorp's own HCL v2 parser, compiled to
- * WebAssembly) produces: attributes become values; an unlabeled block `name { … }` becomes
- * `name: [{ … }]` (one element per occurrence); a labeled block `Type "label" { … }` becomes
- * `Type: { label: [{ … }] }`. Expressions that are not literals are not evaluated: they come back
- * as their source text wrapped in `"${…}"`.
+ * WebAssembly) produces, which this package's own parser reproduces without loading it:
+ * attributes become values; an unlabeled block `name { … }` becomes `name: [{ … }]` (one element
+ * per occurrence); a labeled block `Type "label" { … }` becomes `Type: { label: [{ … }] }` (two
+ * labels nest twice). Expressions that are not literals are not evaluated: they come back as
+ * their source text wrapped in `"${…}"`.
  */
 export type HclDocument = Readonly<Record<string, unknown>>
 
 /**
  * Parses HCL text. `source.fileName` only labels locations in syntax errors.
  *
- * @throws {ConfigError} `ATT_ERR_CONFIG_SYNTAX`, one issue per parser diagnostic, each with the
- *   `file:line:column` where it starts.
+ * Synchronous and pure JavaScript: `hcl2json`'s WebAssembly build cost a CLI call 200–400 ms to
+ * start and kept a Go heap in the process for its lifetime; a differential test holds this
+ * parser to the same output and the same refusals.
+ *
+ * @throws {ConfigError} `ATT_ERR_CONFIG_SYNTAX`, one issue per problem, each located at the
+ *   `file:line:column` (1-based) where it starts.
  */
-export async function parseHclDocument(text: string, source: ConfigSource): Promise<HclDocument> {
-  // Imported on first use: loading it starts a Go runtime in WebAssembly, which a command that
-  // never parses a file (a usage error, a missing file) should not pay for.
-  const { parse } = await import('@cdktf/hcl2json')
-  let document: unknown
+export function parseHclDocument(text: string, source: ConfigSource): HclDocument {
+  const parsed = parseHcl(text)
+  if (!parsed.ok) {
+    const inFileOrder = [...parsed.diagnostics].sort((a, b) => a.offset - b.offset)
+    const issues = inFileOrder.map(({ offset, message }) => ({
+      path: `${source.fileName}:${lineAndColumn(text, offset)}`,
+      message,
+    }))
+    throw new ConfigError('ATT_ERR_CONFIG_SYNTAX', source, issues)
+  }
   try {
-    document = await parse(source.fileName, text)
+    return toDocument(parsed.body, text)
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    throw new ConfigError('ATT_ERR_CONFIG_SYNTAX', source, syntaxIssuesFrom(message, source.fileName), {
-      cause: error,
-    })
+    if (!(error instanceof HclSyntaxError)) throw error
+    const issue = { path: `${source.fileName}:${lineAndColumn(text, error.offset)}`, message: error.message }
+    throw new ConfigError('ATT_ERR_CONFIG_SYNTAX', source, [issue])
   }
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    // The parser's contract is an object for any valid file; anything else is its bug, not the file's.
-    throw new TypeError(
-      `@cdktf/hcl2json returned ${typeof document} for ${source.fileName}, expected an object`,
-    )
-  }
-  return document as HclDocument
 }
 
-/**
- * Splits the parser's single message, `parse config: [<file>:<line>,<col>-<end>: <summary>;
- * <detail> <file>:<line>,…]`, into one issue per diagnostic located at `file:line:column`. A
- * message of another shape is kept whole, so nothing the parser said is lost.
- */
-export function syntaxIssuesFrom(message: string, fileName: string): ConfigIssue[] {
-  const body = /^parse config: \[([\s\S]*)\]$/.exec(message)?.[1] ?? message
-  const escapedName = fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const location = new RegExp(`(?:^|\\s)${escapedName}:(\\d+),(\\d+)(?:-\\d+(?:,\\d+)?)?: `, 'g')
-  const starts = [...body.matchAll(location)]
-  if (starts.length === 0) return [{ path: fileName, message: body.trim() }]
-  return starts.map((start, index) => {
-    const textStart = start.index + start[0].length
-    const textEnd = starts[index + 1]?.index ?? body.length
-    return { path: `${fileName}:${start[1]}:${start[2]}`, message: body.slice(textStart, textEnd).trim() }
-  })
+/** `line:column` of a UTF-16 offset, both 1-based, the column counted in characters (code points). */
+function lineAndColumn(text: string, offset: number): string {
+  let line = 1
+  let lineStart = 0
+  for (
+    let index = text.indexOf('\n');
+    index !== -1 && index < offset;
+    index = text.indexOf('\n', index + 1)
+  ) {
+    line++
+    lineStart = index + 1
+  }
+  return `${line}:${[...text.slice(lineStart, offset)].length + 1}`
 }

@@ -36,14 +36,6 @@ export const AGENT_AS_IN_IMAGE: AgentRunVariant = {
 export const AGENT_RUN_VARIANTS: readonly AgentRunVariant[] = [
   AGENT_AS_IN_IMAGE,
   { name: 'built, default V8 flags', built: true, nodeFlags: [] },
-  // --liftoff-only keeps the HCL parser's WebAssembly on V8's baseline compiler (no optimised
-  // second compile of a module that runs once at start). Measured, not adopted: NODE_OPTIONS
-  // does not accept it, and an unknown V8 flag after a Node upgrade would stop the agent.
-  {
-    name: 'built, --max-semi-space-size=1 --liftoff-only',
-    built: true,
-    nodeFlags: ['--max-semi-space-size=1', '--liftoff-only'],
-  },
   { name: 'from source (type stripping), default V8 flags', built: false, nodeFlags: [] },
 ]
 
@@ -85,8 +77,8 @@ export interface ImportProbe {
 /**
  * The libraries the agent's `run` path loads, one at a time, resolved as the agent (or the
  * workspace package that depends on them) resolves them, built: the breakdown
- * docs/performance.md quotes. `hcl parse` loads @cdktf/hcl2json (Go compiled to WebAssembly)
- * and parses one small file, to show what the parser keeps resident after parsing.
+ * docs/performance.md quotes. `hcl parse` parses one small agent.conf through
+ * `@k8s-attest/spire-config`, to show what the configuration reader keeps resident after parsing.
  */
 export const AGENT_IMPORTS: readonly ImportProbe[] = [
   { module: '', from: 'apps/agent' },
@@ -99,7 +91,7 @@ export const AGENT_IMPORTS: readonly ImportProbe[] = [
   { module: 'reflect-metadata @peculiar/x509', from: 'apps/agent' },
   { module: '@k8s-attest/core', from: 'apps/agent' },
   { module: '@k8s-attest/spire-config', from: 'apps/agent' },
-  { module: 'hcl parse', from: 'packages/spire-config' },
+  { module: 'hcl parse', from: 'apps/agent' },
 ]
 
 /**
@@ -141,7 +133,10 @@ export function importCosts(probes: readonly ImportProbe[] = AGENT_IMPORTS): Imp
 function importProbe(module: string): string {
   let load = ''
   if (module === 'hcl parse') {
-    load = `const { parse } = await import('@cdktf/hcl2json'); await parse('a.conf', 'agent {\\n  trust_domain = "x"\\n}\\n')`
+    load =
+      "const { parseConfig } = await import('@k8s-attest/spire-config'); " +
+      "await parseConfig('agent {\\n  trust_domain = \"x\"\\n}\\n', { fileName: 'a.conf', subject: 'agent' }, {}, " +
+      "(root) => root.block('agent')?.string('trust_domain', 'a trust domain'))"
   } else if (module !== '') {
     load = module
       .split(' ')

@@ -183,7 +183,7 @@ async function connectionFrom(flags: ParsedFlags, io: CliIo): Promise<Connection
     throw new UsageError('-certFile and -keyFile go together')
   let fromConfig: ServerConfig | undefined
   if (stringFlag(flags, 'config') !== undefined) {
-    // Imported here: the HCL parser (a WebAssembly module) costs a flag-only call nothing then.
+    // Imported here: the configuration loader and its schema cost a flag-only call nothing then.
     const { loadConfigFromFlags } = await import('./config-flags.ts')
     fromConfig = await loadConfigFromFlags(flags, io)
     if (fromConfig === undefined) return undefined
