@@ -20,7 +20,8 @@
  * @see {@link https://www.rfc-editor.org/rfc/rfc7519 | RFC 7519 (JWT)}
  * @see {@link https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/#bound-service-account-tokens | Kubernetes: bound service account tokens}
  */
-import { base64url } from 'jose'
+// jose's own base64url entry: the package root would load all of jose (+10 MiB in the agent, which verifies nothing).
+import * as base64url from 'jose/base64url'
 import { AttestError } from './errors.ts'
 import { describeType, isJsonObject, quote } from './internal/quote.ts'
 import { utf8ByteLength } from './internal/utf8.ts'
