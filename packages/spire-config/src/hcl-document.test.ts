@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from './config-error.ts'
 import { parseHclDocument } from './hcl-document.ts'
@@ -84,5 +85,76 @@ describe('parseHclDocument', () => {
     expect(syntaxErrorOf('é = "ü"\r\nx = "日本" @\r\n').issues).toEqual([
       { path: 'conf/server.conf:2:10', message: expect.stringMatching(/^invalid character "@"/) },
     ])
+  })
+
+  it('refuses nesting deeper than any configuration needs, instead of running out of stack', () => {
+    const tooDeep = [
+      `a = ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`,
+      `a = ${'-'.repeat(100_000)}1\n`,
+      'b {\n'.repeat(20_000),
+      `a = "${'%{if x}'.repeat(100)}"\n`,
+    ]
+    for (const text of tooDeep) {
+      expect(syntaxErrorOf(text).issues[0]?.message).toMatch(/^nested more than 64 levels deep/)
+    }
+    expect(parseHclDocument(`a = ${'['.repeat(60)}${']'.repeat(60)}\n`, SOURCE)).toHaveProperty('a')
+  })
+
+  it('answers any text with a document or a located ConfigError, never another exception', () => {
+    const piece = fc.constantFrom(
+      ...[
+        'a',
+        'b',
+        '1',
+        '.',
+        ' ',
+        '\n',
+        '\r\n',
+        '\t',
+        '=',
+        ':',
+        ',',
+        '"',
+        '\\',
+        '$',
+        '%',
+        '{',
+        '}',
+        '[',
+        ']',
+      ],
+      ...[
+        '(',
+        ')',
+        '~',
+        '#',
+        '//',
+        '/*',
+        '*/',
+        '<<EOF\n',
+        '<<-EOF\n',
+        'EOF',
+        '${',
+        '%{',
+        'if',
+        'for',
+        'in',
+        'é',
+      ],
+    )
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
+        const text = pieces.join('')
+        try {
+          parseHclDocument(text, SOURCE)
+        } catch (error) {
+          expect(error, text).toBeInstanceOf(ConfigError)
+          const issues = (error as ConfigError).issues
+          expect(issues.length, text).toBeGreaterThan(0)
+          for (const issue of issues) expect(issue.path, text).toMatch(/^conf\/server\.conf:\d+:\d+$/)
+        }
+      }),
+      { numRuns: 2_000 },
+    )
   })
 })

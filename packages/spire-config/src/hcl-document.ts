@@ -1,4 +1,5 @@
 import { ConfigError, type ConfigSource } from './config-error.ts'
+import { lineAndColumn } from './hcl/line-and-column.ts'
 import { HclSyntaxError, parseHcl } from './hcl/parser.ts'
 import { toDocument } from './hcl/to-document.ts'
 
@@ -39,19 +40,4 @@ export function parseHclDocument(text: string, source: ConfigSource): HclDocumen
     const issue = { path: `${source.fileName}:${lineAndColumn(text, error.offset)}`, message: error.message }
     throw new ConfigError('ATT_ERR_CONFIG_SYNTAX', source, [issue])
   }
-}
-
-/** `line:column` of a UTF-16 offset, both 1-based, the column counted in characters (code points). */
-function lineAndColumn(text: string, offset: number): string {
-  let line = 1
-  let lineStart = 0
-  for (
-    let index = text.indexOf('\n');
-    index !== -1 && index < offset;
-    index = text.indexOf('\n', index + 1)
-  ) {
-    line++
-    lineStart = index + 1
-  }
-  return `${line}:${[...text.slice(lineStart, offset)].length + 1}`
 }

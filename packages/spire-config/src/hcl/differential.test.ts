@@ -252,3 +252,39 @@ describe('the HCL parser, against @cdktf/hcl2json, on generated files', () => {
     )
   })
 })
+
+describe('the HCL parser, against @cdktf/hcl2json, on token soup', () => {
+  it('accepts and refuses what hcl2json does, with the same document', async () => {
+    const piece = fc.constantFrom(
+      ...['a', 'b', '1', '2.5', '.', ' ', '\n', '\t', '=', ':', ',', '"', '\\', '$', '%', '{', '}', '[', ']'],
+      ...[
+        '(',
+        ')',
+        '~',
+        '#',
+        '//',
+        '/*',
+        '*/',
+        '<<EOF\n',
+        '<<-EOF\n',
+        'EOF',
+        '${',
+        '%{',
+        'if',
+        'for',
+        'in',
+        '-',
+      ],
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 24 }), async (pieces) => {
+        const text = pieces.join('')
+        const expected = await theirs(text)
+        const actual = ours(text)
+        if ('refused' in expected) expect(actual, text).toHaveProperty('refused')
+        else expect(JSON.stringify(actual), text).toBe(JSON.stringify(expected))
+      }),
+      { numRuns: 1_000 },
+    )
+  })
+})

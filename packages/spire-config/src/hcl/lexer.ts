@@ -88,6 +88,12 @@ export interface LexResult {
   readonly diagnostics: readonly LexDiagnostic[]
 }
 
+/**
+ * How deep `${…}` and `%{…}` sequences may nest inside strings inside sequences: far more than
+ * any configuration needs, and few enough that the recursive scanner stays well within the stack.
+ */
+export const MAX_TEMPLATE_NESTING = 64
+
 /** Punctuation, longest first so `==` wins over `=`. */
 const PUNCTUATION: readonly TokenType[] = [
   '...',
@@ -137,6 +143,8 @@ class Lexer {
   readonly tokens: Token[] = []
   readonly diagnostics: LexDiagnostic[] = []
   private pos = 0
+  /** How many template sequences enclose `pos`. */
+  private sequenceDepth = 0
   private readonly text: string
 
   constructor(text: string) {
@@ -351,7 +359,15 @@ class Lexer {
     const strip = this.text[start + 2] === '~'
     this.pos += strip ? 3 : 2
     this.emit(this.text[start] === '$' ? 'interp' : 'control', start, this.pos, '', strip)
+    if (this.sequenceDepth === MAX_TEMPLATE_NESTING) {
+      this.report(start, `template sequences ("\${" and "%{") nested more than ${MAX_TEMPLATE_NESTING} deep`)
+      this.emit('invalid', start, this.text.length)
+      this.pos = this.text.length
+      return
+    }
+    this.sequenceDepth++
     this.lexSequence(true)
+    this.sequenceDepth--
   }
 
   /**

@@ -1,4 +1,5 @@
 import { type LexDiagnostic, lex, type Token, type TokenType } from './lexer.ts'
+import { lineAndColumn } from './line-and-column.ts'
 import type {
   Attribute,
   Block,
@@ -68,6 +69,12 @@ function describe(token: Token, text: string): string {
   }
 }
 
+/**
+ * How deep lists, objects, parentheses, operators, blocks and templates may nest: far more than
+ * any configuration needs, and few enough that the recursive parser stays well within the stack.
+ */
+export const MAX_NESTING = 64
+
 const BINARY_OPERATORS: readonly (readonly TokenType[])[] = [
   ['||'],
   ['&&'],
@@ -79,6 +86,8 @@ const BINARY_OPERATORS: readonly (readonly TokenType[])[] = [
 
 class Parser {
   private index = 0
+  /** How many nested constructs enclose the parser's position. */
+  private depth = 0
   /**
    * Whether newlines are tokens where the parser stands: they end items in bodies and objects,
    * and are plain white space inside brackets, parentheses and template sequences.
@@ -130,6 +139,22 @@ class Parser {
     }
   }
 
+  /** Runs `parse` one nesting level deeper, refusing to go past {@link MAX_NESTING}. */
+  private nested<T>(at: Token, parse: () => T): T {
+    if (this.depth === MAX_NESTING) {
+      this.fail(
+        at,
+        `nested more than ${MAX_NESTING} levels deep (lists, objects, parentheses, blocks or templates)`,
+      )
+    }
+    this.depth++
+    try {
+      return parse()
+    } finally {
+      this.depth--
+    }
+  }
+
   // --- bodies -------------------------------------------------------------------------------
 
   /** Items up to the end of the file, or (inside the block opened by `open`) its `}`. */
@@ -160,7 +185,7 @@ class Parser {
         if (previous !== undefined) {
           this.fail(
             item.nameSpan,
-            `argument "${item.name}" is set twice (first at ${this.locate(previous.start)}); ` +
+            `argument "${item.name}" is set twice (first at ${lineAndColumn(this.text, previous.start)}); ` +
               'each argument may be set only once',
           )
         }
@@ -171,13 +196,6 @@ class Parser {
       }
     }
     return { attributes, blocks }
-  }
-
-  /** `line:column` of an offset, for messages that point at a second place. */
-  private locate(offset: number): string {
-    const before = this.text.slice(0, offset)
-    const lineStart = before.lastIndexOf('\n') + 1
-    return `${before.split('\n').length}:${[...before.slice(lineStart)].length + 1}`
   }
 
   private parseBodyItem(): Attribute | Block {
@@ -214,6 +232,10 @@ class Parser {
   }
 
   private finishBlock(type: Token): Block {
+    return this.nested(type, () => this.finishBlockNested(type))
+  }
+
+  private finishBlockNested(type: Token): Block {
     const labels: string[] = []
     for (;;) {
       const token = this.peek()
@@ -373,6 +395,10 @@ class Parser {
   }
 
   private parseTerm(): Expression {
+    return this.nested(this.peek(), () => this.parseTermNested())
+  }
+
+  private parseTermNested(): Expression {
     const token = this.peek()
     switch (token.type) {
       case 'number': {
@@ -559,8 +585,8 @@ class Parser {
       this.fail(
         close,
         heredoc
-          ? `unterminated heredoc: no line "${open.value}" closes the heredoc opened at ${this.locate(open.start)}`
-          : `unterminated string: expected a closing quote (") for the string opened at ${this.locate(open.start)}`,
+          ? `unterminated heredoc: no line "${open.value}" closes the heredoc opened at ${lineAndColumn(this.text, open.start)}`
+          : `unterminated string: expected a closing quote (") for the string opened at ${lineAndColumn(this.text, open.start)}`,
       )
     }
     this.index++
@@ -572,6 +598,10 @@ class Parser {
    * in `stopAt` (which is left unread).
    */
   private parseTemplateParts(stopAt: readonly string[] | undefined): TemplatePart[] {
+    return this.nested(this.tokens[this.index] as Token, () => this.parseTemplatePartsNested(stopAt))
+  }
+
+  private parseTemplatePartsNested(stopAt: readonly string[] | undefined): TemplatePart[] {
     const parts: TemplatePart[] = []
     let stripNext = false
     const strip = (): void => {
@@ -664,7 +694,7 @@ class Parser {
   private missingDirective(name: string, opener: Token): never {
     return this.fail(
       this.tokens[this.index] as Token,
-      `expected "%{${name}}" closing the directive opened at ${this.locate(opener.start)}`,
+      `expected "%{${name}}" closing the directive opened at ${lineAndColumn(this.text, opener.start)}`,
     )
   }
 
