@@ -18,7 +18,7 @@ describe('verifyCsr', () => {
       const verified = await verifyCsr(csr.pem)
       expect(verified.description).toBe(algorithm)
       const expectedSpki = new Uint8Array(await crypto.subtle.exportKey('spki', csr.keys.publicKey))
-      expect(new Uint8Array(verified.publicKey.rawData)).toEqual(expectedSpki)
+      expect(verified.subjectPublicKeyInfo).toEqual(expectedSpki)
     },
   )
 
@@ -70,7 +70,7 @@ describe('verifyCsr', () => {
     expect(error.expected).toBe('an EC P-256 or P-384 key, or an RSA key of 2048 to 8192 bits')
   })
 
-  it('refuses a key whose curve OID the parser cannot map, naming the public-key check (found by pnpm fuzz)', async () => {
+  it('refuses a key whose curve OID no one knows, naming the public-key check (found by pnpm fuzz)', async () => {
     // A P-384 CSR with one byte of its curve OID changed (1.3.132.0.34 became an unknown arc).
     const pem = [
       '-----BEGIN CERTIFICATE REQUEST-----',
@@ -84,8 +84,18 @@ describe('verifyCsr', () => {
     ].join('\n')
     const error = await refusal(pem)
     expect(error.check).toBe('public-key')
-    expect(error.message).toBe('CSR public key uses an algorithm that is not supported')
-    expect(error.cause).toBeInstanceOf(TypeError)
+    expect(error.message).toBe('CSR public key cannot be decoded')
+    expect(error.cause).toBeInstanceOf(Error)
+  })
+
+  it('refuses a CSR in BER, which the library reads, with an indefinite length (once a raw RangeError)', async () => {
+    const { der } = await createTestCsr()
+    // The outer SEQUENCE re-written with an indefinite length (0x80 … end-of-contents): DER forbids it.
+    const contents = der.subarray(der[1] === 0x81 ? 3 : der[1] === 0x82 ? 4 : 2)
+    const ber = Uint8Array.of(0x30, 0x80, ...contents, 0x00, 0x00)
+    const error = await refusal(ber)
+    expect(error.check).toBe('encoding')
+    expect(error.message).toBe('CSR is not DER-encoded')
   })
 
   it('refuses bytes that are not a CSR', async () => {
