@@ -161,6 +161,15 @@ describe('CertificateAuthority', () => {
   })
 
   describe('signing agent CSRs', () => {
+    it('checks its issuance path at start, without touching its files or the bundle', async () => {
+      const ca = await open()
+      const files = await caFiles()
+      const bundle = ca.bundle()
+      await expect(ca.checkIssuance()).resolves.toBeUndefined()
+      expect(await caFiles()).toEqual(files)
+      expect(ca.bundle()).toBe(bundle)
+    })
+
     it('issues an X.509 SVID for the CSR key with SPIRE agent SVID extensions', async () => {
       const ca = await open()
       const csr = await createTestCsr()

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto'
 import {
   isAttestError,
   parseSpiffeId,
@@ -240,6 +240,45 @@ export class CertificateAuthority {
     this.#requireSigning()
     if (this.#svidTemplate === undefined) throw new Error('CertificateAuthority used before open() completed')
     return issueAgentSvid(this.#svidTemplate, { subjectPublicKeyInfo, spiffeId, ttlMs, now: this.#now() })
+  }
+
+  /**
+   * Signs one throwaway SVID for a CSR of its own through the path an agent's CSR takes (the
+   * CSR check, then the SVID template), and verifies the certificate with the signing CA's key.
+   * The server runs it once before it listens: a CA that cannot issue fails at start rather than
+   * at the first agent, and the first agent does not pay the CSR parser's and the signer's
+   * first-use cost (about 4 of the 5 ms that issuance took for a first attestation here). Nothing
+   * is recorded; the certificate names `spiffe://<trust domain>/k8s-attest/issuance-check`.
+   *
+   * @throws {CaStoreError} `ATT_ERR_CA_STORE_INVALID` when the certificate does not verify with
+   *   the signing CA's key.
+   */
+  async checkIssuance(): Promise<void> {
+    const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+      'sign',
+      'verify',
+    ])
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=issuance-check',
+      keys,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    })
+    const { subjectPublicKeyInfo } = await verifyCsr(csr.toString('pem'))
+    const signing = this.#requireSigning()
+    if (this.#svidTemplate === undefined) throw new Error('CertificateAuthority used before open() completed')
+    const issued = issueAgentSvid(this.#svidTemplate, {
+      subjectPublicKeyInfo,
+      spiffeId: `spiffe://${this.trustDomain}/k8s-attest/issuance-check`,
+      ttlMs: 60_000,
+      now: this.#now(),
+    })
+    const caKey = new X509Certificate(Buffer.from(signing.certificate.rawData)).publicKey
+    if (!new X509Certificate(issued.certificatePem).verify(caKey)) {
+      throw new CaStoreError(
+        this.#store.directory,
+        `the signing CA (serial ${signing.certificate.serialNumber}) signed an SVID that its own certificate's key does not verify`,
+      )
+    }
   }
 
   /**

@@ -87,7 +87,9 @@ async function serve(
     agentTtlMs: config.agentTtlMs,
     ...(link === undefined ? {} : { maintain: link.shared.maintainCa }),
   }).catch(startupFailure(io, 'CA'))
-  if (ca === undefined) {
+  const issuing =
+    ca === undefined ? undefined : await ca.checkIssuance().then(() => true, startupFailure(io, 'CA'))
+  if (ca === undefined || issuing === undefined) {
     await store.close()
     return 1
   }
