@@ -1,7 +1,6 @@
 import { AttestError } from '@k8s-attest/core'
 import {
   ApiException,
-  AuthorizationV1Api,
   type ConfigurationOptions,
   CoreV1Api,
   Observable,
@@ -98,7 +97,6 @@ export interface KubeClusterClientOptions {
 export class KubeClusterClient implements ClusterClient {
   readonly #cluster: string
   readonly #config: PooledKubeConfig
-  readonly #authorization: AuthorizationV1Api
   readonly #core: CoreV1Api
   readonly #wellKnown: WellKnownApi
   readonly #openid: OpenidApi
@@ -107,7 +105,6 @@ export class KubeClusterClient implements ClusterClient {
   private constructor(cluster: string, config: PooledKubeConfig, onCall: (call: KubeApiCall) => void) {
     this.#cluster = cluster
     this.#config = config
-    this.#authorization = config.makeApiClient(AuthorizationV1Api)
     this.#core = config.makeApiClient(CoreV1Api)
     this.#wellKnown = config.makeApiClient(WellKnownApi)
     this.#openid = config.makeApiClient(OpenidApi)
@@ -201,22 +198,29 @@ export class KubeClusterClient implements ClusterClient {
       'path' in permission
         ? { nonResourceAttributes: { verb: permission.verb, path: permission.path } }
         : { resourceAttributes: { ...permission } }
-    const review = await this.#call('create', 'selfsubjectaccessreviews', () =>
-      this.#authorization.createSelfSubjectAccessReview(
-        {
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: attributes,
-          },
-        },
-        abortable(options),
+    // The lean request the TokenReview takes, not client-node's generated API: the startup
+    // self-check's reviews then also run that path once, so the first attestation does not pay
+    // its first-use cost.
+    const review = (await this.#call('create', 'selfsubjectaccessreviews', () =>
+      this.#config.requestJson(
+        'POST',
+        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+        { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: attributes },
+        options.signal,
       ),
-    )
+    )) as {
+      readonly status?: {
+        readonly allowed?: unknown
+        readonly reason?: unknown
+        readonly evaluationError?: unknown
+      }
+    } | null
+    const status = typeof review === 'object' ? review?.status : undefined
+    const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
     return {
       ...permission,
-      allowed: review.status?.allowed === true,
-      reason: review.status?.reason ?? review.status?.evaluationError ?? '',
+      allowed: status?.allowed === true,
+      reason: text(status?.reason) ?? text(status?.evaluationError) ?? '',
     }
   }
 

@@ -51,7 +51,8 @@ export class PooledKubeConfig extends KubeConfig {
    * Sends one JSON request to the current cluster's API server, with the same credentials and
    * through the same pool as the generated APIs, and returns the parsed answer.
    *
-   * For calls made once per attestation (the TokenReview). client-node's generated path runs
+   * For the TokenReview, made once per attestation, and the self-check's
+   * SelfSubjectAccessReviews, which so run its code before the first attestation does. client-node's generated path runs
    * WHATWG fetch (web streams, a `Request` and `Headers` per call), its middleware chain and
    * ObjectSerializer's walk over the whole model both ways: under `pnpm bench` that was about a
    * tenth of the server's busy time per attestation (docs/performance.md). This is one
