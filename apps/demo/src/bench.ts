@@ -9,6 +9,7 @@ import type { BenchContext } from './bench/bench-context.ts'
 import { BENCH_USAGE, parseBenchOptions } from './bench/bench-options.ts'
 import { startBenchServer } from './bench/bench-server.ts'
 import { Figures } from './bench/figures.ts'
+import { measureFirstAttestations } from './bench/first-attestation-figures.ts'
 import { measureJwksMode } from './bench/jwks-figures.ts'
 import { heapProbe } from './bench/server-memory.ts'
 import { compareWorkers } from './bench/workers-comparison.ts'
@@ -60,7 +61,8 @@ try {
     })
     try {
       const context: BenchContext = { options, figures, workDir, cluster, server, heapProbe: probe }
-      await measureAttestations(context)
+      const { warmP50 } = await measureAttestations(context)
+      await measureFirstAttestations(context, warmP50)
       figures.say()
       await measureJwksMode(context)
       figures.say()

@@ -6,6 +6,7 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions([], {})).toEqual({
       requests: 300,
       warmup: 1000,
+      firstStarts: 5,
       agents: 64,
       listAgents: 100_000,
       listRequests: 200,
@@ -20,6 +21,8 @@ describe('parseBenchOptions', () => {
         '10',
         '--warmup',
         '0',
+        '--first-starts',
+        '2',
         '--agents',
         '4',
         '--kubeconfig',
@@ -35,6 +38,7 @@ describe('parseBenchOptions', () => {
     expect(options).toEqual({
       requests: 10,
       warmup: 0,
+      firstStarts: 2,
       agents: 4,
       kubeconfig: '/tmp/kc',
       listAgents: 0,
@@ -55,6 +59,7 @@ describe('parseBenchOptions', () => {
   it.each([
     [['--requests', '0'], '--requests must be an integer ≥ 1, got "0"'],
     [['--warmup=-1'], '--warmup must be an integer ≥ 0, got "-1"'],
+    [['--first-starts', '0'], '--first-starts must be an integer ≥ 1, got "0"'],
     [['--agents', '2.5'], '--agents must be an integer ≥ 1, got "2.5"'],
     [['--list-agents', '1e5'], '--list-agents must be an integer ≥ 0, got "1e5"'],
     [['--kubeconfig', ''], '--kubeconfig needs a file name'],

@@ -9,6 +9,8 @@ export interface BenchOptions {
   readonly requests: number
   /** Attestations before the measured series. */
   readonly warmup: number
+  /** Server starts whose first attestation is timed (the median is held to its target). */
+  readonly firstStarts: number
   /** Agent pods to attest with (embedded cluster only: a real cluster gives one per node). */
   readonly agents: number
   /** A real cluster's kubeconfig; absent: the embedded Kubernetes test API. */
@@ -27,6 +29,7 @@ export const BENCH_USAGE = `usage: pnpm bench [options]
 
   --requests N        requests per series (default 300)
   --warmup N          attestations before the measured series (default 1000)
+  --first-starts N    fresh server starts whose first attestation is timed (default 5)
   --agents N          agent pods in the embedded cluster (default 64)
   --kubeconfig FILE   run against the cluster FILE names (its current context) instead of the
                       embedded Kubernetes test API: namespace, service accounts, RBAC and one
@@ -59,6 +62,7 @@ export function parseBenchOptions(
       options: {
         requests: { type: 'string', default: '300' },
         warmup: { type: 'string', default: '1000' },
+        'first-starts': { type: 'string', default: '5' },
         agents: { type: 'string', default: '64' },
         kubeconfig: { type: 'string' },
         'list-agents': { type: 'string', default: '100000' },
@@ -78,6 +82,7 @@ export function parseBenchOptions(
   return {
     requests: count(values.requests, '--requests', 1),
     warmup: count(values.warmup, '--warmup', 0),
+    firstStarts: count(values['first-starts'], '--first-starts', 1),
     agents: count(values.agents, '--agents', 1),
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
     listAgents: count(values['list-agents'], '--list-agents', 0),
