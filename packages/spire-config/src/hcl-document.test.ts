@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ConfigError } from './config-error.ts'
+import { HCL_TOKEN_PIECES } from './hcl/test-support/token-soup.ts'
 import { parseHclDocument } from './hcl-document.ts'
 
 const SOURCE = { fileName: 'conf/server.conf', subject: 'server' }
@@ -101,47 +102,7 @@ describe('parseHclDocument', () => {
   })
 
   it('answers any text with a document or a located ConfigError, never another exception', () => {
-    const piece = fc.constantFrom(
-      ...[
-        'a',
-        'b',
-        '1',
-        '.',
-        ' ',
-        '\n',
-        '\r\n',
-        '\t',
-        '=',
-        ':',
-        ',',
-        '"',
-        '\\',
-        '$',
-        '%',
-        '{',
-        '}',
-        '[',
-        ']',
-      ],
-      ...[
-        '(',
-        ')',
-        '~',
-        '#',
-        '//',
-        '/*',
-        '*/',
-        '<<EOF\n',
-        '<<-EOF\n',
-        'EOF',
-        '${',
-        '%{',
-        'if',
-        'for',
-        'in',
-        'é',
-      ],
-    )
+    const piece = fc.constantFrom(...HCL_TOKEN_PIECES)
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
         const text = pieces.join('')

@@ -5,6 +5,7 @@ import { parse as hcl2json } from '@cdktf/hcl2json'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseHcl } from './parser.ts'
+import { HCL_TOKEN_PIECES } from './test-support/token-soup.ts'
 import { toDocument } from './to-document.ts'
 
 /**
@@ -255,27 +256,7 @@ describe('the HCL parser, against @cdktf/hcl2json, on generated files', () => {
 
 describe('the HCL parser, against @cdktf/hcl2json, on token soup', () => {
   it('accepts and refuses what hcl2json does, with the same document', async () => {
-    const piece = fc.constantFrom(
-      ...['a', 'b', '1', '2.5', '.', ' ', '\n', '\t', '=', ':', ',', '"', '\\', '$', '%', '{', '}', '[', ']'],
-      ...[
-        '(',
-        ')',
-        '~',
-        '#',
-        '//',
-        '/*',
-        '*/',
-        '<<EOF\n',
-        '<<-EOF\n',
-        'EOF',
-        '${',
-        '%{',
-        'if',
-        'for',
-        'in',
-        '-',
-      ],
-    )
+    const piece = fc.constantFrom(...HCL_TOKEN_PIECES)
     await fc.assert(
       fc.asyncProperty(fc.array(piece, { maxLength: 24 }), async (pieces) => {
         const text = pieces.join('')
