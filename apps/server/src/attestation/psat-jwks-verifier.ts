@@ -1,6 +1,7 @@
 import { AttestError } from '@k8s-attest/core'
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose'
 import type { CallOptions, IssuerKeys } from '../kubernetes/cluster-client.ts'
+import { jwtClaimRefusal } from './jwt-claim-refusal.ts'
 
 /**
  * kube-apiserver accepts a service account token up to a minute past `exp` and before `nbf`
@@ -205,7 +206,6 @@ export class PsatJwksVerifier {
 
   #claimError(error: unknown, keys: IssuerKeySet): AttestError {
     const cluster = this.#options.cluster
-    if (error instanceof AttestError) return error
     if (error instanceof errors.JWSSignatureVerificationFailed) {
       return new AttestError(
         'ATT_ERR_TOKEN_NOT_AUTHENTICATED',
@@ -220,48 +220,11 @@ export class PsatJwksVerifier {
         { check: 'signature_algorithm', cluster, expected: ALGORITHMS.join(','), cause: error },
       )
     }
-    if (error instanceof errors.JWTExpired) {
-      return new AttestError(
-        'ATT_ERR_TOKEN_NOT_AUTHENTICATED',
-        `the token of cluster "${cluster}" has expired`,
-        {
-          check: 'exp',
-          cluster,
-          cause: error,
-        },
-      )
-    }
-    if (error instanceof errors.JWTClaimValidationFailed) {
-      const found = error.payload[error.claim]
-      const value = Array.isArray(found) ? found.join(',') : String(found)
-      if (error.claim === 'iss') {
-        return new AttestError(
-          'ATT_ERR_TOKEN_INVALID',
-          `the token's issuer ${JSON.stringify(found)} is not the service account issuer "${keys.issuer}" of cluster "${cluster}"`,
-          { check: 'issuer', cluster, value, expected: keys.issuer, cause: error },
-        )
-      }
-      if (error.claim === 'aud') {
-        const expected = this.#options.audiences
-        return new AttestError(
-          'ATT_ERR_AUDIENCE_MISMATCH',
-          `the token is for audiences ${JSON.stringify(found ?? [])}, none of the audiences ${JSON.stringify(expected)} of cluster "${cluster}"`,
-          { check: 'audience', cluster, value, expected: expected.join(','), cause: error },
-        )
-      }
-      if (error.claim === 'nbf') {
-        return new AttestError(
-          'ATT_ERR_TOKEN_NOT_AUTHENTICATED',
-          `the token of cluster "${cluster}" is not valid yet (nbf)`,
-          { check: 'nbf', cluster, cause: error },
-        )
-      }
-    }
-    const reason = error instanceof Error ? error.message : String(error)
-    return new AttestError('ATT_ERR_TOKEN_MALFORMED', `the token cannot be verified: ${reason}`, {
-      check: 'jws',
+    return jwtClaimRefusal(error, {
       cluster,
-      cause: error,
+      issuer: keys.issuer,
+      described: 'the service account issuer',
+      audiences: this.#options.audiences,
     })
   }
 }

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { AttestError } from '@k8s-attest/core'
 import { errors, jwtVerify } from 'jose'
+import { jwtClaimRefusal } from './jwt-claim-refusal.ts'
 
 /**
  * If the clocks of the API server and this server differ, a token may look not yet valid or
@@ -101,38 +102,10 @@ export class SatKeyVerifier {
   }
 
   #claimError(error: unknown): AttestError {
-    const cluster = this.#cluster
-    if (error instanceof errors.JWTExpired) {
-      return new AttestError(
-        'ATT_ERR_TOKEN_NOT_AUTHENTICATED',
-        `the token of cluster "${cluster}" has expired`,
-        {
-          check: 'exp',
-          cluster,
-          cause: error,
-        },
-      )
-    }
-    if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'iss') {
-      const found = typeof error.payload.iss === 'string' ? error.payload.iss : String(error.payload.iss)
-      return new AttestError(
-        'ATT_ERR_TOKEN_INVALID',
-        `the token's issuer "${found}" is not the issuer "${this.#issuer}" configured for cluster "${cluster}"`,
-        { check: 'issuer', cluster, value: found, expected: this.#issuer, cause: error },
-      )
-    }
-    if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'nbf') {
-      return new AttestError(
-        'ATT_ERR_TOKEN_NOT_AUTHENTICATED',
-        `the token of cluster "${cluster}" is not valid yet (nbf)`,
-        { check: 'nbf', cluster, cause: error },
-      )
-    }
-    const reason = error instanceof Error ? error.message : String(error)
-    return new AttestError('ATT_ERR_TOKEN_MALFORMED', `the token cannot be verified: ${reason}`, {
-      check: 'jws',
-      cluster,
-      cause: error,
+    return jwtClaimRefusal(error, {
+      cluster: this.#cluster,
+      issuer: this.#issuer,
+      described: 'the configured issuer',
     })
   }
 }
