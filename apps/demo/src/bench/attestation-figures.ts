@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import type { BenchCluster } from './bench-cluster.ts'
 import type { BenchContext } from './bench-context.ts'
 import { BENCH_CLUSTER, type BenchServer } from './bench-server.ts'
@@ -6,6 +5,7 @@ import { warmBenchClient } from './client-warm-up.ts'
 import { againstTarget } from './figures.ts'
 import { countKubeCalls } from './kube-api-calls.ts'
 import { runSeries } from './load-series.ts'
+import { opensslReqP256 } from './openssl.ts'
 import { rssMiB } from './process-stats.ts'
 import { heapAllocatedDuring, SERVER_MEMORY_TARGETS } from './server-memory.ts'
 
@@ -107,21 +107,5 @@ export function psatAttestBody(cluster: BenchCluster, csrPem: string, index: num
 
 /** A P-256 CSR (PEM) from openssl: every bench attestation sends the same one. */
 export function newCsrPem(): string {
-  return execFileSync(
-    'openssl',
-    [
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      '/dev/null',
-      '-subj',
-      '/CN=bench',
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  )
+  return opensslReqP256(['-new', '-keyout', '/dev/null', '-subj', '/CN=bench'])
 }
