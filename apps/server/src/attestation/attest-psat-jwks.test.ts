@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { attestRefusal } from '../../test/attest-refusal.ts'
+import { psatClusterConfig } from '../../test/psat-cluster-config.ts'
 import { jwksScenario } from '../../test/psat-jwks-fixture.ts'
 import type { PsatClusterConfig } from '../config/server-config.ts'
 import { attestPsat } from './attest-psat.ts'
 import { PsatJwksVerifier } from './psat-jwks-verifier.ts'
 
-const CLUSTER: PsatClusterConfig = {
-  name: 'demo',
-  serviceAccountAllowList: ['spire:spire-agent'],
-  audience: ['spire-server'],
-  kubeConfigFile: undefined,
-  kubeApiTimeoutMs: 5_000,
-  allowedNodeLabelKeys: [],
-  allowedPodLabelKeys: [],
-  usePodUidForAgentId: false,
-  tokenVerification: 'jwks',
-}
+const CLUSTER: PsatClusterConfig = psatClusterConfig({ tokenVerification: 'jwks' })
 
 /** The scenario, a verifier over its client, and an attestation of `token` with both. */
 async function setup(cluster: PsatClusterConfig = CLUSTER) {

@@ -1,22 +1,16 @@
 import { AttestError } from '@k8s-attest/core'
 import { describe, expect, it } from 'vitest'
 import { attestRefusal } from '../../test/attest-refusal.ts'
+import { psatClusterConfig } from '../../test/psat-cluster-config.ts'
 import { psatScenario } from '../../test/psat-fixture.ts'
 import { unsignedToken } from '../../test/tokens.ts'
 import type { PsatClusterConfig } from '../config/server-config.ts'
 import { attestPsat } from './attest-psat.ts'
 
-const CLUSTER: PsatClusterConfig = {
-  name: 'demo',
-  serviceAccountAllowList: ['spire:spire-agent'],
-  audience: ['spire-server'],
-  kubeConfigFile: undefined,
-  kubeApiTimeoutMs: 5_000,
+const CLUSTER: PsatClusterConfig = psatClusterConfig({
   allowedNodeLabelKeys: ['topology.kubernetes.io/zone'],
   allowedPodLabelKeys: ['app'],
-  usePodUidForAgentId: false,
-  tokenVerification: 'tokenreview',
-}
+})
 
 // One test per rejection branch, in the order the checks run (SPIRE's TestAttestFailsIf…).
 describe('attestPsat', () => {

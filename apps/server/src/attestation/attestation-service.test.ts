@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { AttestError } from '@k8s-attest/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FakeClusterClient } from '../../test/fake-cluster-client.ts'
+import { psatClusterConfig } from '../../test/psat-cluster-config.ts'
 import { psatScenario } from '../../test/psat-fixture.ts'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
 import { createTestCsr } from '../ca/test-support/csr.ts'
@@ -40,22 +41,7 @@ function service(
     trustDomain: 'example.org',
     nodeAttestors: {
       k8sPsat: {
-        clusters: new Map([
-          [
-            'demo',
-            {
-              name: 'demo',
-              serviceAccountAllowList: ['spire:spire-agent'],
-              audience: ['spire-server'],
-              kubeConfigFile: undefined,
-              kubeApiTimeoutMs: 5_000,
-              allowedNodeLabelKeys: [],
-              allowedPodLabelKeys: [],
-              usePodUidForAgentId: false,
-              tokenVerification: 'tokenreview',
-            },
-          ],
-        ]),
+        clusters: new Map([['demo', psatClusterConfig()]]),
       },
       k8sSat: withSat
         ? {

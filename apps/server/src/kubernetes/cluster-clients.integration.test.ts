@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KubeWorld } from '../../test/kube-world.ts'
+import { psatClusterConfig } from '../../test/psat-cluster-config.ts'
 import type { NodeAttestorsConfig } from '../config/server-config.ts'
 import { type ClusterClients, closeClusterClients, createClusterClients } from './cluster-clients.ts'
 
@@ -13,17 +14,7 @@ beforeAll(async () => {
       clusters: new Map([
         [
           'psat',
-          {
-            name: 'psat',
-            serviceAccountAllowList: ['spire:spire-agent'],
-            audience: ['spire-server'],
-            kubeConfigFile: world.kubeconfigPath,
-            kubeApiTimeoutMs: 1_000,
-            allowedNodeLabelKeys: [],
-            allowedPodLabelKeys: [],
-            usePodUidForAgentId: false,
-            tokenVerification: 'tokenreview',
-          },
+          psatClusterConfig({ name: 'psat', kubeConfigFile: world.kubeconfigPath, kubeApiTimeoutMs: 1_000 }),
         ],
       ]),
     },

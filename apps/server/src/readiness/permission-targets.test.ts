@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FakeClusterClient } from '../../test/fake-cluster-client.ts'
+import { psatClusterConfig } from '../../test/psat-cluster-config.ts'
 import type { NodeAttestorsConfig, PsatClusterConfig } from '../config/server-config.ts'
 import { REQUIRED_PERMISSIONS } from '../kubernetes/cluster-client.ts'
 import { permissionTargets } from './permission-targets.ts'
@@ -8,17 +9,7 @@ function psatCluster(
   name: string,
   tokenVerification: PsatClusterConfig['tokenVerification'],
 ): PsatClusterConfig {
-  return {
-    name,
-    serviceAccountAllowList: ['spire:spire-agent'],
-    audience: ['spire-server'],
-    kubeConfigFile: undefined,
-    kubeApiTimeoutMs: 5_000,
-    allowedNodeLabelKeys: [],
-    allowedPodLabelKeys: [],
-    usePodUidForAgentId: false,
-    tokenVerification,
-  }
+  return psatClusterConfig({ name, tokenVerification })
 }
 
 describe('permissionTargets', () => {
