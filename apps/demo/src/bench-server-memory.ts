@@ -7,6 +7,7 @@ import { newCsrPem, psatAttestations } from './bench/attestation-figures.ts'
 import { openBenchCluster } from './bench/bench-cluster.ts'
 import { startBenchServer } from './bench/bench-server.ts'
 import { againstTarget, Figures } from './bench/figures.ts'
+import { SERVER_IMAGE_NODE_FLAGS } from './bench/image-node-flags.ts'
 import { runSeries } from './bench/load-series.ts'
 import { rssMiB } from './bench/process-stats.ts'
 import { heapAllocatedDuring, heapProbe, SERVER_MEMORY_TARGETS } from './bench/server-memory.ts'
@@ -17,7 +18,9 @@ import { heapAllocatedDuring, heapProbe, SERVER_MEMORY_TARGETS } from './bench/s
  * the heap it allocates per attestation over a window after the warm-up, counted inside the
  * server process (bench/heap-allocation.preload.ts says how). `--heap-profile FILE` writes a
  * sampling heap profile of that window to FILE (a `.heapprofile` for Chrome DevTools).
- * `--server-node-flags "--max-semi-space-size=2 …"` adds Node options to the server process.
+ * `--server-v8-flags "--max-semi-space-size=4 …"` runs the server with those V8 options instead
+ * of the image's (`SERVER_IMAGE_NODE_FLAGS`; "" for V8's defaults), `--from-source` from its
+ * TypeScript sources instead of built.
  * Then what the server's largest libraries add to an empty process, one at a time.
  */
 
@@ -28,7 +31,8 @@ const { values: flags } = parseArgs({
     window: { type: 'string', default: '2000' },
     agents: { type: 'string', default: '64' },
     'heap-profile': { type: 'string' },
-    'server-node-flags': { type: 'string', default: '' },
+    'server-v8-flags': { type: 'string' },
+    'from-source': { type: 'boolean', default: false },
   },
 })
 const TOTAL = Number(flags.total)
@@ -43,10 +47,12 @@ try {
   const cluster = await openBenchCluster({ agents: Number(flags.agents) }, (line) => figures.say(line))
   try {
     const probe = heapProbe(workDir, flags['heap-profile'])
-    const serverFlags = (flags['server-node-flags'] ?? '').split(' ').filter((flag) => flag !== '')
+    const v8Flags = flags['server-v8-flags']?.split(' ').filter((flag) => flag !== '')
     const server = await startBenchServer(join(workDir, 'server'), cluster.cluster, {
-      nodeFlags: [...serverFlags, ...probe.nodeFlags],
+      v8Flags,
+      nodeFlags: probe.nodeFlags,
       env: probe.env,
+      fromSource: flags['from-source'],
     })
     const { pid } = server
     const attest = psatAttestations(server, cluster, newCsrPem())
@@ -59,6 +65,9 @@ try {
     try {
       figures.say(
         `server memory, ${CONCURRENCY} concurrent attestations on fresh TLS connections, Node ${process.version}`,
+      )
+      figures.say(
+        `server ${flags['from-source'] ? 'from source' : 'built'}, V8 options: ${(v8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
       )
       figures.record('server RSS at start (MiB)', rssMiB(pid).toFixed(0))
       await attestations(WARMUP)

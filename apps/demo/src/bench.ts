@@ -10,6 +10,7 @@ import { BENCH_USAGE, parseBenchOptions } from './bench/bench-options.ts'
 import { startBenchServer } from './bench/bench-server.ts'
 import { Figures } from './bench/figures.ts'
 import { measureFirstAttestations } from './bench/first-attestation-figures.ts'
+import { SERVER_IMAGE_NODE_FLAGS } from './bench/image-node-flags.ts'
 import { measureJwksMode } from './bench/jwks-figures.ts'
 import { heapProbe } from './bench/server-memory.ts'
 import { compareWorkers } from './bench/workers-comparison.ts'
@@ -51,11 +52,15 @@ try {
     figures.say(
       `${options.requests} requests per series, each on a fresh TLS connection; ${options.warmup} warm-up attestations; ${cluster.tokens.length} agent pods`,
     )
+    figures.say(
+      `servers built, as the image runs them, V8 options: ${(options.serverV8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
+    )
     figures.say()
     // K8S_ATTEST_BENCH_CPU_PROF=<dir>: the main server writes a .cpuprofile there on stop.
     const probe = heapProbe(workDir)
     const server = await startBenchServer(join(workDir, 'server'), cluster.cluster, {
       cpuProfileDir: process.env.K8S_ATTEST_BENCH_CPU_PROF,
+      v8Flags: options.serverV8Flags,
       nodeFlags: probe.nodeFlags,
       env: probe.env,
     })

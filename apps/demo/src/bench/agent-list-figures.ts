@@ -64,6 +64,7 @@ async function measureOn(
   let seedMs = 0
   const bench = await startBenchServer(dir, cluster.cluster, {
     ...(datastore === undefined ? {} : { datastore }),
+    v8Flags: options.serverV8Flags,
     async beforeStart(installation) {
       const started = performance.now()
       await seedAgents(

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type AgentInstallOptions, installAgent, startAgent } from '../system/agent-process.ts'
 import type { Figures } from './figures.ts'
+import { AGENT_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 import { rssMiB } from './process-stats.ts'
 
 /*
@@ -9,13 +10,6 @@ import { rssMiB } from './process-stats.ts'
  * (figures printed, not a test). An agent runs on every node, so its idle RSS is paid once per
  * node of the cluster; SPIRE's Go agent holds about 46 MB.
  */
-
-/**
- * The V8 option the agent image sets (apps/agent/Dockerfile, `NODE_OPTIONS`): a young generation
- * of 1 MiB semi-spaces instead of V8's default (up to 16 MiB here). An idle agent allocates
- * little, so the extra scavenges cost nothing measurable, and 10–20 MiB of RSS go.
- */
-export const AGENT_IMAGE_NODE_FLAGS = ['--max-semi-space-size=1'] as const
 
 /** One way of running the agent whose idle RSS is measured. */
 export interface AgentRunVariant {

@@ -32,6 +32,7 @@ describe('parseBenchOptions', () => {
         '--list-requests',
         '5',
         '--skip-postgres',
+        '--server-v8-flags=--max-semi-space-size=4  --no-opt',
       ],
       { [BENCH_POSTGRES_URL_VARIABLE]: 'postgres://u:p@127.0.0.1:5432/db' },
     )
@@ -45,7 +46,12 @@ describe('parseBenchOptions', () => {
       listRequests: 5,
       postgresUrl: 'postgres://u:p@127.0.0.1:5432/db',
       skipPostgres: true,
+      serverV8Flags: ['--max-semi-space-size=4', '--no-opt'],
     })
+  })
+
+  it("takes an empty --server-v8-flags as V8's defaults, not the image's options", () => {
+    expect(parseBenchOptions(['--server-v8-flags', ''], {})?.serverV8Flags).toEqual([])
   })
 
   it('does not take KUBECONFIG from the environment: the embedded cluster stays the default', () => {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /** Names the PostgreSQL server `pnpm bench` lists agents on, when set (else one is started). */
 export const BENCH_POSTGRES_URL_VARIABLE = 'K8S_ATTEST_BENCH_POSTGRES_URL'
@@ -23,6 +24,8 @@ export interface BenchOptions {
   readonly postgresUrl?: string
   /** Skip the PostgreSQL `agent list` figures. */
   readonly skipPostgres: boolean
+  /** V8 options of every server the bench starts; absent: the image's (`SERVER_IMAGE_NODE_FLAGS`). */
+  readonly serverV8Flags?: readonly string[]
 }
 
 export const BENCH_USAGE = `usage: pnpm bench [options]
@@ -37,6 +40,9 @@ export const BENCH_USAGE = `usage: pnpm bench [options]
   --list-agents N     agents stored for the \`agent list\` figures (default 100000; 0 skips them)
   --list-requests N   requests per \`agent list\` series (default 200)
   --skip-postgres     \`agent list\` on SQLite only
+  --server-v8-flags "F …"
+                      V8 options of every server started, instead of the image's
+                      (${SERVER_IMAGE_NODE_FLAGS.join(' ')}); "" for V8's defaults
   --help              this text
 
   ${BENCH_POSTGRES_URL_VARIABLE}  PostgreSQL for the \`agent list\` figures (a role allowed to
@@ -68,6 +74,7 @@ export function parseBenchOptions(
         'list-agents': { type: 'string', default: '100000' },
         'list-requests': { type: 'string', default: '200' },
         'skip-postgres': { type: 'boolean', default: false },
+        'server-v8-flags': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }))
@@ -79,6 +86,7 @@ export function parseBenchOptions(
   const kubeconfig = values.kubeconfig as string | undefined
   if (kubeconfig === '') throw new TypeError('--kubeconfig needs a file name')
   const postgresUrl = env[BENCH_POSTGRES_URL_VARIABLE] || undefined
+  const serverV8Flags = values['server-v8-flags'] as string | undefined
   return {
     requests: count(values.requests, '--requests', 1),
     warmup: count(values.warmup, '--warmup', 0),
@@ -89,6 +97,9 @@ export function parseBenchOptions(
     listRequests: count(values['list-requests'], '--list-requests', 1),
     ...(postgresUrl === undefined ? {} : { postgresUrl }),
     skipPostgres: values['skip-postgres'] === true,
+    ...(serverV8Flags === undefined
+      ? {}
+      : { serverV8Flags: serverV8Flags.split(' ').filter((flag) => flag !== '') }),
   }
 }
 

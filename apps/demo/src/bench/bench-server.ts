@@ -8,6 +8,7 @@ import {
   type ServerInstallation,
   startServer,
 } from '../system/server-process.ts'
+import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 import { FreshTlsClient } from './load-series.ts'
 
 /** The trust domain of every bench server. */
@@ -27,8 +28,9 @@ export interface BenchServer {
 
 /**
  * Installs a server in `dir` (k8s_psat for `cluster`, through the server's own service account
- * with only the RBAC it needs; TokenReview or, with `tokenVerification: 'jwks'`, JWKS mode), lets `beforeStart` fill its datastore, then starts the real CLI
- * as a child process and waits until it is ready.
+ * with only the RBAC it needs; TokenReview or, with `tokenVerification: 'jwks'`, JWKS mode),
+ * lets `beforeStart` fill its datastore, then starts the real CLI as a child process, built as
+ * the image runs it (needs `pnpm build`), and waits until it is ready.
  */
 export async function startBenchServer(
   dir: string,
@@ -40,13 +42,17 @@ export async function startBenchServer(
     readonly beforeStart?: (installation: ServerInstallation) => Promise<void>
     /** Runs the server with `node --cpu-prof` into this directory (docs/performance.md, "Profiling the server"). */
     readonly cpuProfileDir?: string | undefined
-    /** Node options and environment for the server process (the heap probe's, say). */
+    /** V8 options of the server process. @default SERVER_IMAGE_NODE_FLAGS */
+    readonly v8Flags?: readonly string[] | undefined
+    /** More Node options and environment for the server process (the heap probe's, say). */
     readonly nodeFlags?: readonly string[]
     readonly env?: Readonly<Record<string, string>>
     /** `server.workers`; the server's default (one process) when absent. */
     readonly workers?: number
     /** How long the server may take to be ready. @default startServer's */
     readonly readyTimeoutMs?: number
+    /** Run the server from source rather than built (as the image runs it, the default). */
+    readonly fromSource?: boolean
   } = {},
 ): Promise<BenchServer> {
   const installation = await installServer({
@@ -66,9 +72,10 @@ export async function startBenchServer(
   })
   await options.beforeStart?.(installation)
   const server = await startServer(installation, {
+    built: options.fromSource !== true,
     cpuProfileDir: options.cpuProfileDir,
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
-    ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
+    nodeFlags: [...(options.v8Flags ?? SERVER_IMAGE_NODE_FLAGS), ...(options.nodeFlags ?? [])],
     ...(options.env === undefined ? {} : { env: options.env }),
   })
   return {

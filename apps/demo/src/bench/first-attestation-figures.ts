@@ -21,7 +21,9 @@ export async function measureFirstAttestations(context: BenchContext, warmP50: n
   const csrPem = newCsrPem()
   const firsts: number[] = []
   for (let start = 0; start < options.firstStarts; start++) {
-    const server = await startBenchServer(join(workDir, `server-first-${start}`), cluster.cluster)
+    const server = await startBenchServer(join(workDir, `server-first-${start}`), cluster.cluster, {
+      v8Flags: options.serverV8Flags,
+    })
     try {
       await warmBenchClient()
       firsts.push(await psatAttestations(server, cluster, csrPem)(start))

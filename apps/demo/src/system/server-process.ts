@@ -124,11 +124,20 @@ export interface StartServerOptions {
   readonly nodeFlags?: readonly string[]
   /** Added to the server's environment; default none. */
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * Run the built command (`bin/k8s-attest-server.js` over `dist/`, needs `pnpm build`) as the
+   * image does, rather than the sources (default false): what memory figures are held to, since
+   * type stripping keeps its own compiler and every module's source resident.
+   */
+  readonly built?: boolean
 }
+
+const SERVER_MAIN = import.meta.resolve('@k8s-attest/server/main')
+const SERVER_BIN = new URL('../../../server/bin/k8s-attest-server.js', import.meta.url).href
 
 /**
  * Starts `k8s-attest-server run -config <installation>/server.conf` (the real CLI, from
- * source) and waits until it has written its CA bundle and `/ready` answers 200, which means
+ * source unless `options.built`) and waits until it has written its CA bundle and `/ready` answers 200, which means
  * its datastore works and every cluster granted the RBAC permissions attestation needs.
  *
  * @throws {Error} if the process exits first or is not ready in time; the message ends with
@@ -141,9 +150,10 @@ export async function startServer(
   const log = await JsonLog.fromEnd(installation.logPath)
   const child = await startChild({
     name: `server ${installation.url}`,
-    entry: import.meta.resolve('@k8s-attest/server/main'),
+    entry: options.built === true ? SERVER_BIN : SERVER_MAIN,
     args: ['run', '-config', installation.configPath],
     logPath: installation.logPath,
+    built: options.built === true,
     nodeFlags: [
       ...(options.nodeFlags ?? []),
       ...(options.cpuProfileDir === undefined
