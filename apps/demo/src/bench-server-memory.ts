@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { importCosts, printImportCosts, SERVER_IMPORTS } from './bench/agent-memory.ts'
-import { newCsrPem, psatAttestations } from './bench/attestation-figures.ts'
+import { agentCsrPem, psatAttestations } from './bench/attestation-figures.ts'
 import { openBenchCluster } from './bench/bench-cluster.ts'
 import { startBenchServer } from './bench/bench-server.ts'
 import { againstTarget, Figures } from './bench/figures.ts'
@@ -55,7 +55,7 @@ try {
       fromSource: flags['from-source'],
     })
     const { pid } = server
-    const attest = psatAttestations(server, cluster, newCsrPem())
+    const attest = psatAttestations(server, cluster, await agentCsrPem())
     let sent = 0
     /** `count` attestations, 16 at a time, each on a fresh TLS connection. */
     const attestations = async (count: number) => {

@@ -1,6 +1,6 @@
+import { execFileSync } from 'node:child_process'
 import { createServer } from 'node:https'
 import { FreshTlsClient } from './load-series.ts'
-import { opensslReqP256 } from './openssl.ts'
 
 /**
  * Warms the bench's own HTTPS client — its first TLS handshakes and request code — on a
@@ -8,18 +8,28 @@ import { opensslReqP256 } from './openssl.ts'
  * attestation server's first request, not the load generator's.
  */
 export async function warmBenchClient(requests = 3): Promise<void> {
-  // A self-signed certificate and its key, both in one PEM.
-  const pem = opensslReqP256([
-    '-x509',
-    '-keyout',
-    '-',
-    '-subj',
-    '/CN=bench-client-warm-up',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-    '-days',
-    '1',
-  ])
+  // A self-signed certificate and its (unencrypted) P-256 key, both in one PEM.
+  const pem = execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      '-',
+      '-subj',
+      '/CN=bench-client-warm-up',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-days',
+      '1',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  )
   const server = createServer({ key: pem, cert: pem }, (req, res) => {
     req.resume()
     req.on('end', () => res.end('{}'))

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { newCsrPem, psatAttestations } from './attestation-figures.ts'
+import { agentCsrPem, psatAttestations } from './attestation-figures.ts'
 import type { BenchContext } from './bench-context.ts'
 import { startBenchServer } from './bench-server.ts'
 import { warmBenchClient } from './client-warm-up.ts'
@@ -18,7 +18,7 @@ export const FIRST_ATTESTATION_TARGET = 3
  */
 export async function measureFirstAttestations(context: BenchContext, warmP50: number): Promise<void> {
   const { options, figures, cluster, workDir } = context
-  const csrPem = newCsrPem()
+  const csrPem = await agentCsrPem()
   const firsts: number[] = []
   for (let start = 0; start < options.firstStarts; start++) {
     const server = await startBenchServer(join(workDir, `server-first-${start}`), cluster.cluster, {

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { newCsrPem, psatAttestations } from './attestation-figures.ts'
+import { agentCsrPem, psatAttestations } from './attestation-figures.ts'
 import type { BenchContext } from './bench-context.ts'
 import { startBenchServer } from './bench-server.ts'
 import { againstTarget } from './figures.ts'
@@ -22,7 +22,7 @@ export async function measureJwksMode(context: BenchContext): Promise<void> {
     v8Flags: options.serverV8Flags,
   })
   try {
-    const attest = psatAttestations(server, cluster, newCsrPem())
+    const attest = psatAttestations(server, cluster, await agentCsrPem())
     figures.say('JWKS mode (token_verification = "jwks"), a server of its own:')
     const firstCalls = await countKubeCalls(server.server, cluster.testApi)
     figures.record('  first attestation after start (ms)', (await attest(0)).toFixed(1))

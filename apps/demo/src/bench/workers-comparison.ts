@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { AttestLoad } from './attest-load-thread.ts'
-import { newCsrPem, psatAttestBody } from './attestation-figures.ts'
+import { agentCsrPem, psatAttestBody } from './attestation-figures.ts'
 import type { BenchContext } from './bench-context.ts'
 import { startBenchServer } from './bench-server.ts'
 import { atLeastTarget } from './figures.ts'
@@ -40,7 +40,7 @@ export interface WorkersRun {
  */
 export async function compareWorkers(context: BenchContext): Promise<readonly WorkersRun[]> {
   const { options, figures, cluster, workDir } = context
-  const csrPem = newCsrPem()
+  const csrPem = await agentCsrPem()
   const bodies = cluster.tokens.map((_, index) => psatAttestBody(cluster, csrPem, index))
   const runs: WorkersRun[] = []
   figures.say(`two workers vs one (c${CONCURRENCY}):`)
