@@ -18,9 +18,9 @@ import { heapAllocatedDuring, heapProbe, SERVER_MEMORY_TARGETS } from './bench/s
  * the heap it allocates per attestation over a window after the warm-up, counted inside the
  * server process (bench/heap-allocation.preload.ts says how). `--heap-profile FILE` writes a
  * sampling heap profile of that window to FILE (a `.heapprofile` for Chrome DevTools).
- * `--server-v8-flags "--max-semi-space-size=4 …"` runs the server with those V8 options instead
- * of the image's (`SERVER_IMAGE_NODE_FLAGS`; "" for V8's defaults), `--from-source` from its
- * TypeScript sources instead of built.
+ * `--server-v8-flags="--max-semi-space-size=4 …"` runs the server with those V8 options instead
+ * of the image's (`SERVER_IMAGE_NODE_FLAGS`; "" for V8's defaults; written with "=", as a value
+ * that begins with a dash must be), `--from-source` from its TypeScript sources instead of built.
  * Then what the server's largest libraries add to an empty process, one at a time.
  */
 

@@ -40,9 +40,10 @@ export const BENCH_USAGE = `usage: pnpm bench [options]
   --list-agents N     agents stored for the \`agent list\` figures (default 100000; 0 skips them)
   --list-requests N   requests per \`agent list\` series (default 200)
   --skip-postgres     \`agent list\` on SQLite only
-  --server-v8-flags "F …"
+  --server-v8-flags="F …"
                       V8 options of every server started, instead of the image's
-                      (${SERVER_IMAGE_NODE_FLAGS.join(' ')}); "" for V8's defaults
+                      (${SERVER_IMAGE_NODE_FLAGS.join(' ')}); "" for V8's defaults;
+                      written with "=", as options that begin with a dash must be
   --help              this text
 
   ${BENCH_POSTGRES_URL_VARIABLE}  PostgreSQL for the \`agent list\` figures (a role allowed to
