@@ -11,10 +11,9 @@
 export const AGENT_IMAGE_NODE_FLAGS = ['--max-semi-space-size=1'] as const
 
 /**
- * The V8 options the server image runs with (apps/server/Dockerfile's ENTRYPOINT), so the bench
- * measures the server as it is deployed: semi-spaces of 2 MiB instead of V8's up to 16, and
- * `--optimize-for-size`, which grows the old generation less eagerly between full collections.
- * Server RSS after 10,000 attestations 313 → 181 MiB for about 0.13 ms more GC per attestation
- * (docs/performance.md, "Server memory").
+ * The V8 option the server image sets (apps/server/Dockerfile, `NODE_OPTIONS`): semi-spaces of
+ * 2 MiB instead of V8's up to 16. Server RSS after 10,000 attestations 335 → 245 MiB for about
+ * 0.06 ms more GC per attestation. `--optimize-for-size` as well took it to 181 MiB but doubled
+ * the server CPU of an agent-list page (docs/performance.md, "Server memory").
  */
-export const SERVER_IMAGE_NODE_FLAGS = ['--max-semi-space-size=2', '--optimize-for-size'] as const
+export const SERVER_IMAGE_NODE_FLAGS = ['--max-semi-space-size=2'] as const
