@@ -56,7 +56,8 @@ try {
       `servers built, as the image runs them, V8 options: ${(options.serverV8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
     )
     figures.say()
-    // K8S_ATTEST_BENCH_CPU_PROF=<dir>: the main server writes a .cpuprofile there on stop.
+    // K8S_ATTEST_BENCH_CPU_PROF=<dir>: the main server (and each `agent list` server) writes a
+    // .cpuprofile there on stop.
     const probe = heapProbe(workDir)
     const server = await startBenchServer(join(workDir, 'server'), cluster.cluster, {
       cpuProfileDir: process.env.K8S_ATTEST_BENCH_CPU_PROF,

@@ -1,4 +1,4 @@
-import { canonicalSerialNumber, spiffeIdProblem } from '@k8s-attest/core'
+import { canonicalSerialNumber, sortSelectors, spiffeIdProblem } from '@k8s-attest/core'
 import {
   ATTESTORS,
   type AttestationInput,
@@ -74,29 +74,21 @@ export function checkFingerprint(fingerprint: unknown): string {
   return fingerprint
 }
 
-/** Orders selectors by type, then value (UTF-16 code units, as the stored order), for stable output. */
-export function compareSelectors(a: Selector, b: Selector): number {
-  if (a.type !== b.type) return a.type < b.type ? -1 : 1
-  if (a.value !== b.value) return a.value < b.value ? -1 : 1
-  return 0
-}
-
 /** Throws unless every selector has a non-empty `type` and a string `value`; returns them sorted and unique. */
 export function normalizeSelectors(selectors: unknown, name = 'selectors'): Selector[] {
   if (!Array.isArray(selectors)) {
     throw new TypeError(`"${name}" must be an array of { type, value }, got ${describe(selectors)}`)
   }
-  const unique = new Map<string, Selector>()
-  for (const [index, selector] of selectors.entries()) {
+  const checked = selectors.map((selector: unknown, index): Selector => {
     const { type, value } = (selector ?? {}) as { type?: unknown; value?: unknown }
     if (typeof type !== 'string' || type.length === 0 || typeof value !== 'string') {
       throw new TypeError(
         `"${name}[${index}]" must be { type: non-empty string, value: string }, got ${describe(selector)}`,
       )
     }
-    unique.set(JSON.stringify([type, value]), { type, value })
-  }
-  return [...unique.values()].sort(compareSelectors)
+    return { type, value }
+  })
+  return sortSelectors(checked)
 }
 
 /** An {@link AttestationInput} checked and in stored form. */

@@ -1,7 +1,7 @@
+import { agentPageStatement } from './agent-page-statement.ts'
 import {
-  AGENT_COLUMNS,
   AGENT_COLUMNS_UNQUALIFIED,
-  AGENT_WITH_SELECTOR_COLUMNS,
+  agentWithSelectorsColumns,
   decodeAgentRow,
   decodeAgentsWithSelectors,
 } from './agent-rows.ts'
@@ -184,35 +184,13 @@ export class SqlAgentStore implements AgentStore {
     }
     const position = query.pageToken === undefined ? undefined : decodePageToken(query.pageToken, filter)
 
-    const p = new StatementParameters(this.#database.dialect)
-    const conditions = this.#filterConditions(p, filter)
-    // Keyset paging: rows strictly after the last one of the previous page in (sort value, SPIFFE ID).
-    const after = filter.descending ? '<' : '>'
-    if (position !== undefined) {
-      const id = p.add(position.after)
-      if (filter.sort === 'spiffe_id' || position.at === undefined) {
-        conditions.push(`a.spiffe_id ${after} ${id}`)
-      } else {
-        const at = p.addTimestamp(new Date(position.at))
-        conditions.push(
-          `(a.${filter.sort} ${after} ${at} OR (a.${filter.sort} = ${at} AND a.spiffe_id ${after} ${id}))`,
-        )
-      }
-    }
-    const direction = filter.descending ? 'DESC' : 'ASC'
-    const order =
-      filter.sort === 'spiffe_id'
-        ? `a.spiffe_id ${direction}`
-        : `a.${filter.sort} ${direction}, a.spiffe_id ${direction}`
-    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`
-    // One statement reads the page and its selectors, so both come from the same snapshot. One row
-    // more than the page tells whether another page follows, so the last page never has a token.
     const { rows } = await this.#open().query(
-      p.statement(`
-        SELECT ${AGENT_WITH_SELECTOR_COLUMNS}
-        FROM (SELECT ${AGENT_COLUMNS} FROM agents a ${where} ORDER BY ${order} LIMIT ${p.add(pageSize + 1)}) a
-        LEFT JOIN agent_selectors s ON s.spiffe_id = a.spiffe_id
-        ORDER BY ${order}`),
+      agentPageStatement(this.#database.dialect, {
+        filter,
+        position,
+        limit: pageSize + 1,
+        now: () => checkDate(this.#now(), 'now()'),
+      }),
     )
     const agents = decodeAgentsWithSelectors(rows, this.#database.dialect, this.#database.target)
     const last = agents[pageSize - 1]
@@ -230,36 +208,6 @@ export class SqlAgentStore implements AgentStore {
         filter,
       ),
     }
-  }
-
-  /** The WHERE conditions of `filter`'s filters (not its paging), binding their values to `p`. */
-  #filterConditions(p: StatementParameters, filter: AgentFilter): string[] {
-    const conditions: string[] = []
-    if (filter.cluster !== undefined) conditions.push(`a.cluster = ${p.add(filter.cluster)}`)
-    if (filter.attestor !== undefined) conditions.push(`a.attestor = ${p.add(filter.attestor)}`)
-    if (filter.banned !== undefined) conditions.push(`a.banned = ${p.addBoolean(filter.banned)}`)
-    if (filter.state === 'banned') conditions.push('a.banned = TRUE')
-    else if (filter.state !== undefined) {
-      const now = p.addTimestamp(checkDate(this.#now(), 'now()'))
-      const expiry = filter.state === 'expired' ? '<=' : '>'
-      conditions.push(`a.banned = FALSE AND a.svid_expires_at ${expiry} ${now}`)
-    }
-    for (const { type, value } of filter.selectors) {
-      // IN, not a correlated EXISTS: the planner can start from agent_selectors_by_selector (a few
-      // agents have a selector) instead of testing every agent in sort order (100,000 of them).
-      conditions.push(
-        `a.spiffe_id IN (SELECT f.spiffe_id FROM agent_selectors f WHERE f.type = ${p.add(type)} AND f.value = ${p.add(value)})`,
-      )
-    }
-    if (filter.search !== undefined) {
-      // LOWER on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
-      const pattern = p.add(`%${escapeLike(filter.search.toLowerCase())}%`)
-      conditions.push(
-        `(LOWER(a.spiffe_id) LIKE ${pattern} ESCAPE '\\' OR EXISTS (SELECT 1 FROM agent_selectors g ` +
-          `WHERE g.spiffe_id = a.spiffe_id AND LOWER(g.value) LIKE ${pattern} ESCAPE '\\'))`,
-      )
-    }
-    return conditions
   }
 
   async evictAgent(spiffeId: string): Promise<boolean> {
@@ -400,9 +348,7 @@ export class SqlAgentStore implements AgentStore {
     const p = new StatementParameters(dialect)
     const { rows } = await session.query(
       p.statement(`
-        SELECT ${AGENT_WITH_SELECTOR_COLUMNS}
-        FROM agents a LEFT JOIN agent_selectors s ON s.spiffe_id = a.spiffe_id
-        WHERE a.spiffe_id = ${p.add(spiffeId)}`),
+        SELECT ${agentWithSelectorsColumns(dialect)} FROM agents a WHERE a.spiffe_id = ${p.add(spiffeId)}`),
     )
     return decodeAgentsWithSelectors(rows, dialect, target)[0]
   }
@@ -449,11 +395,6 @@ export class SqlAgentStore implements AgentStore {
     }
     return count
   }
-}
-
-/** `text` with LIKE's wildcards and the escape character taken literally. */
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`)
 }
 
 function checkBoolean(value: unknown, name: string): boolean {

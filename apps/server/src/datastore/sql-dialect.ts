@@ -18,7 +18,8 @@ export type SqlValue = string | number | boolean | Date | null
  *   told otherwise; `COLLATE "C"` makes it byte order, SQLite's default, so
  *   both engines page through agents in the same order;
  * - row locks and the migration lock, which SQLite does not need: a SQLite
- *   write transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
+ *   write transaction (`BEGIN IMMEDIATE`) already excludes every other writer;
+ * - JSON aggregation, which reads an agent's selectors into its own row.
  */
 export interface SqlDialect {
   readonly databaseType: DatabaseType
@@ -45,6 +46,11 @@ export interface SqlDialect {
   decodeBoolean(value: unknown): boolean | undefined
   /** `COUNT(*)` as a number (PostgreSQL returns bigint as a string). */
   decodeCount(value: unknown): number | undefined
+  /**
+   * A scalar subquery: the selectors of the agent whose SPIFFE ID is `spiffeIdColumn`, as JSON
+   * text of `[type, value]` pairs in no particular order, `[]` when it has none.
+   */
+  selectorPairsJson(spiffeIdColumn: string): string
 }
 
 /**
@@ -67,6 +73,8 @@ export const sqliteDialect: SqlDialect = {
   decodeTimestamp: (value) => (Number.isSafeInteger(value) ? new Date(value as number) : undefined),
   decodeBoolean: (value) => (value === 1 ? true : value === 0 ? false : undefined),
   decodeCount: (value) => (Number.isSafeInteger(value) ? (value as number) : undefined),
+  selectorPairsJson: (spiffeIdColumn) =>
+    `(SELECT json_group_array(json_array(s.type, s.value)) FROM agent_selectors s WHERE s.spiffe_id = ${spiffeIdColumn})`,
 }
 
 /** PostgreSQL through pg. */
@@ -85,6 +93,9 @@ export const postgresDialect: SqlDialect = {
     const count = typeof value === 'string' ? Number(value) : value
     return Number.isSafeInteger(count) ? (count as number) : undefined
   },
+  // Text, not json: pg would parse json itself, and both engines' rows then decode alike.
+  selectorPairsJson: (spiffeIdColumn) =>
+    `(SELECT COALESCE(json_agg(json_build_array(s.type, s.value))::text, '[]') FROM agent_selectors s WHERE s.spiffe_id = ${spiffeIdColumn})`,
 }
 
 /** A statement and its parameters. */

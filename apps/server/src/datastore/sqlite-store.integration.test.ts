@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { agentPageStatement } from './agent-page-statement.ts'
+import type { AgentFilter, PagePosition } from './page-token.ts'
+import { sqliteDialect } from './sql-dialect.ts'
 import { describeSeedAgentsContract } from './test-support/seed-contract.ts'
 import {
   attestation,
@@ -64,23 +67,63 @@ describe('SQLite specifics', () => {
     }
   })
 
-  test('a page of banned agents is read through agents_by_banned, in SPIFFE ID order, without a sort', async () => {
-    const path = newPath()
-    await resources.open({ databaseType: 'sqlite3', connectionString: path })
-    const inspector = new DatabaseSync(path, { readOnly: true })
-    try {
-      // The inner query listAgents runs for `banned: true` (see SqlAgentStore.listAgents).
-      const plan = inspector
-        .prepare(
-          'EXPLAIN QUERY PLAN SELECT a.spiffe_id FROM agents a WHERE a.banned = 1 ORDER BY a.spiffe_id LIMIT 51',
-        )
-        .all()
-        .map((row) => String(row.detail))
-      expect(plan).toEqual(['SEARCH a USING COVERING INDEX agents_by_banned (banned=?)'])
-    } finally {
-      inspector.close()
-    }
-  })
+  const zone = { type: 'k8s_psat', value: 'agent_node_label:topology.kubernetes.io/zone:zone-7' }
+  const pagePlans: [string, Partial<AgentFilter>, PagePosition | undefined, string[]][] = [
+    ['the first page', {}, undefined, ['SCAN a USING INDEX sqlite_autoindex_agents_1']],
+    [
+      'a page deep down',
+      {},
+      { after: 'spiffe://x/m' },
+      ['SEARCH a USING INDEX sqlite_autoindex_agents_1 (spiffe_id>?)'],
+    ],
+    ['a cluster', { cluster: 'prod' }, undefined, ['SEARCH a USING INDEX agents_by_cluster (cluster=?)']],
+    ['the banned', { banned: true }, undefined, ['SEARCH a USING INDEX agents_by_banned (banned=?)']],
+    [
+      'a selector, deep down, descending',
+      { selectors: [zone], descending: true },
+      { after: 'spiffe://x/m' },
+      [
+        'SEARCH f USING COVERING INDEX agent_selectors_by_selector (type=? AND value=? AND spiffe_id<?)',
+        'SEARCH a USING INDEX sqlite_autoindex_agents_1 (spiffe_id=?)',
+      ],
+    ],
+    [
+      'a selector in a cluster',
+      { selectors: [zone], cluster: 'prod' },
+      undefined,
+      [
+        'SEARCH f USING COVERING INDEX agent_selectors_by_selector (type=? AND value=?)',
+        'SEARCH a USING INDEX agents_by_cluster (cluster=? AND spiffe_id=?)',
+      ],
+    ],
+  ]
+  test.each(pagePlans)(
+    'a page of %s walks one index range in listing order, without reading every match or sorting',
+    async (_name, filter, position, plan) => {
+      const path = newPath()
+      await resources.open({ databaseType: 'sqlite3', connectionString: path })
+      const inspector = new DatabaseSync(path, { readOnly: true })
+      try {
+        // Exactly the statement listAgents runs for this page. Its inner query (a co-routine in
+        // SQLite's plan) picks the page; the outer one reads each agent's selectors and orders the
+        // page's own rows, at most 51, which is all it may sort.
+        const statement = agentPageStatement(sqliteDialect, {
+          filter: { selectors: [], sort: 'spiffe_id', descending: false, ...filter },
+          position,
+          limit: 51,
+          now: () => new Date(),
+        })
+        const rows = inspector
+          .prepare(`EXPLAIN QUERY PLAN ${statement.text}`)
+          .all(...(statement.values as (string | number | null)[]))
+        const page = rows.find((row) => row.detail === 'CO-ROUTINE a')
+        expect(page, 'the page is read by an inner query').toBeDefined()
+        expect(rows.filter((row) => row.parent === page?.id).map((row) => String(row.detail))).toEqual(plan)
+      } finally {
+        inspector.close()
+      }
+    },
+  )
 
   test('a second store on the same file, opened later, sees the first one’s writes', async () => {
     const location = { databaseType: 'sqlite3' as const, connectionString: newPath() }

@@ -559,16 +559,21 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
         expect(ids(second.agents)).toEqual(ids(rest.agents).slice(51, 101))
       })
 
-      test('sorts by last attestation or SVID expiry, either way, ties by SPIFFE ID, across pages', async () => {
+      test('sorts by last attestation or SVID expiry, either way, ties by SPIFFE ID, across pages, with and without selector filters', async () => {
         const clock = manualClock()
         const store = await newStore(clock)
         const recorded: AgentRecord[] = []
+        const zone = { type: 'k8s_psat', value: 'agent_node_label:zone:a' }
         for (let index = 0; index < 23; index += 1) {
           // Three agents per attestation instant and per expiry, so ties span page boundaries.
           if (index % 3 === 0) clock.advance(MINUTE)
           const expiresAt = new Date(clock.now().getTime() + ((index * 7) % 5) * HOUR)
+          const input = attestation(`node-${String((index * 11) % 23).padStart(2, '0')}`, {
+            svidExpiresAt: expiresAt,
+          })
+          // Every other agent in zone a: a selector filter that leaves gaps in every order.
           const result = await store.recordAttestation(
-            attestation(`node-${String((index * 11) % 23).padStart(2, '0')}`, { svidExpiresAt: expiresAt }),
+            index % 2 === 0 ? { ...input, selectors: [...input.selectors, zone] } : input,
           )
           if (result.outcome !== 'recorded') throw new Error(`seeding was refused: ${result.outcome}`)
           recorded.push(result.agent)
@@ -586,12 +591,25 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
           last_attested_at: (agent: AgentRecord) => agent.lastAttestedAt.getTime(),
           svid_expires_at: (agent: AgentRecord) => agent.svidExpiresAt.getTime(),
         } as const
+        const inZone = (agent: AgentRecord) =>
+          agent.selectors.some((selector) => selector.value === zone.value)
+        const selectorFilters = [
+          [],
+          [zone],
+          [zone, { type: 'k8s_psat', value: 'agent_ns:spire' }],
+          [{ type: 'k8s_psat', value: 'agent_ns:spire' }, zone],
+        ]
         for (const sort of ['spiffe_id', 'last_attested_at', 'svid_expires_at'] as const) {
           for (const descending of [false, true]) {
-            const expected = [...recorded].sort(byKey(keys[sort], descending))
-            const { agents, pageSizes } = await listAll(store, { sort, descending, pageSize: 4 })
-            expect(ids(agents), `${sort} ${descending ? 'descending' : 'ascending'}`).toEqual(ids(expected))
-            expect(pageSizes).toEqual([4, 4, 4, 4, 4, 3])
+            for (const selectors of selectorFilters) {
+              const expected = recorded
+                .filter((agent) => selectors.length === 0 || inZone(agent))
+                .sort(byKey(keys[sort], descending))
+              const { agents, pageSizes } = await listAll(store, { sort, descending, selectors, pageSize: 4 })
+              const order = `${sort} ${descending ? 'descending' : 'ascending'}, ${selectors.length} selectors`
+              expect(agents, order).toEqual(expected)
+              expect(pageSizes, order).toEqual(selectors.length === 0 ? [4, 4, 4, 4, 4, 3] : [4, 4, 4])
+            }
           }
         }
       })
