@@ -5,8 +5,9 @@ import { type SqlDialect, type SqlStatement, StatementParameters } from './sql-d
 /*
  * The one statement that reads a page of `listAgents`. It is built apart from the store so that
  * tests can ask each engine for the plan of exactly the statement the store runs: a page must
- * cost the same at any depth and whatever the table's size, so every listing is a walk of one
- * index range, stopped after a page, never a read of every match and a sort.
+ * cost the same at any depth and whatever the table's size, so a listing by one filter (a
+ * cluster, a selector, banned) or none is a walk of one index range, stopped after a page, never
+ * a read of every match and a sort. A search, and several selectors at once, test more rows.
  */
 
 /** Input of {@link agentPageStatement}. */
