@@ -28,7 +28,8 @@ export const AGENT_COLUMNS = AGENT_COLUMN_NAMES.map((name) => `a.${name}`).join(
  * selectors each was 357 rows to read and decode, now 51.
  */
 export function agentWithSelectorsColumns(dialect: SqlDialect): string {
-  return `${AGENT_COLUMNS}, ${dialect.selectorPairsJson('a.spiffe_id')} AS selectors`
+  const pairs = dialect.jsonPairsAggregate('s.type', 's.value')
+  return `${AGENT_COLUMNS}, (SELECT ${pairs} FROM agent_selectors s WHERE s.spiffe_id = a.spiffe_id) AS selectors`
 }
 
 /** Agents from rows of {@link agentWithSelectorsColumns}, in the rows' order. */

@@ -47,10 +47,10 @@ export interface SqlDialect {
   /** `COUNT(*)` as a number (PostgreSQL returns bigint as a string). */
   decodeCount(value: unknown): number | undefined
   /**
-   * A scalar subquery: the selectors of the agent whose SPIFFE ID is `spiffeIdColumn`, as JSON
-   * text of `[type, value]` pairs in no particular order, `[]` when it has none.
+   * An aggregate of the rows' `[first, second]` pairs as JSON text, in no particular order; `[]`
+   * over no rows.
    */
-  selectorPairsJson(spiffeIdColumn: string): string
+  jsonPairsAggregate(first: string, second: string): string
 }
 
 /**
@@ -73,8 +73,7 @@ export const sqliteDialect: SqlDialect = {
   decodeTimestamp: (value) => (Number.isSafeInteger(value) ? new Date(value as number) : undefined),
   decodeBoolean: (value) => (value === 1 ? true : value === 0 ? false : undefined),
   decodeCount: (value) => (Number.isSafeInteger(value) ? (value as number) : undefined),
-  selectorPairsJson: (spiffeIdColumn) =>
-    `(SELECT json_group_array(json_array(s.type, s.value)) FROM agent_selectors s WHERE s.spiffe_id = ${spiffeIdColumn})`,
+  jsonPairsAggregate: (first, second) => `json_group_array(json_array(${first}, ${second}))`,
 }
 
 /** PostgreSQL through pg. */
@@ -94,8 +93,9 @@ export const postgresDialect: SqlDialect = {
     return Number.isSafeInteger(count) ? (count as number) : undefined
   },
   // Text, not json: pg would parse json itself, and both engines' rows then decode alike.
-  selectorPairsJson: (spiffeIdColumn) =>
-    `(SELECT COALESCE(json_agg(json_build_array(s.type, s.value))::text, '[]') FROM agent_selectors s WHERE s.spiffe_id = ${spiffeIdColumn})`,
+  // json_agg over no rows is NULL, where SQLite's json_group_array is [].
+  jsonPairsAggregate: (first, second) =>
+    `COALESCE(json_agg(json_build_array(${first}, ${second}))::text, '[]')`,
 }
 
 /** A statement and its parameters. */
