@@ -9,6 +9,7 @@ import {
   derSequence,
   derTime,
   derTlv,
+  encodeDer,
   positiveIntegerOctets,
   subjectPublicKeyBits,
 } from './der.ts'
@@ -124,29 +125,31 @@ export function issueAgentSvid(template: AgentSvidTemplate, request: AgentSvidRe
   const serial = positiveIntegerOctets(request.serialNumber ?? randomBytes(16))
   const keyId = createHash('sha1').update(subjectPublicKeyBits(request.subjectPublicKeyInfo)).digest()
 
-  const tbs = derSequence(
-    VERSION_V3,
-    derPositiveInteger(serial),
-    ECDSA_WITH_SHA256,
-    template.issuerName,
-    derSequence(derTime(notBefore), derTime(notAfter)),
-    template.subjectName,
-    request.subjectPublicKeyInfo,
-    derTlv(
-      EXTENSIONS_TAG,
-      derSequence(
-        ...template.leadingExtensions,
+  const tbs = encodeDer(
+    derSequence(
+      VERSION_V3,
+      derPositiveInteger(serial),
+      ECDSA_WITH_SHA256,
+      template.issuerName,
+      derSequence(derTime(notBefore), derTime(notAfter)),
+      template.subjectName,
+      request.subjectPublicKeyInfo,
+      derTlv(
+        EXTENSIONS_TAG,
         derSequence(
-          OID_SUBJECT_ALT_NAME,
-          derOctetString(derSequence(derTlv(URI_NAME_TAG, ascii(request.spiffeId)))),
+          ...template.leadingExtensions,
+          derSequence(
+            OID_SUBJECT_ALT_NAME,
+            derOctetString(derSequence(derTlv(URI_NAME_TAG, ascii(request.spiffeId)))),
+          ),
+          derSequence(OID_SUBJECT_KEY_IDENTIFIER, derOctetString(derOctetString(keyId))),
+          template.authorityKeyIdentifier,
         ),
-        derSequence(OID_SUBJECT_KEY_IDENTIFIER, derOctetString(derOctetString(keyId))),
-        template.authorityKeyIdentifier,
       ),
     ),
   )
   const signature = sign('sha256', tbs, template.signingKey)
-  const der = derSequence(tbs, ECDSA_WITH_SHA256, derBitString(signature))
+  const der = encodeDer(derSequence(tbs, ECDSA_WITH_SHA256, derBitString(signature)))
   const certificatePem = certificatePemOf(der)
   return {
     certificatePem,
