@@ -75,17 +75,18 @@ export interface SatSelectorInput {
  * ```
  */
 export function psatSelectors(input: PsatSelectorInput): Selector[] {
-  const values = [
-    ...baseValues(input, 'psatSelectors'),
-    selectorValue('agent_pod_name', required(input.podName, 'podName', 'psatSelectors')),
-    selectorValue('agent_pod_uid', required(input.podUid, 'podUid', 'psatSelectors')),
-    selectorValue('agent_node_name', required(input.nodeName, 'nodeName', 'psatSelectors')),
-    selectorValue('agent_node_uid', required(input.nodeUid, 'nodeUid', 'psatSelectors')),
-    ...(input.nodeIp ? [selectorValue('agent_node_ip', input.nodeIp)] : []),
-    ...labelValues('agent_node_label', input.nodeLabels, input.allowedNodeLabelKeys),
-    ...labelValues('agent_pod_label', input.podLabels, input.allowedPodLabelKeys),
-  ]
-  return sortSelectors(values.map((value) => ({ type: 'k8s_psat', value })))
+  const caller = 'psatSelectors'
+  const values = baseValues(input, caller)
+  values.push(
+    selectorValue('agent_pod_name', required(input.podName, 'podName', caller)),
+    selectorValue('agent_pod_uid', required(input.podUid, 'podUid', caller)),
+    selectorValue('agent_node_name', required(input.nodeName, 'nodeName', caller)),
+    selectorValue('agent_node_uid', required(input.nodeUid, 'nodeUid', caller)),
+  )
+  if (input.nodeIp) values.push(selectorValue('agent_node_ip', input.nodeIp))
+  pushLabelValues(values, 'agent_node_label', input.nodeLabels, input.allowedNodeLabelKeys)
+  pushLabelValues(values, 'agent_pod_label', input.podLabels, input.allowedPodLabelKeys)
+  return selectorsOfType('k8s_psat', values)
 }
 
 /**
@@ -100,7 +101,7 @@ export function psatSelectors(input: PsatSelectorInput): Selector[] {
  * ```
  */
 export function satSelectors(input: SatSelectorInput): Selector[] {
-  return sortSelectors(baseValues(input, 'satSelectors').map((value) => ({ type: 'k8s_sat', value })))
+  return selectorsOfType('k8s_sat', baseValues(input, 'satSelectors'))
 }
 
 /**
@@ -113,11 +114,22 @@ export function compareSelectors(left: Selector, right: Selector): number {
 
 /** `selectors` sorted by {@link compareSelectors}, duplicates removed; the input is not modified. */
 export function sortSelectors(selectors: Iterable<Selector>): Selector[] {
-  const sorted = [...selectors].sort(compareSelectors)
-  return sorted.filter((selector, index) => {
-    const previous = sorted[index - 1]
-    return previous === undefined || compareSelectors(previous, selector) !== 0
-  })
+  return sortUniqueInPlace(Array.from(selectors))
+}
+
+/**
+ * Sorts `selectors` itself and drops its duplicates, in place: an attestation builds its
+ * selectors once, and copying them to sort and again to filter showed in the memory it allocated.
+ */
+function sortUniqueInPlace(selectors: Selector[]): Selector[] {
+  selectors.sort(compareSelectors)
+  let kept = 0
+  for (const selector of selectors) {
+    const previous = selectors[kept - 1]
+    if (previous === undefined || compareSelectors(previous, selector) !== 0) selectors[kept++] = selector
+  }
+  selectors.length = kept
+  return selectors
 }
 
 /**
@@ -169,21 +181,29 @@ function baseValues(input: SatSelectorInput, caller: string): string[] {
   ]
 }
 
-/** SPIRE's `MakeSelectorValue`: the kind and its values joined by `:`. */
-function selectorValue(kind: string, ...values: string[]): string {
-  return [kind, ...values].join(':')
+/** The selectors of `type` with these values, sorted and unique. */
+function selectorsOfType(type: Selector['type'], values: readonly string[]): Selector[] {
+  return sortUniqueInPlace(values.map((value) => ({ type, value })))
 }
 
-function labelValues(
+/** SPIRE's `MakeSelectorValue`: the kind and its value joined by `:`. */
+function selectorValue(kind: string, value: string): string {
+  return `${kind}:${value}`
+}
+
+/** Appends `<kind>:<key>:<value>` for every allowed key that `labels` has. */
+function pushLabelValues(
+  values: string[],
   kind: 'agent_node_label' | 'agent_pod_label',
   labels: Readonly<Record<string, string>> | undefined,
   allowedKeys: Iterable<string> | undefined,
-): string[] {
-  if (labels === undefined || allowedKeys === undefined) return []
-  const allowed = new Set(allowedKeys)
-  return Object.entries(labels)
-    .filter(([key]) => allowed.has(key))
-    .map(([key, value]) => selectorValue(kind, key, value))
+): void {
+  if (labels === undefined || allowedKeys === undefined) return
+  // The allow-list is a few keys from the configuration; a node has dozens of labels.
+  for (const key of allowedKeys) {
+    const value = Object.hasOwn(labels, key) ? labels[key] : undefined
+    if (value !== undefined) values.push(selectorValue(kind, `${key}:${value}`))
+  }
 }
 
 function required(value: string, field: string, caller: string): string {
