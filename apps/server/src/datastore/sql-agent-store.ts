@@ -1,3 +1,4 @@
+import { compareSelectors } from '@k8s-attest/core'
 import { agentPageStatement } from './agent-page-statement.ts'
 import {
   AGENT_COLUMNS_UNQUALIFIED,
@@ -402,9 +403,29 @@ function checkBoolean(value: unknown, name: string): boolean {
   return value
 }
 
-/** Whether the stored selector rows are exactly `selectors` (unique), compared as sets: SQL collations order text differently. */
+/**
+ * Whether the stored selector rows are exactly `selectors` (sorted by `compareSelectors` and
+ * unique): each row is looked up in them, since SQL collations order text differently. The rows
+ * are unique (the primary key), so as many rows as selectors, each one found, is the same set.
+ */
 function sameSelectors(rows: readonly SqlRow[], selectors: readonly Selector[]): boolean {
   if (rows.length !== selectors.length) return false
-  const wanted = new Set(selectors.map(({ type, value }) => JSON.stringify([type, value])))
-  return rows.every((row) => wanted.delete(JSON.stringify([row.type, row.value])))
+  return rows.every(
+    ({ type, value }) =>
+      typeof type === 'string' && typeof value === 'string' && hasSelector(selectors, type, value),
+  )
+}
+
+/** Binary search of sorted `selectors` for `{ type, value }`. */
+function hasSelector(selectors: readonly Selector[], type: string, value: string): boolean {
+  let low = 0
+  let high = selectors.length - 1
+  while (low <= high) {
+    const middle = (low + high) >>> 1
+    const order = compareSelectors(selectors[middle] as Selector, { type, value })
+    if (order === 0) return true
+    if (order < 0) low = middle + 1
+    else high = middle - 1
+  }
+  return false
 }

@@ -16,6 +16,12 @@ export interface SqliteDatabaseOptions {
 /** Prepared statements kept per connection; the query shapes are few, this only bounds a misuse. */
 const STATEMENT_CACHE_SIZE = 128
 
+/** A cached prepared statement, and whether it returns rows. */
+interface PreparedStatement {
+  readonly prepared: StatementSync
+  readonly returnsRows: boolean
+}
+
 /**
  * The SQLite file that `connectionString` names: a file path, relative to the
  * working directory unless absolute (the server's config resolves it against
@@ -110,7 +116,7 @@ class SqliteDatabase implements SqlDatabase {
   readonly dialect = sqliteDialect
   readonly target: string
   readonly #database: DatabaseSync
-  readonly #statements = new Map<string, StatementSync>()
+  readonly #statements = new Map<string, PreparedStatement>()
   #queueTail: Promise<unknown> = Promise.resolve()
 
   constructor(database: DatabaseSync, path: string) {
@@ -165,10 +171,9 @@ class SqliteDatabase implements SqlDatabase {
 
   #run(statement: SqlStatement): SqlResult {
     try {
-      const prepared = this.#prepare(statement.text)
+      const { prepared, returnsRows } = this.#prepare(statement.text)
       const values = statement.values.map(toSqliteValue)
-      // A statement with result columns (SELECT, or RETURNING) is read; any other is run for its changes.
-      if (prepared.columns().length > 0) {
+      if (returnsRows) {
         const rows = prepared.all(...values)
         return { rows, rowCount: rows.length }
       }
@@ -187,10 +192,13 @@ class SqliteDatabase implements SqlDatabase {
     }
   }
 
-  #prepare(text: string): StatementSync {
+  #prepare(text: string): PreparedStatement {
     let prepared = this.#statements.get(text)
     if (prepared === undefined) {
-      prepared = this.#database.prepare(text)
+      const statement = this.#database.prepare(text)
+      // A statement with result columns (SELECT, or RETURNING) is read; any other is run for its
+      // changes. Asked once: `columns()` builds a description of every column on each call.
+      prepared = { prepared: statement, returnsRows: statement.columns().length > 0 }
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
         const oldest = this.#statements.keys().next()
         if (!oldest.done) this.#statements.delete(oldest.value)
