@@ -4,7 +4,7 @@ import {
   KubeConfig,
   type RequestContext,
 } from '@kubernetes/client-node'
-import { Agent, type Dispatcher, ProxyAgent, request } from 'undici'
+import { Agent, type Dispatcher, getGlobalDispatcher, ProxyAgent } from 'undici'
 
 /**
  * Most connections one cluster's pool opens to its API server. Attestations beyond this many
@@ -23,6 +23,13 @@ interface AuthorizationHeaderStep {
   applyAuthorizationHeader(options: { headers: Record<string, string> }): Promise<void>
 }
 
+/** Where {@link PooledKubeConfig.requestJson} sends its calls. */
+interface ApiServerEndpoint {
+  readonly origin: string
+  /** The server URL's path, without a trailing `/`: empty for most servers. */
+  readonly pathPrefix: string
+}
+
 /**
  * A `KubeConfig` whose API calls share one bounded keep-alive connection pool, built once.
  *
@@ -39,6 +46,7 @@ interface AuthorizationHeaderStep {
  */
 export class PooledKubeConfig extends KubeConfig {
   #pool: Dispatcher | undefined
+  #endpoint: ApiServerEndpoint | undefined
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     for (const [name, value] of Object.entries(await this.#credentialHeaders()))
@@ -62,20 +70,18 @@ export class PooledKubeConfig extends KubeConfig {
    * @throws {Error} undici's own errors when no answer came (refused, reset, aborted by `signal`).
    */
   async requestJson(method: 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
-    const server = this.getCurrentCluster()?.server
-    if (!server) throw new TypeError('the kubeconfig names no cluster server')
-    const headers = {
-      ...(await this.#credentialHeaders()),
-      accept: 'application/json',
-      'content-type': 'application/json',
-    }
-    const pool = this.#pool ?? this.#openPool()
-    const response = await request(`${server.replace(/\/+$/, '')}${path}`, {
+    const { origin, pathPrefix } = this.#endpoint ?? this.#readEndpoint()
+    const headers = await this.#credentialHeaders()
+    headers.accept = 'application/json'
+    headers['content-type'] = 'application/json'
+    // The dispatcher's own request(): undici's top-level one parses a URL string on every call.
+    const response = await (this.#pool ?? this.#openPool() ?? getGlobalDispatcher()).request({
+      origin,
+      path: `${pathPrefix}${path}`,
       method,
       headers,
       body: JSON.stringify(body),
-      ...(pool === undefined ? {} : { dispatcher: pool }),
-      ...(signal === undefined ? {} : { signal }),
+      signal: signal ?? null,
     })
     const text = await response.body.text()
     if (response.statusCode < 200 || response.statusCode > 299) {
@@ -86,6 +92,18 @@ export class PooledKubeConfig extends KubeConfig {
       throw new ApiException(response.statusCode, `${method} ${path}`, text, answerHeaders)
     }
     return JSON.parse(text)
+  }
+
+  /**
+   * The current cluster's server as an origin and a path prefix (a server URL may carry one,
+   * e.g. behind a proxy), read on the first call as the pool is: both stay as they were built.
+   */
+  #readEndpoint(): ApiServerEndpoint {
+    const server = this.getCurrentCluster()?.server
+    if (!server) throw new TypeError('the kubeconfig names no cluster server')
+    const url = new URL(server)
+    this.#endpoint = { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') }
+    return this.#endpoint
   }
 
   /** The headers that authenticate one call: bearer token (re-read when client-node does), basic auth, impersonation. */

@@ -1,0 +1,95 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ApiException } from '@kubernetes/client-node'
+import { afterEach, describe, expect, it } from 'vitest'
+import { PooledKubeConfig } from './pooled-kube-config.ts'
+
+interface Seen {
+  readonly method: string | undefined
+  readonly url: string | undefined
+  readonly headers: IncomingHttpHeaders
+  readonly body: string
+}
+
+let server: Server | undefined
+
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined))
+  server = undefined
+})
+
+/** A plain-HTTP stand-in answering every request with `status` and `answer`, recording what it got. */
+async function apiServer(status: number, answer: string): Promise<{ origin: string; seen: Seen[] }> {
+  const seen: Seen[] = []
+  server = createServer((request, response) => {
+    let body = ''
+    request.setEncoding('utf8')
+    request.on('data', (chunk: string) => {
+      body += chunk
+    })
+    request.on('end', () => {
+      seen.push({ method: request.method, url: request.url, headers: request.headers, body })
+      response.writeHead(status, { 'content-type': 'application/json', 'x-answer': 'yes' }).end(answer)
+    })
+  })
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { origin: `http://127.0.0.1:${port}`, seen }
+}
+
+/** client-node refuses a plain-HTTP server unless TLS verification is off, as for this stand-in. */
+function kubeConfigFor(serverUrl: string): PooledKubeConfig {
+  const config = new PooledKubeConfig()
+  config.loadFromOptions({
+    clusters: [{ name: 'c', server: serverUrl, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 'secret-token' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  })
+  return config
+}
+
+describe('PooledKubeConfig.requestJson', () => {
+  it('sends JSON with the credentials under the server URL path, and parses the answer', async () => {
+    const { origin, seen } = await apiServer(201, '{"status":{"authenticated":true}}')
+    const config = kubeConfigFor(`${origin}/proxy/clusters/c1/`)
+
+    await expect(
+      config.requestJson('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { a: 1 }),
+    ).resolves.toEqual({ status: { authenticated: true } })
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        url: '/proxy/clusters/c1/apis/authentication.k8s.io/v1/tokenreviews',
+        headers: expect.objectContaining({
+          authorization: 'Bearer secret-token',
+          accept: 'application/json',
+          'content-type': 'application/json',
+        }),
+        body: '{"a":1}',
+      },
+    ])
+    await config.closePool()
+  })
+
+  it('throws an ApiException with the status, the body as text and the headers outside 2xx', async () => {
+    const { origin } = await apiServer(403, '{"kind":"Status","reason":"Forbidden"}')
+    const config = kubeConfigFor(origin)
+
+    const refusal = await config.requestJson('POST', '/apis/x', {}).catch((error: unknown) => error)
+    expect(refusal).toBeInstanceOf(ApiException)
+    expect(refusal).toMatchObject({
+      code: 403,
+      body: '{"kind":"Status","reason":"Forbidden"}',
+      headers: expect.objectContaining({ 'x-answer': 'yes' }),
+    })
+    await config.closePool()
+  })
+
+  it('says so when the kubeconfig names no server', async () => {
+    const config = new PooledKubeConfig()
+    await expect(config.requestJson('POST', '/apis/x', {})).rejects.toThrow(
+      new TypeError('the kubeconfig names no cluster server'),
+    )
+  })
+})
