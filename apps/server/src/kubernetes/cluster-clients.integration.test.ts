@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KubeWorld } from '../../test/kube-world.ts'
 import { psatClusterConfig } from '../../test/psat-cluster-config.ts'
 import type { NodeAttestorsConfig } from '../config/server-config.ts'
+import { CachedClusterClient } from './cached-cluster-client.ts'
 import { type ClusterClients, closeClusterClients, createClusterClients } from './cluster-clients.ts'
 
 let world: KubeWorld
@@ -58,6 +59,40 @@ describe('createClusterClients', () => {
       expect(error).toMatchObject({
         code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
         details: { check: 'kube_api_timeout', cluster, value: timeout },
+      })
+    } finally {
+      fault.remove()
+    }
+  })
+
+  it('answers a cached k8s_psat lookup without the API server, and gives a GET fallback its deadline', async () => {
+    const client = clients.k8sPsat.get('psat')
+    if (!(client instanceof CachedClusterClient)) throw new Error('expected the k8s_psat client to be cached')
+    const watched = world.newAgentPod()
+    // Not allow-listed, so not watched: its lookup is a GET.
+    const unwatched = world.newAgentPod({ serviceAccount: 'intruder' })
+    await client.synced()
+    // Every GET of a pod hangs: an answer can only come from the cache.
+    const fault = world.api.faults.inject({ verb: 'get', resource: 'pods', hang: true })
+    try {
+      await expect
+        .poll(
+          () =>
+            client.getPod('spire', watched.podName).then(
+              (pod) => pod?.uid,
+              () => 'no answer',
+            ),
+          {
+            timeout: 5_000,
+          },
+        )
+        .toBe(watched.podUid)
+      const hitsBefore = fault.hits
+      const error = await client.getPod('spire', unwatched.podName).catch((thrown: unknown) => thrown)
+      expect(fault.hits).toBe(hitsBefore + 1)
+      expect(error).toMatchObject({
+        code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
+        details: { check: 'kube_api_timeout', cluster: 'psat', value: '1s' },
       })
     } finally {
       fault.remove()

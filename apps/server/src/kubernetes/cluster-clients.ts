@@ -51,14 +51,10 @@ export function createClusterClients(
         ? {}
         : { onError: (what, error) => options.onCacheError?.(cluster.name, what, error) }),
     })
-    // Outside the cache: a lookup the cache answers costs no deadline timer.
-    k8sPsat.set(
-      cluster.name,
-      withCallDeadline(new CachedClusterClient(kube, caches), {
-        cluster: cluster.name,
-        timeoutMs: cluster.kubeApiTimeoutMs,
-      }),
-    )
+    // The deadline sits between the cache and the API server: a lookup the cache answers
+    // pays no timer, a GET fallback has its deadline like every other call.
+    const deadlined = withCallDeadline(kube, { cluster: cluster.name, timeoutMs: cluster.kubeApiTimeoutMs })
+    k8sPsat.set(cluster.name, new CachedClusterClient(deadlined, caches))
   }
   const k8sSat = new Map<string, ClusterClient>()
   for (const cluster of attestors.k8sSat?.clusters.values() ?? []) {
