@@ -5,6 +5,7 @@ import { AGENT_RUN_VARIANTS, agentIdleRssMiB, importCosts, printImportCosts } fr
 import { benchAgentInstall } from './bench/agent-rss-figure.ts'
 import { openBenchCluster } from './bench/bench-cluster.ts'
 import { startBenchServer } from './bench/bench-server.ts'
+import { benchOptionsOrExit, parseBenchFlags } from './bench/command-line.ts'
 import { Figures } from './bench/figures.ts'
 
 /*
@@ -13,6 +14,16 @@ import { Figures } from './bench/figures.ts'
  * process; then what each library the agent loads adds to an empty Node process. Needs
  * `pnpm build` (the script's package.json entry runs `tsc -b` first).
  */
+
+const USAGE = `usage: pnpm bench:agent-memory
+
+  Starts the embedded Kubernetes test API and a built server, attests one agent per way of
+  running it, prints each one's idle RSS, then what each library the agent loads adds to an
+  empty Node process. It takes no options.
+
+  --help              this text
+`
+benchOptionsOrExit('pnpm bench:agent-memory', USAGE, (args) => parseBenchFlags(args, {}))
 
 const figures = new Figures()
 const workDir = await mkdtemp(join(tmpdir(), 'k8s-attest-agent-memory-'))

@@ -1,16 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { importCosts, printImportCosts, SERVER_IMPORTS } from './bench/agent-memory.ts'
 import { agentCsrPem, psatAttestations } from './bench/attestation-figures.ts'
 import { openBenchCluster } from './bench/bench-cluster.ts'
 import { startBenchServer } from './bench/bench-server.ts'
+import { benchOptionsOrExit } from './bench/command-line.ts'
 import { againstTarget, Figures } from './bench/figures.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './bench/image-node-flags.ts'
 import { runSeries } from './bench/load-series.ts'
 import { rssMiB } from './bench/process-stats.ts'
 import { heapAllocatedDuring, heapProbe, SERVER_MEMORY_TARGETS } from './bench/server-memory.ts'
+import { parseServerMemoryOptions, SERVER_MEMORY_USAGE } from './bench/server-memory-options.ts'
 
 /*
  * `pnpm bench:server-memory`: the server's RSS at start, after a warm-up and after 10,000
@@ -19,40 +20,28 @@ import { heapAllocatedDuring, heapProbe, SERVER_MEMORY_TARGETS } from './bench/s
  * server process (bench/heap-allocation.preload.ts says how). `--heap-profile FILE` writes a
  * sampling heap profile of that window to FILE (a `.heapprofile` for Chrome DevTools).
  * `--server-v8-flags="--max-semi-space-size=4 …"` runs the server with those V8 options instead
- * of the image's (`SERVER_IMAGE_NODE_FLAGS`; "" for V8's defaults; written with "=", as a value
- * that begins with a dash must be), `--from-source` from its TypeScript sources instead of built.
+ * of the image's, `--from-source` from its TypeScript sources instead of built; `--help` lists
+ * every flag (bench/server-memory-options.ts).
  * Then what the server's largest libraries add to an empty process, one at a time.
  */
 
-const { values: flags } = parseArgs({
-  options: {
-    total: { type: 'string', default: '10000' },
-    warmup: { type: 'string', default: '1000' },
-    window: { type: 'string', default: '2000' },
-    agents: { type: 'string', default: '64' },
-    'heap-profile': { type: 'string' },
-    'server-v8-flags': { type: 'string' },
-    'from-source': { type: 'boolean', default: false },
-  },
-})
-const TOTAL = Number(flags.total)
-const WARMUP = Number(flags.warmup)
-const WINDOW = Number(flags.window)
+const options = benchOptionsOrExit('pnpm bench:server-memory', SERVER_MEMORY_USAGE, parseServerMemoryOptions)
+const { total: TOTAL, warmup: WARMUP, window: WINDOW } = options
 const CONCURRENCY = 16
 
 const figures = new Figures()
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0)
 const workDir = await mkdtemp(join(tmpdir(), 'k8s-attest-server-memory-'))
 try {
-  const cluster = await openBenchCluster({ agents: Number(flags.agents) }, (line) => figures.say(line))
+  const cluster = await openBenchCluster({ agents: options.agents }, (line) => figures.say(line))
   try {
-    const probe = heapProbe(workDir, flags['heap-profile'])
-    const v8Flags = flags['server-v8-flags']?.split(' ').filter((flag) => flag !== '')
+    const probe = heapProbe(workDir, options.heapProfile)
+    const v8Flags = options.serverV8Flags
     const server = await startBenchServer(join(workDir, 'server'), cluster.cluster, {
       v8Flags,
       nodeFlags: probe.nodeFlags,
       env: probe.env,
-      fromSource: flags['from-source'],
+      fromSource: options.fromSource,
     })
     const { pid } = server
     const attest = psatAttestations(server, cluster, await agentCsrPem())
@@ -67,7 +56,7 @@ try {
         `server memory, ${CONCURRENCY} concurrent attestations on fresh TLS connections, Node ${process.version}`,
       )
       figures.say(
-        `server ${flags['from-source'] ? 'from source' : 'built'}, V8 options: ${(v8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
+        `server ${options.fromSource ? 'from source' : 'built'}, V8 options: ${(v8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
       )
       figures.record('server RSS at start (MiB)', rssMiB(pid).toFixed(0))
       await attestations(WARMUP)

@@ -8,6 +8,7 @@ import { openBenchCluster } from './bench/bench-cluster.ts'
 import type { BenchContext } from './bench/bench-context.ts'
 import { BENCH_USAGE, parseBenchOptions } from './bench/bench-options.ts'
 import { startBenchServer } from './bench/bench-server.ts'
+import { benchOptionsOrExit } from './bench/command-line.ts'
 import { Figures } from './bench/figures.ts'
 import { measureFirstAttestations } from './bench/first-attestation-figures.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './bench/image-node-flags.ts'
@@ -28,17 +29,7 @@ import { compareWorkers } from './bench/workers-comparison.ts'
  * there and one call below.
  */
 
-let options: ReturnType<typeof parseBenchOptions>
-try {
-  options = parseBenchOptions(process.argv.slice(2))
-} catch (error) {
-  process.stderr.write(`pnpm bench: ${(error as Error).message}\n\n${BENCH_USAGE}`)
-  process.exit(2)
-}
-if (options === undefined) {
-  process.stdout.write(BENCH_USAGE)
-  process.exit(0)
-}
+const options = benchOptionsOrExit('pnpm bench', BENCH_USAGE, parseBenchOptions)
 
 const figures = new Figures()
 const workDir = await mkdtemp(join(tmpdir(), 'k8s-attest-bench-'))

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util'
+import { integerFlag, parseBenchFlags, v8FlagsFlag } from './command-line.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /** Names the PostgreSQL server `pnpm bench` lists agents on, when set (else one is started). */
@@ -60,55 +60,32 @@ export function parseBenchOptions(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): BenchOptions | undefined {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    ;({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        requests: { type: 'string', default: '300' },
-        warmup: { type: 'string', default: '1000' },
-        'first-starts': { type: 'string', default: '5' },
-        agents: { type: 'string', default: '64' },
-        kubeconfig: { type: 'string' },
-        'list-agents': { type: 'string', default: '100000' },
-        'list-requests': { type: 'string', default: '200' },
-        'skip-postgres': { type: 'boolean', default: false },
-        'server-v8-flags': { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    }))
-  } catch (error) {
-    // parseArgs' own TypeError (ERR_PARSE_ARGS_*) already names the argument.
-    throw new TypeError((error as Error).message, { cause: error })
-  }
-  if (values.help === true) return undefined
+  const values = parseBenchFlags(args, {
+    requests: { type: 'string', default: '300' },
+    warmup: { type: 'string', default: '1000' },
+    'first-starts': { type: 'string', default: '5' },
+    agents: { type: 'string', default: '64' },
+    kubeconfig: { type: 'string' },
+    'list-agents': { type: 'string', default: '100000' },
+    'list-requests': { type: 'string', default: '200' },
+    'skip-postgres': { type: 'boolean', default: false },
+    'server-v8-flags': { type: 'string' },
+  })
+  if (values === undefined) return undefined
   const kubeconfig = values.kubeconfig as string | undefined
   if (kubeconfig === '') throw new TypeError('--kubeconfig needs a file name')
   const postgresUrl = env[BENCH_POSTGRES_URL_VARIABLE] || undefined
   const serverV8Flags = values['server-v8-flags'] as string | undefined
   return {
-    requests: count(values.requests, '--requests', 1),
-    warmup: count(values.warmup, '--warmup', 0),
-    firstStarts: count(values['first-starts'], '--first-starts', 1),
-    agents: count(values.agents, '--agents', 1),
+    requests: integerFlag(values.requests, '--requests', 1),
+    warmup: integerFlag(values.warmup, '--warmup', 0),
+    firstStarts: integerFlag(values['first-starts'], '--first-starts', 1),
+    agents: integerFlag(values.agents, '--agents', 1),
     ...(kubeconfig === undefined ? {} : { kubeconfig }),
-    listAgents: count(values['list-agents'], '--list-agents', 0),
-    listRequests: count(values['list-requests'], '--list-requests', 1),
+    listAgents: integerFlag(values['list-agents'], '--list-agents', 0),
+    listRequests: integerFlag(values['list-requests'], '--list-requests', 1),
     ...(postgresUrl === undefined ? {} : { postgresUrl }),
     skipPostgres: values['skip-postgres'] === true,
-    ...(serverV8Flags === undefined
-      ? {}
-      : { serverV8Flags: serverV8Flags.split(' ').filter((flag) => flag !== '') }),
+    ...(serverV8Flags === undefined ? {} : { serverV8Flags: v8FlagsFlag(serverV8Flags) }),
   }
-}
-
-function count(value: unknown, flag: string, minimum: number): number {
-  const text = String(value)
-  const number = Number(text)
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(number) || number < minimum) {
-    throw new TypeError(`${flag} must be an integer ≥ ${minimum}, got "${text}"`)
-  }
-  return number
 }
