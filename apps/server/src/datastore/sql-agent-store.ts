@@ -1,4 +1,3 @@
-import { compareSelectors } from '@k8s-attest/core'
 import { agentPageStatement } from './agent-page-statement.ts'
 import {
   AGENT_COLUMNS_UNQUALIFIED,
@@ -404,28 +403,14 @@ function checkBoolean(value: unknown, name: string): boolean {
 }
 
 /**
- * Whether the stored selector rows are exactly `selectors` (sorted by `compareSelectors` and
- * unique): each row is looked up in them, since SQL collations order text differently. The rows
- * are unique (the primary key), so as many rows as selectors, each one found, is the same set.
+ * Whether the stored selector rows are exactly `selectors` (unique), compared as sets: SQL
+ * collations order text differently. The rows are unique too (the primary key), so as many rows
+ * as selectors, each one found among them, is the same set. An agent has a few dozen selectors
+ * at most: a scan for each row costs less than building anything to look them up in.
  */
 function sameSelectors(rows: readonly SqlRow[], selectors: readonly Selector[]): boolean {
   if (rows.length !== selectors.length) return false
-  return rows.every(
-    ({ type, value }) =>
-      typeof type === 'string' && typeof value === 'string' && hasSelector(selectors, type, value),
+  return rows.every(({ type, value }) =>
+    selectors.some((selector) => selector.type === type && selector.value === value),
   )
-}
-
-/** Binary search of sorted `selectors` for `{ type, value }`. */
-function hasSelector(selectors: readonly Selector[], type: string, value: string): boolean {
-  let low = 0
-  let high = selectors.length - 1
-  while (low <= high) {
-    const middle = (low + high) >>> 1
-    const order = compareSelectors(selectors[middle] as Selector, { type, value })
-    if (order === 0) return true
-    if (order < 0) low = middle + 1
-    else high = middle - 1
-  }
-  return false
 }
