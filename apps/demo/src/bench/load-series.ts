@@ -1,18 +1,18 @@
 import { request as httpsRequest } from 'node:https'
-import { cpuTicks, ticksToMs } from './process-stats.ts'
+import { cpuMsBetween, readCpu } from './process-stats.ts'
 
 /** Latencies and throughput of one series, and the server's CPU over it. */
 export interface SeriesResult {
   readonly perSecond: number
   readonly p50: number
   readonly p99: number
-  /** The server process's CPU (utime + stime) over the series, divided by the requests. */
+  /** The server process's CPU over the series (`cpuMsBetween`), divided by the requests. */
   readonly cpuMsPerRequest: number
 }
 
 /**
- * `count` requests, `concurrency` at a time; `run` resolves one request's latency (ms).
- * `serverPid`'s CPU time is read before and after.
+ * `count` requests, `concurrency` at a time; `run` resolves one request's latency (ms), and is
+ * given the indices 0 to `count` - 1. `serverPid`'s CPU time is read before and after.
  */
 export async function runSeries(
   count: number,
@@ -20,23 +20,73 @@ export async function runSeries(
   serverPid: number,
   run: (index: number) => Promise<number>,
 ): Promise<SeriesResult> {
+  return summarize(await runBlock(count, 0, concurrency, serverPid, run))
+}
+
+/**
+ * A series of `count` requests for each of `runs`, `concurrency` at a time, run as `blocks`
+ * alternating blocks (a b, b a, a b, …) rather than one series after the other, so that all see
+ * the same machine: on a shared machine the server's CPU per request drifts within a minute, and
+ * the ratio of two series run back to back carries that drift. Each series' figures are over all
+ * its blocks; each run is given its own indices 0 to `count` - 1, in order.
+ */
+export async function runAlternatingSeries<Name extends string>(
+  count: number,
+  concurrency: number,
+  serverPid: number,
+  runs: Readonly<Record<Name, (index: number) => Promise<number>>>,
+  blocks = 6,
+): Promise<Readonly<Record<Name, SeriesResult>>> {
+  const names = Object.keys(runs) as Name[]
+  const done = new Map<Name, Block[]>(names.map((name) => [name, []]))
+  for (let block = 0; block < blocks; block++) {
+    const from = Math.floor((count * block) / blocks)
+    const size = Math.floor((count * (block + 1)) / blocks) - from
+    for (const name of block % 2 === 0 ? names : names.toReversed()) {
+      done.get(name)?.push(await runBlock(size, from, concurrency, serverPid, runs[name]))
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, summarize(...(done.get(name) ?? []))])) as Record<
+    Name,
+    SeriesResult
+  >
+}
+
+/** What one block of requests measured. */
+interface Block {
+  readonly latencies: readonly number[]
+  readonly seconds: number
+  readonly cpuMs: number
+}
+
+async function runBlock(
+  count: number,
+  firstIndex: number,
+  concurrency: number,
+  serverPid: number,
+  run: (index: number) => Promise<number>,
+): Promise<Block> {
   const latencies: number[] = []
   let next = 0
-  const cpuBefore = cpuTicks(serverPid)
+  const cpuBefore = readCpu(serverPid)
   const started = performance.now()
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) latencies.push(await run(next++))
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) latencies.push(await run(firstIndex + next++))
     }),
   )
   const seconds = (performance.now() - started) / 1000
-  const cpuMs = ticksToMs(cpuTicks(serverPid) - cpuBefore)
-  latencies.sort((a, b) => a - b)
+  return { latencies, seconds, cpuMs: cpuMsBetween(cpuBefore, readCpu(serverPid)) }
+}
+
+function summarize(...blocks: readonly Block[]): SeriesResult {
+  const latencies = blocks.flatMap((block) => block.latencies).sort((a, b) => a - b)
+  const sum = (of: (block: Block) => number) => blocks.reduce((total, block) => total + of(block), 0)
   return {
-    perSecond: count / seconds,
+    perSecond: latencies.length / sum((block) => block.seconds),
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
-    cpuMsPerRequest: cpuMs / count,
+    cpuMsPerRequest: sum((block) => block.cpuMs) / latencies.length,
   }
 }
 

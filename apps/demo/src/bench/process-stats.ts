@@ -44,6 +44,49 @@ function childrenOf(processId: number): number[] {
   )
 }
 
+/**
+ * A reading of a process's CPU time for {@link cpuMsBetween}: utime + stime in clock ticks, and
+ * each live thread's time on a CPU in nanoseconds (`/proc/<pid>/task/<tid>/schedstat`, the
+ * scheduler's `sum_exec_runtime`), or no threads where the kernel does not keep schedstat.
+ */
+export interface CpuReading {
+  readonly ticks: number
+  readonly threadNs: ReadonlyMap<string, number>
+}
+
+/** Reads `processId`'s CPU time, to the nanosecond where the kernel can. */
+export function readCpu(processId: number): CpuReading {
+  const threadNs = new Map<string, number>()
+  try {
+    for (const tid of readdirSync(`/proc/${processId}/task`)) {
+      const schedstat = readFileSync(`/proc/${processId}/task/${tid}/schedstat`, 'utf8')
+      threadNs.set(tid, Number(schedstat.slice(0, schedstat.indexOf(' '))))
+    }
+  } catch {
+    // No schedstat (CONFIG_SCHED_INFO off), or a thread gone between the listing and its read.
+    threadNs.clear()
+  }
+  return { ticks: cpuTicks(processId), threadNs }
+}
+
+/**
+ * The process's CPU milliseconds between two readings. From the threads' nanoseconds when both
+ * readings have them and no thread of the first is gone by the second (the time of an exited
+ * thread is kept only in the process's ticks); else from the ticks, whose 10 ms steps are 3 % of
+ * 300 bare requests' CPU.
+ */
+export function cpuMsBetween(before: CpuReading, after: CpuReading): number {
+  let ns = 0
+  for (const [tid, start] of before.threadNs) {
+    const end = after.threadNs.get(tid)
+    if (end === undefined) return ticksToMs(after.ticks - before.ticks)
+    ns += end - start
+  }
+  if (before.threadNs.size === 0) return ticksToMs(after.ticks - before.ticks)
+  for (const [tid, end] of after.threadNs) if (!before.threadNs.has(tid)) ns += end
+  return ns / 1e6
+}
+
 /** CPU milliseconds of `ticks` clock ticks. */
 export function ticksToMs(ticks: number): number {
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND
