@@ -21,8 +21,8 @@ export const CONCURRENCY = [1, 16, 64] as const
  * the heap the server allocates per attestation over 500 more, then at each concurrency, a
  * series of bare `GET /live` and a series of PSAT attestations in alternating blocks, each
  * request on a fresh TLS connection; server CPU per request and their ratio (the headline),
- * latencies, Kubernetes API calls, server RSS. Returns the warm c1 p50, which the first attestation is
- * measured against.
+ * latencies, Kubernetes API calls, server RSS. Returns the warm c1 p50, which the first
+ * attestation is measured against.
  */
 export async function measureAttestations(context: BenchContext): Promise<{ readonly warmP50: number }> {
   const { options, figures, server, cluster } = context
