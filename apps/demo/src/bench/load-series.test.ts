@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { runAlternatingSeries, runSeries } from './load-series.ts'
+import { spendCpu } from './test-support/spend-cpu.ts'
 
 /** A run that records each call as `name:index` and answers after `latencyMs`. */
 function recordingRun(name: string, calls: string[], latencyMs: number) {
@@ -73,13 +74,3 @@ describe('runAlternatingSeries', () => {
     expect(result.idle.cpuMsPerRequest).toBeLessThan(result.busy.cpuMsPerRequest / 2)
   })
 })
-
-/** Keeps this thread on a CPU until it has used `ms` of CPU time (not of wall time: CI is busy). */
-function spendCpu(ms: number): void {
-  const start = process.cpuUsage()
-  let used = 0
-  while (used < ms * 1000) {
-    const { user, system } = process.cpuUsage(start)
-    used = user + system
-  }
-}

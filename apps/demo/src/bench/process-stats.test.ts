@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type CpuReading, cpuMsBetween, readCpu } from './process-stats.ts'
+import { spendCpu } from './test-support/spend-cpu.ts'
 
 const reading = (ticks: number, threads: Record<string, number>): CpuReading => ({
   ticks,
@@ -34,13 +35,3 @@ describe('readCpu', () => {
     expect(ms).toBeLessThan(1_000)
   })
 })
-
-/** Keeps this thread on a CPU until it has used `ms` of CPU time (not of wall time: CI is busy). */
-function spendCpu(ms: number): void {
-  const start = process.cpuUsage()
-  let used = 0
-  while (used < ms * 1000) {
-    const { user, system } = process.cpuUsage(start)
-    used = user + system
-  }
-}
