@@ -76,13 +76,15 @@ export function readCpu(processId: number): CpuReading {
  * 300 bare requests' CPU.
  */
 export function cpuMsBetween(before: CpuReading, after: CpuReading): number {
+  const fromTicks = ticksToMs(after.ticks - before.ticks)
+  if (before.threadNs.size === 0) return fromTicks
   let ns = 0
   for (const [tid, start] of before.threadNs) {
     const end = after.threadNs.get(tid)
-    if (end === undefined) return ticksToMs(after.ticks - before.ticks)
+    if (end === undefined) return fromTicks
     ns += end - start
   }
-  if (before.threadNs.size === 0) return ticksToMs(after.ticks - before.ticks)
+  // A thread started between the readings spent all its time in between.
   for (const [tid, end] of after.threadNs) if (!before.threadNs.has(tid)) ns += end
   return ns / 1e6
 }
