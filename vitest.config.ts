@@ -24,7 +24,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{packages,apps}/*/{src,test}/**/*.integration.test.ts'],
+          include: [
+            '{packages,apps}/*/{src,test}/**/*.integration.test.ts',
+            'deploy/**/*.integration.test.ts',
+          ],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

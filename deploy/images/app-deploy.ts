@@ -1,9 +1,14 @@
 /**
- * Produces one app's deployable directory: the `pnpm deploy` of the app and its workspace
- * dependencies (built `dist/`, production dependencies only), pruned of what nothing runs
- * (source maps, type declarations).
+ * Produces one app's deployable directory: the app built and bundled with what it imports
+ * (deploy/images/app-bundle.ts: `dist/main.js` and its chunks, the dashboard's files for the
+ * server, a package.json, the bundled packages' licenses). No `node_modules` of libraries: the
+ * image runs the bundle.
  *
- *   node deploy/images/app-deploy.ts <package name> <output directory>
+ *   node deploy/images/app-deploy.ts [--built] <package name> <output directory>
+ *
+ * It installs the workspace (frozen lockfile) and builds it first; with `--built` it bundles the
+ * workspace as it is, already built (`pnpm bench` runs the server and agent this way, as their
+ * images run them).
  *
  * The Dockerfiles run it in their `deploy` stage. Where the build cannot reach the npm registry
  * (an image built on a machine that only has the registry outside Docker),
@@ -12,17 +17,17 @@
  * Plain Node: the stage's image may have no shell.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-/** Files in the output that no running process reads. */
-const PRUNED_SUFFIXES = ['.map', '.d.ts', '.d.mts', '.d.cts']
+const USAGE = 'usage: app-deploy.ts [--built] <package name> <output directory>'
 
-function main(argv: readonly string[]): void {
-  const [packageName, output] = argv
-  if (packageName === undefined || output === undefined || argv.length !== 2) {
-    throw new TypeError('usage: app-deploy.ts <package name> <output directory>')
+async function main(argv: readonly string[]): Promise<void> {
+  const built = argv[0] === '--built'
+  const [packageName, output, ...rest] = built ? argv.slice(1) : argv
+  if (packageName === undefined || output === undefined || rest.length > 0 || packageName.startsWith('-')) {
+    throw new TypeError(USAGE)
   }
   const out = resolve(output)
   const prebuilt = process.env.DEPLOY_OUTPUT ?? ''
@@ -33,21 +38,25 @@ function main(argv: readonly string[]): void {
         `DEPLOY_OUTPUT "${prebuilt}" holds no package.json: run deploy/images/build.sh --deploy-on-host`,
       )
     }
-    // verbatimSymlinks: pnpm's node_modules links stay relative, pointing inside the copy.
-    cpSync(prebuilt, out, { recursive: true, verbatimSymlinks: true })
+    cpSync(prebuilt, out, { recursive: true })
     console.log(`app-deploy: ${packageName} copied from ${prebuilt}`)
     return
   }
-  const pnpm = pnpmCommand()
-  const run = (...args: string[]): void => {
-    execFileSync(pnpm[0] ?? 'pnpm', [...pnpm.slice(1), ...args], { stdio: 'inherit' })
+  if (!built) {
+    const pnpm = pnpmCommand()
+    const run = (...args: string[]): void => {
+      execFileSync(pnpm[0] ?? 'pnpm', [...pnpm.slice(1), ...args], { stdio: 'inherit' })
+    }
+    run('install', '--frozen-lockfile', '--prefer-offline')
+    run('build')
   }
-  run('install', '--frozen-lockfile', '--prefer-offline')
-  run('build')
-  // --legacy: copies the workspace packages without requiring inject-workspace-packages.
-  run('--filter', packageName, 'deploy', '--prod', '--legacy', out)
-  const pruned = prune(out)
-  console.log(`app-deploy: ${packageName} deployed to ${out} (${pruned} unused files pruned)`)
+  // Imported once installed: the bundler is one of the workspace's dev dependencies.
+  const { bundleApp } = await import('./app-bundle.ts')
+  const bundle = await bundleApp(process.cwd(), packageName, out)
+  console.log(
+    `app-deploy: ${packageName} bundled to ${out}: ${bundle.chunks.length} files, ${(bundle.bytes / 1e6).toFixed(1)} MB, ` +
+      `${bundle.packages.length} packages${bundle.kept.length > 0 ? `, ${bundle.kept.join(', ')} kept as files` : ''}`,
+  )
 }
 
 /** The workspace's pnpm (package.json `packageManager`), installed into a temporary prefix if absent. */
@@ -64,19 +73,4 @@ function pnpmCommand(): string[] {
   return [process.execPath, join(prefix, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs')]
 }
 
-/** Removes source maps and type declarations below `directory`; returns how many. */
-function prune(directory: string): number {
-  let count = 0
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name)
-    // Symbolic links (pnpm's node_modules) are not followed: each real file is visited once.
-    if (entry.isDirectory()) count += prune(path)
-    else if (entry.isFile() && PRUNED_SUFFIXES.some((suffix) => entry.name.endsWith(suffix))) {
-      rmSync(path)
-      count++
-    }
-  }
-  return count
-}
-
-main(process.argv.slice(2))
+await main(process.argv.slice(2))

@@ -7,7 +7,7 @@
 #   --base-image IMAGE  the Dockerfiles' BASE_IMAGE (default node:24-slim, pulled by docker)
 #   --offline           pull nothing and reach no registry from inside the build: builds the base
 #                       image from the local Node binary (node-base-image.sh) and runs the
-#                       `pnpm deploy` step on this machine (--deploy-on-host)
+#                       deploy step (install, build, bundle) on this machine (--deploy-on-host)
 #   --deploy-on-host    run deploy/images/app-deploy.ts here, where the npm registry is reachable,
 #                       and hand its output to the Dockerfile (DEPLOY_OUTPUT)
 #   --tag TAG           image tag (default: the apps' package.json version)

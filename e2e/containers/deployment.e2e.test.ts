@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { type KubeTestApi, startKubeTestApi } from '@k8s-attest/kube-test-api'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { findObject, type KubeObject, REPO_ROOT, renderKustomization } from '../support/manifests.ts'
-import { type AdminApi, type AgentRecord, listAgents } from './admin-api.ts'
+import { type AdminApi, type AgentRecord, listAgents, signInToDashboard } from './admin-api.ts'
 import { requestJson } from './https-json.ts'
 import { type Cluster, type PodPlacement, type RunningPod, startPod } from './kubelet-runner.ts'
 import type { PodSpec } from './pod-spec.ts'
@@ -135,6 +135,20 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
     ).sort()
     expect(agents.map((agent) => agent.spiffe_id)).toEqual(expected)
     expect(agents.every((agent) => !agent.banned)).toBe(true)
+  })
+
+  it("serves the dashboard's browser app from the server image (its files kept beside the bundle)", async () => {
+    const session = await signInToDashboard(admin)
+    const index = await session.get('/dashboard/')
+    expect(index.status, index.text).toBe(200)
+    expect(index.headers['content-type']).toMatch(/^text\/html/)
+    const scripts = [...index.text.matchAll(/<script[^>]* src="([^"]+)"/g)].map((match) => match[1])
+    expect(scripts.length, index.text).toBeGreaterThan(0)
+    for (const script of scripts) {
+      const asset = await session.get(String(script))
+      expect(asset.status, `GET ${script}`).toBe(200)
+      expect(asset.headers['content-type'], `GET ${script}`).toMatch(/javascript/)
+    }
   })
 
   it('passes the probes exactly as the manifests define them', async () => {

@@ -9,8 +9,8 @@ import { benchOptionsOrExit, parseBenchFlags } from './bench/command-line.ts'
 import { Figures } from './bench/figures.ts'
 
 /*
- * `pnpm bench:agent-memory`: the idle RSS of one attested agent, run as the image runs it (the
- * built bin, NODE_OPTIONS) and the other ways, against the embedded test API and a real server
+ * `pnpm bench:agent-memory`: the idle RSS of one attested agent, run as the image runs it (its
+ * bundle, NODE_OPTIONS) and the other ways, against the embedded test API and a real server
  * process; then what each library the agent loads adds to an empty Node process. Needs
  * `pnpm build` (the script's package.json entry runs `tsc -b` first).
  */

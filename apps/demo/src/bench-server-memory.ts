@@ -56,7 +56,7 @@ try {
         `server memory, ${CONCURRENCY} concurrent attestations on fresh TLS connections, Node ${process.version}`,
       )
       figures.say(
-        `server ${options.fromSource ? 'from source' : 'built'}, V8 options: ${(v8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
+        `server ${options.fromSource ? 'from source' : 'as in the image (bundled)'}, V8 options: ${(v8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
       )
       figures.record('server RSS at start (MiB)', rssMiB(pid).toFixed(0))
       await attestations(WARMUP)

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { open } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** How a process ended: its exit code, or the name of the signal that ended it. */
 export type ExitStatus = number | NodeJS.Signals
@@ -20,6 +21,27 @@ export interface ChildHandle {
    * returns the exit status (at once if it had already ended).
    */
   stop(graceMs?: number): Promise<ExitStatus>
+}
+
+/**
+ * Which code of an app a child runs: its TypeScript sources (`'source'`); the workspace build,
+ * `dist/` through the package's `bin` (`'built'`, needs `pnpm build`); or what the app's image
+ * runs, the bundle `deploy/images/app-deploy.ts` wrote into `deployed` (its `dist/main.js`).
+ */
+export type AppCode = 'source' | 'built' | { readonly deployed: string }
+
+/**
+ * The {@link ChildSpec} fields that run `code` of an app whose sources start at `sourceEntry`
+ * and whose `bin` is `binEntry` (both `file:` URLs).
+ */
+export function appEntry(
+  code: AppCode,
+  sourceEntry: string,
+  binEntry: string,
+): Pick<ChildSpec, 'entry' | 'built'> {
+  if (code === 'source') return { entry: sourceEntry, built: false }
+  if (code === 'built') return { entry: binEntry, built: true }
+  return { entry: pathToFileURL(join(code.deployed, 'dist', 'main.js')).href, built: true }
 }
 
 /** What to start. */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type AgentInstallOptions, installAgent, startAgent } from '../system/agent-process.ts'
 import type { Figures } from './figures.ts'
+import { imageCode } from './image-build.ts'
 import { AGENT_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 import { rssMiB } from './process-stats.ts'
 
@@ -14,23 +15,31 @@ import { rssMiB } from './process-stats.ts'
 /** One way of running the agent whose idle RSS is measured. */
 export interface AgentRunVariant {
   readonly name: string
-  /** The built `bin` over `dist/` (as the image runs it) rather than the sources. */
-  readonly built: boolean
+  /**
+   * The image's bundle (`'image'`), the workspace build (`dist/` over every library's files)
+   * or the TypeScript sources.
+   */
+  readonly code: 'image' | 'built' | 'source'
   readonly nodeFlags: readonly string[]
 }
 
-/** The agent as the image runs it: the built bin, with the image's NODE_OPTIONS. */
+/** The agent as the image runs it: its bundle, with the image's NODE_OPTIONS. */
 export const AGENT_AS_IN_IMAGE: AgentRunVariant = {
-  name: 'built, as in the image (NODE_OPTIONS=--max-semi-space-size=1)',
-  built: true,
+  name: 'as in the image: bundled, NODE_OPTIONS=--max-semi-space-size=1',
+  code: 'image',
   nodeFlags: AGENT_IMAGE_NODE_FLAGS,
 }
 
 /** The ways of running the agent `pnpm bench:agent-memory` compares. */
 export const AGENT_RUN_VARIANTS: readonly AgentRunVariant[] = [
   AGENT_AS_IN_IMAGE,
-  { name: 'built, default V8 flags', built: true, nodeFlags: [] },
-  { name: 'from source (type stripping), default V8 flags', built: false, nodeFlags: [] },
+  {
+    name: 'workspace build (dist/, not bundled), the same flags',
+    code: 'built',
+    nodeFlags: AGENT_IMAGE_NODE_FLAGS,
+  },
+  { name: "workspace build, V8's default flags", code: 'built', nodeFlags: [] },
+  { name: "from source (type stripping), V8's default flags", code: 'source', nodeFlags: [] },
 ]
 
 /** How long the agent idles after attesting before its RSS is read. */
@@ -45,7 +54,8 @@ export async function agentIdleRssMiB(
   variant: AgentRunVariant,
 ): Promise<number> {
   const installation = await installAgent(options)
-  const agent = await startAgent(installation, { built: variant.built, nodeFlags: variant.nodeFlags })
+  const code = variant.code === 'image' ? await imageCode('@k8s-attest/agent') : variant.code
+  const agent = await startAgent(installation, { code, nodeFlags: variant.nodeFlags })
   try {
     await agent.waitForLog((entry) => entry.msg === 'SVID obtained', 'the agent to attest')
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS))

@@ -8,6 +8,7 @@ import {
   type ServerInstallation,
   startServer,
 } from '../system/server-process.ts'
+import { imageCode } from './image-build.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 import { FreshTlsClient } from './load-series.ts'
 
@@ -29,8 +30,9 @@ export interface BenchServer {
 /**
  * Installs a server in `dir` (k8s_psat for `cluster`, through the server's own service account
  * with only the RBAC it needs; TokenReview or, with `tokenVerification: 'jwks'`, JWKS mode),
- * lets `beforeStart` fill its datastore, then starts the real CLI as a child process, built as
- * the image runs it (needs `pnpm build`), and waits until it is ready.
+ * lets `beforeStart` fill its datastore, then starts the real CLI as a child process, as the
+ * image runs it (the bundle of the workspace's build: needs `pnpm build`), and waits until it is
+ * ready.
  */
 export async function startBenchServer(
   dir: string,
@@ -51,7 +53,7 @@ export async function startBenchServer(
     readonly workers?: number
     /** How long the server may take to be ready. @default startServer's */
     readonly readyTimeoutMs?: number
-    /** Run the server from source rather than built (as the image runs it, the default). */
+    /** Run the server from source rather than as the image runs it (the default). */
     readonly fromSource?: boolean
   } = {},
 ): Promise<BenchServer> {
@@ -72,7 +74,7 @@ export async function startBenchServer(
   })
   await options.beforeStart?.(installation)
   const server = await startServer(installation, {
-    built: options.fromSource !== true,
+    code: options.fromSource === true ? 'source' : await imageCode('@k8s-attest/server'),
     cpuProfileDir: options.cpuProfileDir,
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     nodeFlags: [...(options.v8Flags ?? SERVER_IMAGE_NODE_FLAGS), ...(options.nodeFlags ?? [])],

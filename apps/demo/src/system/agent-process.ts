@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
+  type AppCode,
+  appEntry,
   type ChildHandle,
   type CompletedRun,
   type ExitStatus,
@@ -86,11 +88,8 @@ const AGENT_BIN = new URL('../../../agent/bin/k8s-attest-agent.js', import.meta.
 
 /** How {@link startAgent} runs the agent. */
 export interface AgentRunOptions {
-  /**
-   * Run the built command (`bin/k8s-attest-agent.js` over `dist/`, needs `pnpm build`) as the
-   * image does, rather than the sources (default false).
-   */
-  readonly built?: boolean
+  /** Which of the agent's code runs (default `'source'`). */
+  readonly code?: AppCode
   /** Node options for the agent process, as the image sets them in NODE_OPTIONS; default none. */
   readonly nodeFlags?: readonly string[]
 }
@@ -101,13 +100,11 @@ export async function startAgent(
   options: AgentRunOptions = {},
 ): Promise<RunningAgent> {
   const log = await JsonLog.fromEnd(installation.logPath)
-  const built = options.built === true
   const child = await startChild({
     name: `agent ${installation.dir}`,
-    entry: built ? AGENT_BIN : AGENT_MAIN,
+    ...appEntry(options.code ?? 'source', AGENT_MAIN, AGENT_BIN),
     args: ['run', '-config', installation.configPath],
     logPath: installation.logPath,
-    built,
     ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
   })
   return {

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AdminClient } from '@k8s-attest/admin-client'
 import { Agent, request } from 'undici'
-import { type ChildHandle, type ExitStatus, startChild } from '../child-process.ts'
+import { type AppCode, appEntry, type ChildHandle, type ExitStatus, startChild } from '../child-process.ts'
 import { eventually } from './eventually.ts'
 import { freePort } from './free-port.ts'
 import { JsonLog } from './json-log.ts'
@@ -125,11 +125,11 @@ export interface StartServerOptions {
   /** Added to the server's environment; default none. */
   readonly env?: Readonly<Record<string, string>>
   /**
-   * Run the built command (`bin/k8s-attest-server.js` over `dist/`, needs `pnpm build`) as the
-   * image does, rather than the sources (default false): what memory figures are held to, since
-   * type stripping keeps its own compiler and every module's source resident.
+   * Which of the server's code runs (default `'source'`). Memory figures are held to what the
+   * image runs (`{ deployed }`): type stripping keeps its own compiler and every module's source
+   * resident, and the workspace build loads every file of every library.
    */
-  readonly built?: boolean
+  readonly code?: AppCode
 }
 
 const SERVER_MAIN = import.meta.resolve('@k8s-attest/server/main')
@@ -137,7 +137,7 @@ const SERVER_BIN = new URL('../../../server/bin/k8s-attest-server.js', import.me
 
 /**
  * Starts `k8s-attest-server run -config <installation>/server.conf` (the real CLI, from
- * source unless `options.built`) and waits until it has written its CA bundle and `/ready` answers 200, which means
+ * from source unless `options.code` says otherwise) and waits until it has written its CA bundle and `/ready` answers 200, which means
  * its datastore works and every cluster granted the RBAC permissions attestation needs.
  *
  * @throws {Error} if the process exits first or is not ready in time; the message ends with
@@ -150,10 +150,9 @@ export async function startServer(
   const log = await JsonLog.fromEnd(installation.logPath)
   const child = await startChild({
     name: `server ${installation.url}`,
-    entry: options.built === true ? SERVER_BIN : SERVER_MAIN,
+    ...appEntry(options.code ?? 'source', SERVER_MAIN, SERVER_BIN),
     args: ['run', '-config', installation.configPath],
     logPath: installation.logPath,
-    built: options.built === true,
     nodeFlags: [
       ...(options.nodeFlags ?? []),
       ...(options.cpuProfileDir === undefined
