@@ -5,7 +5,7 @@ import { importCosts, printImportCosts, SERVER_IMPORTS } from './bench/agent-mem
 import { agentCsrPem, psatAttestations } from './bench/attestation-figures.ts'
 import { openBenchCluster } from './bench/bench-cluster.ts'
 import { startBenchServer } from './bench/bench-server.ts'
-import { benchOptionsOrExit } from './bench/command-line.ts'
+import { benchOptionsOrExit, SERVER_CODE_NAMES } from './bench/command-line.ts'
 import { againstTarget, Figures } from './bench/figures.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './bench/image-node-flags.ts'
 import { runSeries } from './bench/load-series.ts'
@@ -20,7 +20,8 @@ import { parseServerMemoryOptions, SERVER_MEMORY_USAGE } from './bench/server-me
  * server process (bench/heap-allocation.preload.ts says how). `--heap-profile FILE` writes a
  * sampling heap profile of that window to FILE (a `.heapprofile` for Chrome DevTools).
  * `--server-v8-flags="--max-semi-space-size=4 …"` runs the server with those V8 options instead
- * of the image's, `--from-source` from its TypeScript sources instead of built; `--help` lists
+ * of the image's, `--server-code built|source` runs the workspace build or the sources instead
+ * of the image's bundle; `--help` lists
  * every flag (bench/server-memory-options.ts).
  * Then what the server's largest libraries add to an empty process, one at a time.
  */
@@ -41,7 +42,7 @@ try {
       v8Flags,
       nodeFlags: probe.nodeFlags,
       env: probe.env,
-      fromSource: options.fromSource,
+      code: options.serverCode,
     })
     const { pid } = server
     const attest = psatAttestations(server, cluster, await agentCsrPem())
@@ -56,7 +57,7 @@ try {
         `server memory, ${CONCURRENCY} concurrent attestations on fresh TLS connections, Node ${process.version}`,
       )
       figures.say(
-        `server ${options.fromSource ? 'from source' : 'as in the image (bundled)'}, V8 options: ${(v8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
+        `server code: ${SERVER_CODE_NAMES[options.serverCode]}, V8 options: ${(v8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
       )
       figures.record('server RSS at start (MiB)', rssMiB(pid).toFixed(0))
       await attestations(WARMUP)

@@ -65,6 +65,7 @@ async function measureOn(
   const bench = await startBenchServer(dir, cluster.cluster, {
     ...(datastore === undefined ? {} : { datastore }),
     v8Flags: options.serverV8Flags,
+    code: options.serverCode,
     // As the main server's (bench.ts): each engine's server writes its own .cpuprofile there.
     cpuProfileDir: process.env.K8S_ATTEST_BENCH_CPU_PROF,
     async beforeStart(installation) {

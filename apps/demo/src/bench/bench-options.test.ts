@@ -11,6 +11,7 @@ describe('parseBenchOptions', () => {
       listAgents: 100_000,
       listRequests: 200,
       skipPostgres: false,
+      serverCode: 'image',
     })
   })
 
@@ -33,6 +34,7 @@ describe('parseBenchOptions', () => {
         '5',
         '--skip-postgres',
         '--server-v8-flags=--max-semi-space-size=4  --no-opt',
+        '--server-code=built',
       ],
       { [BENCH_POSTGRES_URL_VARIABLE]: 'postgres://u:p@127.0.0.1:5432/db' },
     )
@@ -47,6 +49,7 @@ describe('parseBenchOptions', () => {
       postgresUrl: 'postgres://u:p@127.0.0.1:5432/db',
       skipPostgres: true,
       serverV8Flags: ['--max-semi-space-size=4', '--no-opt'],
+      serverCode: 'built',
     })
   })
 
@@ -70,6 +73,7 @@ describe('parseBenchOptions', () => {
     [['--list-agents', '1e5'], '--list-agents must be an integer ≥ 0, got "1e5"'],
     [['--kubeconfig', ''], '--kubeconfig needs a file name'],
     [['--agnets', '3'], "Unknown option '--agnets'"],
+    [['--server-code', ''], '--server-code must be image, built or source, not ""'],
     [['stray'], 'Unexpected argument'],
   ])('refuses %j, saying why', (args, message) => {
     expect(() => parseBenchOptions(args, {})).toThrow(

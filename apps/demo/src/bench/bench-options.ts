@@ -1,4 +1,11 @@
-import { integerFlag, parseBenchFlags, v8FlagsFlag } from './command-line.ts'
+import {
+  type BenchServerCode,
+  integerFlag,
+  parseBenchFlags,
+  SERVER_CODE_USAGE,
+  serverCodeFlag,
+  v8FlagsFlag,
+} from './command-line.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /** Names the PostgreSQL server `pnpm bench` lists agents on, when set (else one is started). */
@@ -26,6 +33,8 @@ export interface BenchOptions {
   readonly skipPostgres: boolean
   /** V8 options of every server the bench starts; absent: the image's (`SERVER_IMAGE_NODE_FLAGS`). */
   readonly serverV8Flags?: readonly string[]
+  /** Which of the server's code every server runs. */
+  readonly serverCode: BenchServerCode
 }
 
 export const BENCH_USAGE = `usage: pnpm bench [options]
@@ -44,6 +53,7 @@ export const BENCH_USAGE = `usage: pnpm bench [options]
                       V8 options of every server started, instead of the image's
                       (${SERVER_IMAGE_NODE_FLAGS.join(' ')}); "" for V8's defaults;
                       written with "=", as options that begin with a dash must be
+${SERVER_CODE_USAGE}
   --help              this text
 
   ${BENCH_POSTGRES_URL_VARIABLE}  PostgreSQL for the \`agent list\` figures (a role allowed to
@@ -70,6 +80,7 @@ export function parseBenchOptions(
     'list-requests': { type: 'string', default: '200' },
     'skip-postgres': { type: 'boolean', default: false },
     'server-v8-flags': { type: 'string' },
+    'server-code': { type: 'string', default: 'image' },
   })
   if (values === undefined) return undefined
   const kubeconfig = values.kubeconfig as string | undefined
@@ -87,5 +98,6 @@ export function parseBenchOptions(
     ...(postgresUrl === undefined ? {} : { postgresUrl }),
     skipPostgres: values['skip-postgres'] === true,
     ...(serverV8Flags === undefined ? {} : { serverV8Flags: v8FlagsFlag(serverV8Flags) }),
+    serverCode: serverCodeFlag(values['server-code'] as string),
   }
 }

@@ -8,6 +8,7 @@ import {
   type ServerInstallation,
   startServer,
 } from '../system/server-process.ts'
+import type { BenchServerCode } from './command-line.ts'
 import { imageCode } from './image-build.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 import { FreshTlsClient } from './load-series.ts'
@@ -53,8 +54,8 @@ export async function startBenchServer(
     readonly workers?: number
     /** How long the server may take to be ready. @default startServer's */
     readonly readyTimeoutMs?: number
-    /** Run the server from source rather than as the image runs it (the default). */
-    readonly fromSource?: boolean
+    /** Which of the server's code runs. @default 'image' */
+    readonly code?: BenchServerCode
   } = {},
 ): Promise<BenchServer> {
   const installation = await installServer({
@@ -74,7 +75,10 @@ export async function startBenchServer(
   })
   await options.beforeStart?.(installation)
   const server = await startServer(installation, {
-    code: options.fromSource === true ? 'source' : await imageCode('@k8s-attest/server'),
+    code:
+      options.code === undefined || options.code === 'image'
+        ? await imageCode('@k8s-attest/server')
+        : options.code,
     cpuProfileDir: options.cpuProfileDir,
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     nodeFlags: [...(options.v8Flags ?? SERVER_IMAGE_NODE_FLAGS), ...(options.nodeFlags ?? [])],

@@ -64,6 +64,30 @@ export function benchOptionsOrExit<T>(
   return options
 }
 
+/**
+ * Which of the server's code the bench runs: the image's bundle (the default, what the figures
+ * are held to), the workspace build (`dist/` over node_modules, so a profile names each
+ * library's files) or the TypeScript sources.
+ */
+export type BenchServerCode = 'image' | 'built' | 'source'
+
+/** How the figures' header names each {@link BenchServerCode}. */
+export const SERVER_CODE_NAMES: Readonly<Record<BenchServerCode, string>> = {
+  image: "the image's bundle",
+  built: 'the workspace build (dist/, not bundled)',
+  source: 'the TypeScript sources',
+}
+
+/** `--server-code`'s line of a usage text. */
+export const SERVER_CODE_USAGE = `  --server-code C     image (the default: the image's bundle), built (dist/ over node_modules,
+                      so a profile names each library's files) or source`
+
+/** `--server-code C`, checked. */
+export function serverCodeFlag(value: string): BenchServerCode {
+  if (value === 'image' || value === 'built' || value === 'source') return value
+  throw new TypeError(`--server-code must be image, built or source, not "${value}"`)
+}
+
 /** `--server-v8-flags="F …"` as a list: words split at spaces, so `""` is V8's defaults. */
 export function v8FlagsFlag(value: string): readonly string[] {
   return value.split(' ').filter((flag) => flag !== '')

@@ -23,6 +23,7 @@ export async function measureFirstAttestations(context: BenchContext, warmP50: n
   for (let start = 0; start < options.firstStarts; start++) {
     const server = await startBenchServer(join(workDir, `server-first-${start}`), cluster.cluster, {
       v8Flags: options.serverV8Flags,
+      code: options.serverCode,
     })
     try {
       await warmBenchClient()

@@ -20,6 +20,7 @@ export async function measureJwksMode(context: BenchContext): Promise<void> {
   const server = await startBenchServer(join(workDir, 'server-jwks'), cluster.cluster, {
     tokenVerification: 'jwks',
     v8Flags: options.serverV8Flags,
+    code: options.serverCode,
   })
   try {
     const attest = psatAttestations(server, cluster, await agentCsrPem())

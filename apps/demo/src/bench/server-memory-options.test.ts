@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { parseServerMemoryOptions } from './server-memory-options.ts'
 
 describe('parseServerMemoryOptions', () => {
-  it('defaults to 10,000 attestations, the heap counted over 2,000 after 1,000, the built server', () => {
+  it("defaults to 10,000 attestations, the heap counted over 2,000 after 1,000, the image's server", () => {
     expect(parseServerMemoryOptions([])).toEqual({
       total: 10_000,
       warmup: 1_000,
       window: 2_000,
       agents: 64,
-      fromSource: false,
+      serverCode: 'image',
     })
   })
 
@@ -25,7 +25,8 @@ describe('parseServerMemoryOptions', () => {
         '--heap-profile',
         '/tmp/attest.heapprofile',
         '--server-v8-flags=--max-semi-space-size=4  --optimize-for-size',
-        '--from-source',
+        '--server-code',
+        'source',
       ]),
     ).toEqual({
       total: 3_000,
@@ -34,7 +35,7 @@ describe('parseServerMemoryOptions', () => {
       agents: 8,
       heapProfile: '/tmp/attest.heapprofile',
       serverV8Flags: ['--max-semi-space-size=4', '--optimize-for-size'],
-      fromSource: true,
+      serverCode: 'source',
     })
   })
 
@@ -56,6 +57,7 @@ describe('parseServerMemoryOptions', () => {
     ],
     [['--heap-profile', ''], '--heap-profile needs a file name'],
     [['--heap'], "Unknown option '--heap'"],
+    [['--server-code', 'dist'], '--server-code must be image, built or source, not "dist"'],
     [['3000'], 'Unexpected argument'],
   ])('refuses %j, saying why', (args, message) => {
     expect(() => parseServerMemoryOptions(args)).toThrow(

@@ -1,4 +1,11 @@
-import { integerFlag, parseBenchFlags, v8FlagsFlag } from './command-line.ts'
+import {
+  type BenchServerCode,
+  integerFlag,
+  parseBenchFlags,
+  SERVER_CODE_USAGE,
+  serverCodeFlag,
+  v8FlagsFlag,
+} from './command-line.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /** What one `pnpm bench:server-memory` run measures, from its command line. */
@@ -15,8 +22,8 @@ export interface ServerMemoryOptions {
   readonly heapProfile?: string
   /** The server's V8 options; absent: the image's (`SERVER_IMAGE_NODE_FLAGS`). */
   readonly serverV8Flags?: readonly string[]
-  /** Run the server from its TypeScript sources instead of built. */
-  readonly fromSource: boolean
+  /** Which of the server's code runs. */
+  readonly serverCode: BenchServerCode
 }
 
 export const SERVER_MEMORY_USAGE = `usage: pnpm bench:server-memory [options]
@@ -32,7 +39,7 @@ export const SERVER_MEMORY_USAGE = `usage: pnpm bench:server-memory [options]
                       the server's V8 options, instead of the image's
                       (${SERVER_IMAGE_NODE_FLAGS.join(' ')}); "" for V8's defaults;
                       written with "=", as options that begin with a dash must be
-  --from-source       run the server from its TypeScript sources instead of built
+${SERVER_CODE_USAGE}
   --help              this text
 `
 
@@ -51,7 +58,7 @@ export function parseServerMemoryOptions(args: readonly string[]): ServerMemoryO
     agents: { type: 'string', default: '64' },
     'heap-profile': { type: 'string' },
     'server-v8-flags': { type: 'string' },
-    'from-source': { type: 'boolean', default: false },
+    'server-code': { type: 'string', default: 'image' },
   })
   if (values === undefined) return undefined
   const total = integerFlag(values.total, '--total', 1)
@@ -72,6 +79,6 @@ export function parseServerMemoryOptions(args: readonly string[]): ServerMemoryO
     agents: integerFlag(values.agents, '--agents', 1),
     ...(heapProfile === undefined ? {} : { heapProfile }),
     ...(serverV8Flags === undefined ? {} : { serverV8Flags: v8FlagsFlag(serverV8Flags) }),
-    fromSource: values['from-source'] === true,
+    serverCode: serverCodeFlag(values['server-code'] as string),
   }
 }

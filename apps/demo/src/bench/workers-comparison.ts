@@ -50,6 +50,7 @@ export async function compareWorkers(context: BenchContext): Promise<readonly Wo
       workers,
       readyTimeoutMs: 120_000,
       v8Flags: options.serverV8Flags,
+      code: options.serverCode,
     })
     try {
       const ca = await readFile(server.installation.bundlePath, 'utf8')
