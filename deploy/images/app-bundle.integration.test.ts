@@ -63,6 +63,8 @@ describe('bundleApp', () => {
     const bundle = await bundleApp(REPO_ROOT, '@k8s-attest/server', out)
     expect(bundle.kept).toEqual(['@k8s-attest/dashboard'])
     expect(bundle.packages).toContainEqual(expect.stringMatching(/^@kubernetes\/client-node@/))
+    // The dashboard's own build bundled Preact into its scripts: its license is listed as well.
+    expect(bundle.packages).toContainEqual(expect.stringMatching(/^preact@/))
     const dashboard = (await import(
       pathToFileURL(join(out, 'node_modules', '@k8s-attest', 'dashboard', 'dist', 'index.js')).href
     )) as { DASHBOARD_ASSETS_DIR: string }

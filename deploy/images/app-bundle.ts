@@ -54,6 +54,7 @@ interface PackageManifest {
   readonly version?: string
   readonly license?: string
   readonly engines?: Record<string, string>
+  readonly dependencies?: Record<string, string>
 }
 
 /**
@@ -100,8 +101,14 @@ export async function bundleApp(
   const chunks = output.output.flatMap((file) => (file.type === 'chunk' ? [file] : []))
   const imported = new Set(chunks.flatMap((chunk) => [...chunk.imports, ...chunk.dynamicImports]))
   const kept = KEPT_AS_FILES.filter((name) => imported.has(name))
-  for (const name of kept) copyKeptPackage(appDir, name, join(outputDir, 'node_modules', name))
   const packageRoots = new Set<string>()
+  for (const name of kept) {
+    const source = copyKeptPackage(appDir, name, join(outputDir, 'node_modules', name))
+    // Its own build bundled its dependencies (the dashboard's Preact, by Vite): their licenses too.
+    for (const dependency of Object.keys(readManifest(join(source, 'package.json')).dependencies ?? {})) {
+      packageRoots.add(realpathSync(join(source, 'node_modules', dependency)))
+    }
+  }
   for (const chunk of chunks) {
     for (const id of chunk.moduleIds) {
       const root = packageRootOf(id)
@@ -146,8 +153,11 @@ function writeManifest(path: string, app: PackageManifest): void {
   writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
 }
 
-/** Copies the package `name`, as `appDir` resolves it, without the files nothing reads. */
-function copyKeptPackage(appDir: string, name: string, destination: string): void {
+/**
+ * Copies the package `name`, as `appDir` resolves it, without the files nothing reads; returns
+ * the directory it was copied from.
+ */
+function copyKeptPackage(appDir: string, name: string, destination: string): string {
   const source = realpathSync(join(appDir, 'node_modules', name))
   mkdirSync(destination, { recursive: true })
   cpSync(join(source, 'package.json'), join(destination, 'package.json'))
@@ -157,6 +167,7 @@ function copyKeptPackage(appDir: string, name: string, destination: string): voi
     recursive: true,
     filter: (path) => !UNREAD_SUFFIXES.some((suffix) => path.endsWith(suffix)),
   })
+  return source
 }
 
 /**
@@ -195,7 +206,7 @@ function writeLicenses(path: string, appName: string, roots: ReadonlySet<string>
   })
   writeFileSync(
     path,
-    `# Third-party licenses\n\n${appName}'s image runs these packages, bundled into \`dist/\`.\n\n${sections.join('\n')}`,
+    `# Third-party licenses\n\n${appName}'s image runs these packages, bundled into \`dist/\` or into a package kept under \`node_modules/\`.\n\n${sections.join('\n')}`,
   )
   return unique.map(({ id }) => id)
 }
