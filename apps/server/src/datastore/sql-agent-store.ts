@@ -35,8 +35,8 @@ import {
   normalizeSerial,
 } from './input-checks.ts'
 import { type AgentFilter, decodePageToken, encodePageToken } from './page-token.ts'
-import type { SqlDatabase, SqlRow, SqlSession } from './sql-database.ts'
-import { StatementParameters } from './sql-dialect.ts'
+import type { SqlDatabase, SqlSession } from './sql-database.ts'
+import { type SqlValue, StatementParameters } from './sql-dialect.ts'
 
 /** Options of {@link SqlAgentStore}. */
 export interface SqlAgentStoreOptions {
@@ -64,6 +64,8 @@ const SELECTOR_INSERT_BATCH = 200
 export class SqlAgentStore implements AgentStore {
   readonly #database: SqlDatabase
   readonly #now: () => Date
+  /** {@link #selectorCheckText}'s statements by number of selectors, at most SELECTOR_INSERT_BATCH + 1. */
+  readonly #selectorCheckTexts = new Map<number, string>()
   #closed = false
 
   constructor(database: SqlDatabase, options: SqlAgentStoreOptions = {}) {
@@ -360,15 +362,11 @@ export class SqlAgentStore implements AgentStore {
     selectors: readonly Selector[],
   ): Promise<void> {
     const { dialect } = this.#database
-    // A re-attesting agent almost always brings the selectors it has: reading them is cheaper
+    // A re-attesting agent almost always brings the selectors it has: checking that is cheaper
     // than deleting and re-inserting the same rows (and their index entries) in every
     // attestation, which was most of the SQLite write's CPU under `pnpm bench`. The row lock
     // taken by the caller's upsert keeps them from changing in between.
-    const current = new StatementParameters(dialect)
-    const { rows } = await session.query(
-      current.statement(`SELECT type, value FROM agent_selectors WHERE spiffe_id = ${current.add(spiffeId)}`),
-    )
-    if (sameSelectors(rows, selectors)) return
+    if (await this.#storesExactly(session, spiffeId, selectors)) return
     const remove = new StatementParameters(dialect)
     await session.query(
       remove.statement(`DELETE FROM agent_selectors WHERE spiffe_id = ${remove.add(spiffeId)}`),
@@ -382,6 +380,46 @@ export class SqlAgentStore implements AgentStore {
         p.statement(`INSERT INTO agent_selectors (spiffe_id, type, value) VALUES ${rows.join(', ')}`),
       )
     }
+  }
+
+  /**
+   * Whether the agent's stored selectors are exactly `selectors` (unique, as the stored rows are
+   * by their key). The database counts the stored rows and those among `selectors`, so the rows
+   * of an unchanged set are not read back, and the statement's text is built once per number of
+   * selectors: reading the rows was most of the heap this check allocated per attestation. A set
+   * too large for one statement's parameters is taken as changed.
+   */
+  async #storesExactly(
+    session: SqlSession,
+    spiffeId: string,
+    selectors: readonly Selector[],
+  ): Promise<boolean> {
+    if (selectors.length > SELECTOR_INSERT_BATCH) return false
+    const values: SqlValue[] = [spiffeId]
+    for (const { type, value } of selectors) values.push(type, value)
+    const { rows } = await session.query({ text: this.#selectorCheckText(selectors.length), values })
+    const row = rows[0]
+    return (
+      row !== undefined &&
+      this.#count(row.stored) === selectors.length &&
+      this.#count(row.matching) === selectors.length
+    )
+  }
+
+  /** {@link #storesExactly}'s statement for `count` selectors: the agent's ID, then each type and value. */
+  #selectorCheckText(count: number): string {
+    let text = this.#selectorCheckTexts.get(count)
+    if (text === undefined) {
+      const { placeholder } = this.#database.dialect
+      const listed = Array.from(
+        { length: count },
+        (_, index) => `(${placeholder(2 + 2 * index)}, ${placeholder(3 + 2 * index)})`,
+      ).join(', ')
+      const matching = count === 0 ? '0' : `COUNT(CASE WHEN (type, value) IN (VALUES ${listed}) THEN 1 END)`
+      text = `SELECT COUNT(*) AS stored, ${matching} AS matching FROM agent_selectors WHERE spiffe_id = ${placeholder(1)}`
+      this.#selectorCheckTexts.set(count, text)
+    }
+    return text
   }
 
   #count(value: unknown): number {
@@ -400,17 +438,4 @@ export class SqlAgentStore implements AgentStore {
 function checkBoolean(value: unknown, name: string): boolean {
   if (typeof value !== 'boolean') throw new TypeError(`"${name}" must be a boolean, got ${typeof value}`)
   return value
-}
-
-/**
- * Whether the stored selector rows are exactly `selectors` (unique), compared as sets: SQL
- * collations order text differently. The rows are unique too (the primary key), so as many rows
- * as selectors, each one found among them, is the same set. An agent has a few dozen selectors
- * at most: a scan for each row costs less than building anything to look them up in.
- */
-function sameSelectors(rows: readonly SqlRow[], selectors: readonly Selector[]): boolean {
-  if (rows.length !== selectors.length) return false
-  return rows.every(({ type, value }) =>
-    selectors.some((selector) => selector.type === type && selector.value === value),
-  )
 }

@@ -237,15 +237,26 @@ export function describeAgentStoreContract(subject: StoreContractSubject): void 
         expect(byOldSelector.agents).toEqual([])
       })
 
-      test('re-attestation with the same, a swapped or a larger set of selectors stores exactly that set', async () => {
+      test('re-attestation with the same, a swapped, a larger, a smaller, an empty or a very large set of selectors stores exactly that set', async () => {
         const store = await newStore()
         const first = attestation('node-2')
         await store.recordAttestation(first)
+        // More selectors than one statement checks at once: always rewritten, still exact.
+        const many = Array.from({ length: 205 }, (_, index) => ({
+          type: 'k8s_psat',
+          value: `agent_node_label:l${String(index).padStart(3, '0')}:v`,
+        }))
         const sets = [
           first.selectors,
           // As many selectors as before, one of them different: not taken for the same set.
           [...first.selectors.slice(0, 2), { type: 'k8s_psat', value: 'agent_node_uid:u-2' }],
           [...first.selectors, { type: 'k8s_psat', value: 'agent_node_uid:u-2' }],
+          // A subset of the stored ones: every selector matches, the stored count does not.
+          first.selectors.slice(0, 1),
+          [],
+          first.selectors,
+          many,
+          many,
           first.selectors,
         ]
         for (const selectors of sets) {
