@@ -5,9 +5,8 @@ import { importCosts, printImportCosts, SERVER_IMPORTS } from './bench/agent-mem
 import { agentCsrPem, psatAttestations } from './bench/attestation-figures.ts'
 import { openBenchCluster } from './bench/bench-cluster.ts'
 import { startBenchServer } from './bench/bench-server.ts'
-import { benchOptionsOrExit, SERVER_CODE_NAMES } from './bench/command-line.ts'
+import { benchOptionsOrExit, serverProcessHeader } from './bench/command-line.ts'
 import { againstTarget, Figures } from './bench/figures.ts'
-import { SERVER_IMAGE_NODE_FLAGS } from './bench/image-node-flags.ts'
 import { runSeries } from './bench/load-series.ts'
 import { rssMiB } from './bench/process-stats.ts'
 import { heapAllocatedDuring, heapProbe, SERVER_MEMORY_TARGETS } from './bench/server-memory.ts'
@@ -37,12 +36,10 @@ try {
   const cluster = await openBenchCluster({ agents: options.agents }, (line) => figures.say(line))
   try {
     const probe = heapProbe(workDir, options.heapProfile)
-    const v8Flags = options.serverV8Flags
     const server = await startBenchServer(join(workDir, 'server'), cluster.cluster, {
-      v8Flags,
+      serverProcess: options,
       nodeFlags: probe.nodeFlags,
       env: probe.env,
-      code: options.serverCode,
     })
     const { pid } = server
     const attest = psatAttestations(server, cluster, await agentCsrPem())
@@ -56,9 +53,7 @@ try {
       figures.say(
         `server memory, ${CONCURRENCY} concurrent attestations on fresh TLS connections, Node ${process.version}`,
       )
-      figures.say(
-        `server code: ${SERVER_CODE_NAMES[options.serverCode]}, V8 options: ${(v8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
-      )
+      figures.say(serverProcessHeader(options))
       figures.record('server RSS at start (MiB)', rssMiB(pid).toFixed(0))
       await attestations(WARMUP)
       figures.record(`server RSS after ${sent} attestations (MiB)`, rssMiB(pid).toFixed(0))

@@ -8,10 +8,9 @@ import { openBenchCluster } from './bench/bench-cluster.ts'
 import type { BenchContext } from './bench/bench-context.ts'
 import { BENCH_USAGE, parseBenchOptions } from './bench/bench-options.ts'
 import { startBenchServer } from './bench/bench-server.ts'
-import { benchOptionsOrExit, SERVER_CODE_NAMES } from './bench/command-line.ts'
+import { benchOptionsOrExit, serverProcessHeader } from './bench/command-line.ts'
 import { Figures } from './bench/figures.ts'
 import { measureFirstAttestations } from './bench/first-attestation-figures.ts'
-import { SERVER_IMAGE_NODE_FLAGS } from './bench/image-node-flags.ts'
 import { measureJwksMode } from './bench/jwks-figures.ts'
 import { heapProbe } from './bench/server-memory.ts'
 import { compareWorkers } from './bench/workers-comparison.ts'
@@ -43,17 +42,14 @@ try {
     figures.say(
       `${options.requests} requests per series, each on a fresh TLS connection; ${options.warmup} warm-up attestations; ${cluster.tokens.length} agent pods`,
     )
-    figures.say(
-      `server code: ${SERVER_CODE_NAMES[options.serverCode]}, V8 options: ${(options.serverV8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"}`,
-    )
+    figures.say(serverProcessHeader(options))
     figures.say()
     // K8S_ATTEST_BENCH_CPU_PROF=<dir>: the main server (and each `agent list` server) writes a
     // .cpuprofile there on stop.
     const probe = heapProbe(workDir)
     const server = await startBenchServer(join(workDir, 'server'), cluster.cluster, {
       cpuProfileDir: process.env.K8S_ATTEST_BENCH_CPU_PROF,
-      v8Flags: options.serverV8Flags,
-      code: options.serverCode,
+      serverProcess: options,
       nodeFlags: probe.nodeFlags,
       env: probe.env,
     })

@@ -64,8 +64,7 @@ async function measureOn(
   let seedMs = 0
   const bench = await startBenchServer(dir, cluster.cluster, {
     ...(datastore === undefined ? {} : { datastore }),
-    v8Flags: options.serverV8Flags,
-    code: options.serverCode,
+    serverProcess: options,
     // As the main server's (bench.ts): each engine's server writes its own .cpuprofile there.
     cpuProfileDir: process.env.K8S_ATTEST_BENCH_CPU_PROF,
     async beforeStart(installation) {

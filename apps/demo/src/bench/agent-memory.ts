@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type AgentInstallOptions, installAgent, startAgent } from '../system/agent-process.ts'
 import type { Figures } from './figures.ts'
-import { imageCode } from './image-build.ts'
+import { type BenchCode, codeToRun } from './image-build.ts'
 import { AGENT_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 import { rssMiB } from './process-stats.ts'
 
@@ -15,11 +15,7 @@ import { rssMiB } from './process-stats.ts'
 /** One way of running the agent whose idle RSS is measured. */
 export interface AgentRunVariant {
   readonly name: string
-  /**
-   * The image's bundle (`'image'`), the workspace build (`dist/` over every library's files)
-   * or the TypeScript sources.
-   */
-  readonly code: 'image' | 'built' | 'source'
+  readonly code: BenchCode
   readonly nodeFlags: readonly string[]
 }
 
@@ -54,7 +50,7 @@ export async function agentIdleRssMiB(
   variant: AgentRunVariant,
 ): Promise<number> {
   const installation = await installAgent(options)
-  const code = variant.code === 'image' ? await imageCode('@k8s-attest/agent') : variant.code
+  const code = await codeToRun('@k8s-attest/agent', variant.code)
   const agent = await startAgent(installation, { code, nodeFlags: variant.nodeFlags })
   try {
     await agent.waitForLog((entry) => entry.msg === 'SVID obtained', 'the agent to attest')

@@ -1,18 +1,17 @@
 import {
-  type BenchServerCode,
   integerFlag,
   parseBenchFlags,
-  SERVER_CODE_USAGE,
-  serverCodeFlag,
-  v8FlagsFlag,
+  SERVER_PROCESS_FLAGS,
+  SERVER_PROCESS_USAGE,
+  type ServerProcessOptions,
+  serverProcessOptions,
 } from './command-line.ts'
-import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /** Names the PostgreSQL server `pnpm bench` lists agents on, when set (else one is started). */
 export const BENCH_POSTGRES_URL_VARIABLE = 'K8S_ATTEST_BENCH_POSTGRES_URL'
 
 /** What one `pnpm bench` run measures, from its command line. */
-export interface BenchOptions {
+export interface BenchOptions extends ServerProcessOptions {
   /** Requests per series. */
   readonly requests: number
   /** Attestations before the measured series. */
@@ -31,10 +30,6 @@ export interface BenchOptions {
   readonly postgresUrl?: string
   /** Skip the PostgreSQL `agent list` figures. */
   readonly skipPostgres: boolean
-  /** V8 options of every server the bench starts; absent: the image's (`SERVER_IMAGE_NODE_FLAGS`). */
-  readonly serverV8Flags?: readonly string[]
-  /** Which of the server's code every server runs. */
-  readonly serverCode: BenchServerCode
 }
 
 export const BENCH_USAGE = `usage: pnpm bench [options]
@@ -49,11 +44,7 @@ export const BENCH_USAGE = `usage: pnpm bench [options]
   --list-agents N     agents stored for the \`agent list\` figures (default 100000; 0 skips them)
   --list-requests N   requests per \`agent list\` series (default 200)
   --skip-postgres     \`agent list\` on SQLite only
-  --server-v8-flags="F …"
-                      V8 options of every server started, instead of the image's
-                      (${SERVER_IMAGE_NODE_FLAGS.join(' ')}); "" for V8's defaults;
-                      written with "=", as options that begin with a dash must be
-${SERVER_CODE_USAGE}
+${SERVER_PROCESS_USAGE}
   --help              this text
 
   ${BENCH_POSTGRES_URL_VARIABLE}  PostgreSQL for the \`agent list\` figures (a role allowed to
@@ -79,14 +70,12 @@ export function parseBenchOptions(
     'list-agents': { type: 'string', default: '100000' },
     'list-requests': { type: 'string', default: '200' },
     'skip-postgres': { type: 'boolean', default: false },
-    'server-v8-flags': { type: 'string' },
-    'server-code': { type: 'string', default: 'image' },
+    ...SERVER_PROCESS_FLAGS,
   })
   if (values === undefined) return undefined
   const kubeconfig = values.kubeconfig as string | undefined
   if (kubeconfig === '') throw new TypeError('--kubeconfig needs a file name')
   const postgresUrl = env[BENCH_POSTGRES_URL_VARIABLE] || undefined
-  const serverV8Flags = values['server-v8-flags'] as string | undefined
   return {
     requests: integerFlag(values.requests, '--requests', 1),
     warmup: integerFlag(values.warmup, '--warmup', 0),
@@ -97,7 +86,6 @@ export function parseBenchOptions(
     listRequests: integerFlag(values['list-requests'], '--list-requests', 1),
     ...(postgresUrl === undefined ? {} : { postgresUrl }),
     skipPostgres: values['skip-postgres'] === true,
-    ...(serverV8Flags === undefined ? {} : { serverV8Flags: v8FlagsFlag(serverV8Flags) }),
-    serverCode: serverCodeFlag(values['server-code'] as string),
+    ...serverProcessOptions(values),
   }
 }

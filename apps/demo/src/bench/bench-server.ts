@@ -8,8 +8,8 @@ import {
   type ServerInstallation,
   startServer,
 } from '../system/server-process.ts'
-import type { BenchServerCode } from './command-line.ts'
-import { imageCode } from './image-build.ts'
+import type { ServerProcessOptions } from './command-line.ts'
+import { codeToRun } from './image-build.ts'
 import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 import { FreshTlsClient } from './load-series.ts'
 
@@ -45,8 +45,11 @@ export async function startBenchServer(
     readonly beforeStart?: (installation: ServerInstallation) => Promise<void>
     /** Runs the server with `node --cpu-prof` into this directory (docs/performance.md, "Profiling the server"). */
     readonly cpuProfileDir?: string | undefined
-    /** V8 options of the server process. @default SERVER_IMAGE_NODE_FLAGS */
-    readonly v8Flags?: readonly string[] | undefined
+    /**
+     * The server's V8 options and which of its code runs (a bench's `--server-v8-flags` and
+     * `--server-code`). @default the image's V8 options and bundle
+     */
+    readonly serverProcess?: ServerProcessOptions
     /** More Node options and environment for the server process (the heap probe's, say). */
     readonly nodeFlags?: readonly string[]
     readonly env?: Readonly<Record<string, string>>
@@ -54,8 +57,6 @@ export async function startBenchServer(
     readonly workers?: number
     /** How long the server may take to be ready. @default startServer's */
     readonly readyTimeoutMs?: number
-    /** Which of the server's code runs. @default 'image' */
-    readonly code?: BenchServerCode
   } = {},
 ): Promise<BenchServer> {
   const installation = await installServer({
@@ -75,13 +76,13 @@ export async function startBenchServer(
   })
   await options.beforeStart?.(installation)
   const server = await startServer(installation, {
-    code:
-      options.code === undefined || options.code === 'image'
-        ? await imageCode('@k8s-attest/server')
-        : options.code,
+    code: await codeToRun('@k8s-attest/server', options.serverProcess?.serverCode ?? 'image'),
     cpuProfileDir: options.cpuProfileDir,
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
-    nodeFlags: [...(options.v8Flags ?? SERVER_IMAGE_NODE_FLAGS), ...(options.nodeFlags ?? [])],
+    nodeFlags: [
+      ...(options.serverProcess?.serverV8Flags ?? SERVER_IMAGE_NODE_FLAGS),
+      ...(options.nodeFlags ?? []),
+    ],
     ...(options.env === undefined ? {} : { env: options.env }),
   })
   return {

@@ -1,4 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
+import { type BenchCode, CODE_NAMES } from './image-build.ts'
+import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /**
  * The flags of a bench script's command line, or `undefined` for `--help` (every script takes
@@ -64,31 +66,52 @@ export function benchOptionsOrExit<T>(
   return options
 }
 
-/**
- * Which of the server's code the bench runs: the image's bundle (the default, what the figures
- * are held to), the workspace build (`dist/` over node_modules, so a profile names each
- * library's files) or the TypeScript sources.
- */
-export type BenchServerCode = 'image' | 'built' | 'source'
-
-/** How the figures' header names each {@link BenchServerCode}. */
-export const SERVER_CODE_NAMES: Readonly<Record<BenchServerCode, string>> = {
-  image: "the image's bundle",
-  built: 'the workspace build (dist/, not bundled)',
-  source: 'the TypeScript sources',
-}
-
-/** `--server-code`'s line of a usage text. */
-export const SERVER_CODE_USAGE = `  --server-code C     image (the default: the image's bundle), built (dist/ over node_modules,
-                      so a profile names each library's files) or source`
-
-/** `--server-code C`, checked. */
-export function serverCodeFlag(value: string): BenchServerCode {
-  if (value === 'image' || value === 'built' || value === 'source') return value
-  throw new TypeError(`--server-code must be image, built or source, not "${value}"`)
-}
-
 /** `--server-v8-flags="F …"` as a list: words split at spaces, so `""` is V8's defaults. */
 export function v8FlagsFlag(value: string): readonly string[] {
   return value.split(' ').filter((flag) => flag !== '')
+}
+
+/** How the server processes a bench starts are run: `--server-v8-flags`, `--server-code`. */
+export interface ServerProcessOptions {
+  /** V8 options of every server started; absent: the image's (`SERVER_IMAGE_NODE_FLAGS`). */
+  readonly serverV8Flags?: readonly string[]
+  /** Which of the server's code every server started runs. */
+  readonly serverCode: BenchCode
+}
+
+/** {@link ServerProcessOptions}' flags, for {@link parseBenchFlags}. */
+export const SERVER_PROCESS_FLAGS = {
+  'server-v8-flags': { type: 'string' },
+  'server-code': { type: 'string', default: 'image' },
+} as const satisfies ParseArgsOptionsConfig
+
+/** {@link ServerProcessOptions}' lines of a usage text. */
+export const SERVER_PROCESS_USAGE = `  --server-v8-flags="F …"
+                      V8 options of every server started, instead of the image's
+                      (${SERVER_IMAGE_NODE_FLAGS.join(' ')}); "" for V8's defaults;
+                      written with "=", as options that begin with a dash must be
+  --server-code C     image (the default: the image's bundle), built (dist/ over node_modules,
+                      so a profile names each library's files) or source`
+
+/**
+ * {@link ServerProcessOptions} from the values {@link parseBenchFlags} read with
+ * {@link SERVER_PROCESS_FLAGS}.
+ *
+ * @throws {TypeError} for a `--server-code` that is not one of the three.
+ */
+export function serverProcessOptions(
+  values: Record<string, string | boolean | undefined>,
+): ServerProcessOptions {
+  const v8Flags = values['server-v8-flags'] as string | undefined
+  const code = values['server-code'] as string
+  if (code !== 'image' && code !== 'built' && code !== 'source') {
+    throw new TypeError(`--server-code must be image, built or source, not "${code}"`)
+  }
+  return { ...(v8Flags === undefined ? {} : { serverV8Flags: v8FlagsFlag(v8Flags) }), serverCode: code }
+}
+
+/** The figures' header line naming how the servers run. */
+export function serverProcessHeader(options: ServerProcessOptions): string {
+  const v8 = (options.serverV8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"
+  return `server code: ${CODE_NAMES[options.serverCode]}, V8 options: ${v8}`
 }

@@ -22,8 +22,7 @@ export async function measureFirstAttestations(context: BenchContext, warmP50: n
   const firsts: number[] = []
   for (let start = 0; start < options.firstStarts; start++) {
     const server = await startBenchServer(join(workDir, `server-first-${start}`), cluster.cluster, {
-      v8Flags: options.serverV8Flags,
-      code: options.serverCode,
+      serverProcess: options,
     })
     try {
       await warmBenchClient()

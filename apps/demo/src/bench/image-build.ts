@@ -17,13 +17,32 @@ const APP_DEPLOY = join(REPO_ROOT, 'deploy', 'images', 'app-deploy.ts')
 /** The apps that have an image. */
 export type ImageApp = '@k8s-attest/server' | '@k8s-attest/agent'
 
+/**
+ * Which of an app's code a bench runs: the image's bundle (what the figures are held to), the
+ * workspace build (`dist/` over node_modules, so a profile names each library's files) or the
+ * TypeScript sources.
+ */
+export type BenchCode = 'image' | 'built' | 'source'
+
+/** How the figures name each {@link BenchCode}. */
+export const CODE_NAMES: Readonly<Record<BenchCode, string>> = {
+  image: "the image's bundle",
+  built: 'the workspace build (dist/, not bundled)',
+  source: 'the TypeScript sources',
+}
+
+/** The code the demo's process starters run for `code` of `app`: `'image'` is bundled on first use. */
+export function codeToRun(app: ImageApp, code: BenchCode): Promise<AppCode> {
+  return code === 'image' ? imageCode(app) : Promise.resolve(code)
+}
+
 const deployed = new Map<ImageApp, Promise<AppCode>>()
 
 /**
  * `app`'s image code, bundled on first use in this process (a second or two) into a temporary
  * directory removed when the process exits.
  */
-export function imageCode(app: ImageApp): Promise<AppCode> {
+function imageCode(app: ImageApp): Promise<AppCode> {
   let code = deployed.get(app)
   if (code === undefined) {
     code = deploy(app)

@@ -19,8 +19,7 @@ export async function measureJwksMode(context: BenchContext): Promise<void> {
   const { options, figures, cluster, workDir } = context
   const server = await startBenchServer(join(workDir, 'server-jwks'), cluster.cluster, {
     tokenVerification: 'jwks',
-    v8Flags: options.serverV8Flags,
-    code: options.serverCode,
+    serverProcess: options,
   })
   try {
     const attest = psatAttestations(server, cluster, await agentCsrPem())

@@ -1,15 +1,14 @@
 import {
-  type BenchServerCode,
   integerFlag,
   parseBenchFlags,
-  SERVER_CODE_USAGE,
-  serverCodeFlag,
-  v8FlagsFlag,
+  SERVER_PROCESS_FLAGS,
+  SERVER_PROCESS_USAGE,
+  type ServerProcessOptions,
+  serverProcessOptions,
 } from './command-line.ts'
-import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /** What one `pnpm bench:server-memory` run measures, from its command line. */
-export interface ServerMemoryOptions {
+export interface ServerMemoryOptions extends ServerProcessOptions {
   /** Attestations in all; the RSS target is read after 10,000. */
   readonly total: number
   /** Attestations before the heap window. */
@@ -20,10 +19,6 @@ export interface ServerMemoryOptions {
   readonly agents: number
   /** Where the window's sampling heap profile goes; absent: none is taken. */
   readonly heapProfile?: string
-  /** The server's V8 options; absent: the image's (`SERVER_IMAGE_NODE_FLAGS`). */
-  readonly serverV8Flags?: readonly string[]
-  /** Which of the server's code runs. */
-  readonly serverCode: BenchServerCode
 }
 
 export const SERVER_MEMORY_USAGE = `usage: pnpm bench:server-memory [options]
@@ -35,11 +30,7 @@ export const SERVER_MEMORY_USAGE = `usage: pnpm bench:server-memory [options]
                       (default 2000); --warmup + --window must not exceed --total
   --agents N          agent pods in the embedded cluster (default 64)
   --heap-profile FILE a sampling heap profile of the window, for Chrome DevTools
-  --server-v8-flags="F …"
-                      the server's V8 options, instead of the image's
-                      (${SERVER_IMAGE_NODE_FLAGS.join(' ')}); "" for V8's defaults;
-                      written with "=", as options that begin with a dash must be
-${SERVER_CODE_USAGE}
+${SERVER_PROCESS_USAGE}
   --help              this text
 `
 
@@ -57,8 +48,7 @@ export function parseServerMemoryOptions(args: readonly string[]): ServerMemoryO
     window: { type: 'string', default: '2000' },
     agents: { type: 'string', default: '64' },
     'heap-profile': { type: 'string' },
-    'server-v8-flags': { type: 'string' },
-    'server-code': { type: 'string', default: 'image' },
+    ...SERVER_PROCESS_FLAGS,
   })
   if (values === undefined) return undefined
   const total = integerFlag(values.total, '--total', 1)
@@ -71,14 +61,12 @@ export function parseServerMemoryOptions(args: readonly string[]): ServerMemoryO
   }
   const heapProfile = values['heap-profile'] as string | undefined
   if (heapProfile === '') throw new TypeError('--heap-profile needs a file name')
-  const serverV8Flags = values['server-v8-flags'] as string | undefined
   return {
     total,
     warmup,
     window,
     agents: integerFlag(values.agents, '--agents', 1),
     ...(heapProfile === undefined ? {} : { heapProfile }),
-    ...(serverV8Flags === undefined ? {} : { serverV8Flags: v8FlagsFlag(serverV8Flags) }),
-    serverCode: serverCodeFlag(values['server-code'] as string),
+    ...serverProcessOptions(values),
   }
 }

@@ -49,8 +49,7 @@ export async function compareWorkers(context: BenchContext): Promise<readonly Wo
     const server = await startBenchServer(join(workDir, `workers-${workers}`), cluster.cluster, {
       workers,
       readyTimeoutMs: 120_000,
-      v8Flags: options.serverV8Flags,
-      code: options.serverCode,
+      serverProcess: options,
     })
     try {
       const ca = await readFile(server.installation.bundlePath, 'utf8')
