@@ -1,33 +1,40 @@
 import type { KeyObject } from 'node:crypto'
-import { isAttestError, type SvidResponse } from '@k8s-attest/core'
+import type { SvidResponse } from '@k8s-attest/core'
 import type { Logger } from 'pino'
+import { type AgentHandle, type AgentOutcome, SvidWaiters, svidInfo } from './agent-handle.ts'
 import { type AtomicFileWriter, writeFileAtomic } from './atomic-file.ts'
+import {
+  type FailureContext,
+  failureFields,
+  logRetry,
+  type RetriedAttempt,
+  svidFields,
+} from './attempt-log.ts'
 import { Backoff } from './backoff.ts'
 import type { AgentConfig } from './config.ts'
-import { AgentError, isAgentError, ServerProblemError } from './errors.ts'
-import { type ClassifiedFailure, classifyFailure } from './failure.ts'
+import { AgentError, ServerProblemError } from './errors.ts'
+import { classifyFailure } from './failure.ts'
 import { generateKeyAndCsr } from './keys-and-csr.ts'
 import { createLogger, LOG_FIELDS as F } from './logger.ts'
 import { type MetricsRecorder, NO_METRICS } from './metrics-recorder.ts'
+import { restoreFromDataDir } from './restore-from-data-dir.ts'
 import { REATTEST_ON_RENEWAL_CODES, type RenewalMethod, renewalMethod, rotationTime } from './rotation.ts'
 import { type Scheduler, systemScheduler } from './scheduler.ts'
 import { ServerClient } from './server-client.ts'
 import { expectedServerId } from './spiffe.ts'
-import {
-  loadStoredBundle,
-  loadStoredSvid,
-  prepareDataDir,
-  removeAbandonedWrites,
-  removeStoredSvid,
-  storeBundle,
-  storeSvid,
-} from './svid-store.ts'
+import { prepareDataDir, removeStoredSvid, storeBundle, storeSvid } from './svid-store.ts'
 import { type HeldSvid, verifySvid } from './svid-verify.ts'
 import { readTokenFile } from './token-file.ts'
 import { bootstrapTrustBundle } from './trust-bootstrap.ts'
 import { sameTrustBundle, type TrustBundle, trustBundleFromCertificates } from './trust-bundle.ts'
 
 // What an embedder needs next to runAgent, from this package's main entry point.
+export {
+  type AgentHandle,
+  type AgentOutcome,
+  AgentStoppedError,
+  type SvidInfo,
+} from './agent-handle.ts'
 export type { AgentConfig } from './config.ts'
 export type { MetricsRecorder } from './metrics-recorder.ts'
 export type { Scheduler } from './scheduler.ts'
@@ -52,50 +59,6 @@ export interface AgentDeps {
    * through which the agent writes data_dir, so tests can make it fail as a full disk does.
    */
   readonly writeFile?: AtomicFileWriter
-}
-
-/** The public face of the SVID the agent holds (no key). */
-export interface SvidInfo {
-  readonly spiffeId: string
-  /** Hex, lowercase. */
-  readonly serialNumber: string
-  readonly notBefore: Date
-  readonly notAfter: Date
-  /** PEM, leaf first. */
-  readonly chainPem: readonly string[]
-}
-
-/** Why the agent's loop ended. */
-export type AgentOutcome =
-  | { readonly reason: 'stopped' }
-  | { readonly reason: 'banned'; readonly error: ServerProblemError }
-  | { readonly reason: 'crashed'; readonly error: unknown }
-
-/** A running agent. */
-export interface AgentHandle {
-  /** Settles when the loop ends; never rejects. */
-  readonly done: Promise<AgentOutcome>
-  /** The SVID held right now, or `undefined` before the first one. */
-  current(): SvidInfo | undefined
-  /**
-   * Resolves with the next SVID the agent holds that differs from `after` (by serial number),
-   * at once if it already holds one; with no argument, the first SVID held. Rejects with
-   * {@link AgentStoppedError} if the agent stops first.
-   */
-  nextSvid(after?: SvidInfo): Promise<SvidInfo>
-  /** Stops the loop (aborting a request in flight), closes connections, and returns the outcome. */
-  stop(): Promise<AgentOutcome>
-}
-
-/** {@link AgentHandle.nextSvid} could not be answered because the agent stopped. */
-export class AgentStoppedError extends Error {
-  override readonly name = 'AgentStoppedError'
-  readonly outcome: AgentOutcome
-
-  constructor(outcome: AgentOutcome) {
-    super(`the agent stopped (${outcome.reason}) before holding the SVID waited for`)
-    this.outcome = outcome
-  }
 }
 
 /**
@@ -137,19 +100,6 @@ interface ObtainedSvid {
   readonly method: RenewalMethod
 }
 
-interface FailedAttempt {
-  readonly failure: ClassifiedFailure
-  readonly error: unknown
-  /** What was tried last: a renewal, or an attestation (possibly after a renewal was declined). */
-  readonly method: RenewalMethod
-}
-
-interface Waiter {
-  readonly afterSerial: string | undefined
-  readonly resolve: (svid: SvidInfo) => void
-  readonly reject: (error: AgentStoppedError) => void
-}
-
 class AgentRunner {
   readonly #config: AgentConfig
   readonly #logger: Logger
@@ -159,7 +109,7 @@ class AgentRunner {
   readonly #backoff: Backoff
   readonly #client: ServerClient
   readonly #abort = new AbortController()
-  #waiters: Waiter[] = []
+  readonly #waiters = new SvidWaiters()
   /** The bundle the server is verified with; `undefined` until bootstrap (or insecure bootstrap). */
   #bundle: TrustBundle | undefined
   /** Whether the client has been told how to verify the server. */
@@ -167,7 +117,6 @@ class AgentRunner {
   /** Whether {@link #bundle} is the one in data_dir (not yet, right after a bootstrap). */
   #bundleStored = false
   #held: HeldSvid | undefined
-  #outcome: AgentOutcome | undefined
   readonly #writeFile: AtomicFileWriter
   /** The held SVID is not in data_dir yet (its write failed): the next attempt stores it. */
   #unstored = false
@@ -196,30 +145,18 @@ class AgentRunner {
 
   start(): AgentHandle {
     const done = this.#run().then((outcome) => {
-      this.#outcome = outcome
-      for (const waiter of this.#waiters) waiter.reject(new AgentStoppedError(outcome))
-      this.#waiters = []
+      this.#waiters.end(outcome)
       return outcome
     })
     return {
       done,
       current: () => (this.#held === undefined ? undefined : svidInfo(this.#held)),
-      nextSvid: (after) => this.#nextSvid(after),
+      nextSvid: (after) => this.#waiters.next(after, this.#held),
       stop: () => {
         this.#abort.abort()
         return done
       },
     }
-  }
-
-  #nextSvid(after: SvidInfo | undefined): Promise<SvidInfo> {
-    const held = this.#held
-    if (held !== undefined && held.serialNumber !== after?.serialNumber)
-      return Promise.resolve(svidInfo(held))
-    if (this.#outcome !== undefined) return Promise.reject(new AgentStoppedError(this.#outcome))
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ afterSerial: after?.serialNumber, resolve, reject })
-    })
   }
 
   async #run(): Promise<AgentOutcome> {
@@ -254,52 +191,11 @@ class AgentRunner {
 
   /** Picks up the bundle and SVID a previous run left in data_dir, if they are still good. */
   async #restore(): Promise<void> {
-    const { dataDir, trustDomain } = this.#config
-    try {
-      const removed = await removeAbandonedWrites(dataDir)
-      if (removed.length > 0) {
-        this.#logger.info(
-          { [F.path]: removed },
-          'removed the temporary files of a write cut short by a kill; the stored files are whole',
-        )
-      }
-    } catch (error) {
-      // Litter, not damage: the agent works with it; say so and go on.
-      this.#logger.warn({ err: error }, 'cannot remove abandoned temporary files from data_dir')
-    }
-    const bundle = await loadStoredBundle(dataDir)
-    if (bundle.status === 'unusable') {
-      this.#logger.warn(
-        { [F.path]: bundle.path, [F.code]: bundle.error.code, [F.check]: bundle.error.details.check },
-        `ignoring the stored trust bundle (${bundle.error.message}); bootstrapping trust again`,
-      )
-    }
-    if (bundle.status === 'missing') {
-      this.#logger.info(
-        { [F.path]: bundle.path, [F.trustBootstrap]: this.#config.trustBootstrap.kind },
-        'no trust bundle stored in data_dir yet; bootstrapping trust',
-      )
-    }
-    if (bundle.status !== 'usable') return
-    this.#useBundle(bundle.value)
+    const restored = await restoreFromDataDir(this.#config, () => this.#scheduler.now(), this.#logger)
+    if (restored === undefined) return
+    this.#useBundle(restored.bundle)
     this.#bundleStored = true
-
-    const stored = await loadStoredSvid(dataDir, {
-      bundle: bundle.value,
-      trustDomain,
-      now: this.#scheduler.now(),
-    })
-    if (stored.status === 'missing') {
-      this.#logger.info({ [F.path]: stored.path }, 'no stored SVID; attesting')
-    } else if (stored.status === 'unusable') {
-      this.#logger.warn(
-        { [F.path]: stored.path, [F.code]: stored.error.code, [F.check]: stored.error.details.check },
-        `cannot reuse the stored SVID (${stored.error.message}); attesting`,
-      )
-    } else {
-      this.#hold(stored.value)
-      this.#logger.info(this.#svidFields(stored.value), 'reusing the SVID stored in data_dir')
-    }
+    if (restored.svid !== undefined) this.#hold(restored.svid)
   }
 
   async #loop(): Promise<AgentOutcome> {
@@ -322,7 +218,7 @@ class AgentRunner {
       }
       if (failed.failure.kind === 'banned' && failed.error instanceof ServerProblemError) {
         this.#logger.error(
-          this.#failureFields(failed.failure, failed.error, undefined),
+          failureFields(failed.failure, failed.error, this.#failureContext()),
           `the server banned this agent; stopping (${failed.error.message}). ` +
             'An operator must lift the ban on the server before the agent can attest again',
         )
@@ -336,13 +232,13 @@ class AgentRunner {
   }
 
   /** One attempt to obtain an SVID. Returns the classified failure, or `undefined` on success. */
-  async #attempt(): Promise<FailedAttempt | undefined> {
+  async #attempt(): Promise<RetriedAttempt | undefined> {
     let method = renewalMethod(this.#config.nodeAttestor.type, this.#held, this.#scheduler.now())
     try {
       const held = this.#held
       if (this.#unstored && held !== undefined && rotationTime(held) > this.#scheduler.now()) {
         await this.#store(held)
-        this.#logger.info(this.#svidFields(held), 'SVID stored in data_dir after an earlier failure')
+        this.#logger.info(svidFields(held), 'SVID stored in data_dir after an earlier failure')
         return undefined
       }
       await this.#ensureTrust()
@@ -374,7 +270,7 @@ class AgentRunner {
     }
     const waitMs = this.#backoff.next()
     this.#logger.warn(
-      { ...this.#svidFields(held), [F.retryInMs]: waitMs },
+      { ...svidFields(held), [F.retryInMs]: waitMs },
       "the new SVID is already past half its lifetime (is the server's clock behind ours?); rotating again after a pause",
     )
     await this.#scheduler.sleep(waitMs, this.#abort.signal)
@@ -482,7 +378,7 @@ class AgentRunner {
     const previous = this.#held
     this.#hold(svid, { notify: false })
     this.#logger.info(
-      { ...this.#svidFields(svid), [F.method]: method },
+      { ...svidFields(svid), [F.method]: method },
       previous === undefined ? 'SVID obtained' : `SVID rotated (previous serial ${previous.serialNumber})`,
     )
     this.#unstored = true
@@ -490,7 +386,7 @@ class AgentRunner {
       await this.#store(svid)
     } finally {
       // After the store attempt, so whoever waits for the SVID finds it in data_dir when it could be written.
-      this.#notifyWaiters(svid)
+      this.#waiters.notify(svid)
     }
   }
 
@@ -516,15 +412,7 @@ class AgentRunner {
     this.#held = svid
     this.#client.setSvid(svid)
     this.#metrics.setSvid(svid)
-    if (options.notify) this.#notifyWaiters(svid)
-  }
-
-  /** Resolves the callers of `nextSvid` waiting for an SVID other than this one. */
-  #notifyWaiters(svid: HeldSvid): void {
-    const info = svidInfo(svid)
-    const waiting = this.#waiters
-    this.#waiters = waiting.filter((waiter) => waiter.afterSerial === svid.serialNumber)
-    for (const waiter of waiting) if (waiter.afterSerial !== svid.serialNumber) waiter.resolve(info)
+    if (options.notify) this.#waiters.notify(svid)
   }
 
   /**
@@ -539,7 +427,7 @@ class AgentRunner {
     this.#metrics.setSvid(undefined)
     try {
       await removeStoredSvid(this.#config.dataDir)
-      if (held !== undefined) this.#logger.info(this.#svidFields(held), 'removed the SVID from data_dir')
+      if (held !== undefined) this.#logger.info(svidFields(held), 'removed the SVID from data_dir')
     } catch (error) {
       // The ban stands whether or not the file could go; the next start hears of it at rotation.
       this.#logger.error({ err: error }, 'could not remove the SVID of the banned agent from data_dir')
@@ -547,64 +435,26 @@ class AgentRunner {
   }
 
   /** The wait before the next attempt, logged with why. */
-  #waitAfter({ failure, error, method }: FailedAttempt): number {
+  #waitAfter(failed: RetriedAttempt): number {
+    const { failure } = failed
     const backoffMs = failure.kind === 'permanent' ? this.#backoff.nextAtCap() : this.#backoff.next()
     const waitMs =
       failure.retryAfterMs === undefined
         ? backoffMs
         : Math.max(backoffMs, Math.min(failure.retryAfterMs, MAX_RETRY_AFTER_MS))
-    const fields = { ...this.#failureFields(failure, error, waitMs), [F.method]: method }
-    const what = method === 'renew' ? 'renewal' : 'attestation'
-    const message = error instanceof Error ? error.message : String(error)
-    if (failure.kind === 'transient') {
-      this.#logger.warn(fields, `${what} failed, will retry (transient: ${message})`)
-    } else {
-      this.#logger.error(
-        fields,
-        `${what} refused (permanent: ${message}); this will keep failing until the cause is fixed, retrying every ~${Math.round(this.#config.retryMaxIntervalMs / 1000)}s`,
-      )
-    }
+    logRetry(this.#logger, failed, {
+      ...this.#failureContext(),
+      retryInMs: waitMs,
+      retryMaxIntervalMs: this.#config.retryMaxIntervalMs,
+    })
     return waitMs
   }
 
-  #failureFields(
-    failure: ClassifiedFailure,
-    error: unknown,
-    waitMs: number | undefined,
-  ): Record<string, unknown> {
-    const details = isAttestError(error) || isAgentError(error) ? error.details : {}
+  #failureContext(): FailureContext {
     return {
-      [F.code]: failure.code,
-      [F.failureSource]: failure.source,
-      [F.failureKind]: failure.kind,
-      [F.attempt]: this.#backoff.failures,
-      ...(failure.httpStatus === undefined ? {} : { [F.httpStatus]: failure.httpStatus }),
-      ...(details.check === undefined ? {} : { [F.check]: details.check }),
-      ...(details.value === undefined ? {} : { [F.value]: details.value }),
-      ...(details.expected === undefined ? {} : { [F.expected]: details.expected }),
-      ...('cluster' in details && details.cluster !== undefined ? { [F.cluster]: details.cluster } : {}),
-      ...(waitMs === undefined ? {} : { [F.retryInMs]: waitMs }),
-      ...(this.#held === undefined ? {} : { [F.spiffeId]: this.#held.spiffeId }),
+      attempt: this.#backoff.failures,
+      ...(this.#held === undefined ? {} : { spiffeId: this.#held.spiffeId }),
     }
-  }
-
-  #svidFields(svid: HeldSvid): Record<string, unknown> {
-    return {
-      [F.spiffeId]: svid.spiffeId,
-      [F.serial]: svid.serialNumber,
-      [F.expiresAt]: svid.notAfter.toISOString(),
-      [F.rotateAt]: new Date(rotationTime(svid)).toISOString(),
-    }
-  }
-}
-
-function svidInfo(svid: HeldSvid): SvidInfo {
-  return {
-    spiffeId: svid.spiffeId,
-    serialNumber: svid.serialNumber,
-    notBefore: svid.notBefore,
-    notAfter: svid.notAfter,
-    chainPem: svid.chainPem,
   }
 }
 
