@@ -1,35 +1,20 @@
 import type { KeyObject } from 'node:crypto'
-import { rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import { type Clock, systemClock } from './clock.ts'
+import type { Clock } from './clock.ts'
 import { Cluster } from './cluster.ts'
 import type { RequestCounters } from './counters.ts'
 import type { FaultRule, InjectedFault } from './faults.ts'
 import { adminIdentitySpec, type Identity, type IdentitySpec } from './identities.ts'
-import { isJsonObject, type JsonObject, objectAt, stringAt } from './json.ts'
-import { signJwt } from './jwt.ts'
-import { renderKubeconfig, writeKubeconfigFile } from './kubeconfig.ts'
-import { type PodStatusInput, reportPodStatus } from './kubelet-status.ts'
-import type { DeleteResult } from './registry.ts'
-import { metadataOf } from './registry.ts'
-import { findResource } from './resources/catalog.ts'
-import type { ResourceDefinition } from './resources/definition.ts'
-import { namespaces } from './resources/namespaces.ts'
-import { nodes } from './resources/nodes.ts'
-import { pods } from './resources/pods.ts'
-import { SERVICE_ACCOUNT_NAME_ANNOTATION, SERVICE_ACCOUNT_TOKEN_TYPE, secrets } from './resources/secrets.ts'
-import { serviceAccounts } from './resources/service-accounts.ts'
-import { type RunningServer, startServer } from './server.ts'
+import type { JsonObject } from './json.ts'
+import type { PodStatusInput } from './kubelet-status.ts'
+import { startServer } from './server.ts'
 import { createServingCertificate } from './serving-certificate.ts'
-import {
-  generateSigningKey,
-  publicJwk,
-  type SigningAlgorithm,
-  type SigningKey,
-  signingKeyFrom,
-} from './signing-key.ts'
-import { fillServiceAccountTokenSecret } from './token-controller.ts'
-import { createTokenRequest } from './token-request.ts'
+import { publicJwk, type SigningAlgorithm } from './signing-key.ts'
+import { cacheMethods } from './test-api-caches.ts'
+import { faultControls } from './test-api-faults.ts'
+import { testApiKubeconfigs } from './test-api-kubeconfigs.ts'
+import { objectMethods } from './test-api-objects.ts'
+import { clusterSettings, serverOptions } from './test-api-options.ts'
+import { tokenMethods } from './test-api-tokens.ts'
 
 /**
  * The programmatic face of the Kubernetes test API: start and stop it, put
@@ -227,58 +212,6 @@ export interface KubeTestApi {
   stop(): Promise<void>
 }
 
-const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local'
-const DEFAULT_CONTAINER_IMAGE = 'registry.k8s.io/pause:3.10'
-const TEST_API_MANAGER = 'kube-test-api'
-
-function stored(object: JsonObject): StoredObject {
-  const metadata = metadataOf(object)
-  return {
-    name: stringAt(metadata, 'name') ?? '',
-    namespace: stringAt(metadata, 'namespace') ?? '',
-    uid: stringAt(metadata, 'uid') ?? '',
-    resourceVersion: stringAt(metadata, 'resourceVersion') ?? '',
-    object,
-  }
-}
-
-function validateOptions(options: KubeTestApiOptions): void {
-  if (
-    options.port !== undefined &&
-    (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
-  ) {
-    throw new TypeError('"port" must be an integer from 0 to 65535')
-  }
-  if (options.issuer !== undefined && options.issuer.trim() === '')
-    throw new TypeError('"issuer" must not be empty')
-  if (options.apiAudiences !== undefined && options.apiAudiences.length === 0) {
-    throw new TypeError('"apiAudiences" must name at least one audience')
-  }
-  if (
-    options.maxTokenExpirationSeconds !== undefined &&
-    (!Number.isInteger(options.maxTokenExpirationSeconds) || options.maxTokenExpirationSeconds < 600)
-  ) {
-    throw new TypeError('"maxTokenExpirationSeconds" must be an integer of at least 600')
-  }
-  if (options.signingKey !== undefined && options.signingAlgorithm !== undefined) {
-    const key = signingKeyFrom(options.signingKey)
-    if (key.algorithm !== options.signingAlgorithm) {
-      throw new TypeError(
-        `"signingKey" is a ${key.algorithm} key but "signingAlgorithm" is ${options.signingAlgorithm}`,
-      )
-    }
-  }
-}
-
-function resourceDefinition(resource: string): ResourceDefinition {
-  const [plural, group = ''] = resource.includes('.')
-    ? [resource.slice(0, resource.indexOf('.')), resource.slice(resource.indexOf('.') + 1)]
-    : [resource]
-  const definition = findResource(group, 'v1', plural)
-  if (definition === undefined) throw new TypeError(`"${resource}" is not a resource the test API stores`)
-  return definition
-}
-
 /**
  * Starts a Kubernetes test API: its own CA and serving certificate, a
  * signing key, the system namespaces and bootstrap RBAC, and an admin
@@ -296,216 +229,32 @@ function resourceDefinition(resource: string): ResourceDefinition {
  * ```
  */
 export async function startKubeTestApi(options: KubeTestApiOptions = {}): Promise<KubeTestApi> {
-  validateOptions(options)
-  const issuer = options.issuer ?? DEFAULT_ISSUER
-  const signingKey: SigningKey =
-    options.signingKey === undefined
-      ? generateSigningKey(options.signingAlgorithm ?? 'RS256')
-      : signingKeyFrom(options.signingKey)
-  const clock = options.clock ?? systemClock
-  const cluster = new Cluster({
-    issuer,
-    apiAudiences: [...(options.apiAudiences ?? [issuer])],
-    signingKey,
-    clock,
-    tokenReviewCache: options.tokenReviewCache ?? true,
-    extendTokenExpiration: options.extendTokenExpiration ?? true,
-    maxTokenExpirationSeconds: options.maxTokenExpirationSeconds,
-    watchHistoryLimit: options.watchHistoryLimit ?? 10_000,
-    random: options.random ?? Math.random,
-  })
+  const cluster = new Cluster(clusterSettings(options))
   const admin = cluster.identities.add(adminIdentitySpec(options.adminToken))
   const certificate = await createServingCertificate()
-  const server: RunningServer = await startServer(cluster, {
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 0,
-    certificateChainPem: certificate.certificateChainPem,
-    privateKeyPem: certificate.privateKeyPem,
-    onError:
-      options.onError ??
-      ((error: unknown) => {
-        process.stderr.write(
-          `kube-test-api: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-        )
-      }),
-  })
+  const server = await startServer(cluster, serverOptions(options, certificate))
   cluster.externalUrl = server.url
-  const { registry } = cluster
-  const write = { manager: TEST_API_MANAGER }
-  const temporaryDirectories: string[] = []
-
-  const kubeconfigInput = (identity: Pick<Identity, 'name' | 'token'> = admin) => ({
-    server: server.url,
-    caCertificatePem: certificate.caCertificatePem,
-    userName: identity.name,
-    token: identity.token,
-  })
-
-  const fillLegacySecret = (namespace: string, secretName: string): string =>
-    fillServiceAccountTokenSecret(registry, signingKey, certificate.caCertificatePem, namespace, secretName)
-
-  const api: KubeTestApi = {
+  const { caCertificatePem } = certificate
+  const kubeconfigs = testApiKubeconfigs({ server: server.url, caCertificatePem }, admin)
+  return {
     url: server.url,
     port: server.port,
-    caCertificatePem: certificate.caCertificatePem,
-    issuer,
+    caCertificatePem,
+    issuer: cluster.settings.issuer,
     apiAudiences: cluster.settings.apiAudiences,
-    clock,
+    clock: cluster.clock,
     admin,
-    jwk: publicJwk(signingKey),
+    jwk: publicJwk(cluster.settings.signingKey),
     counters: cluster.counters,
-    faults: {
-      inject: (rule) => cluster.faults.inject(rule),
-      async clear() {
-        cluster.faults.clear()
-        server.setConnectionMode('accept')
-        await server.resumeAccepting()
-      },
-      resetConnections: () => server.setConnectionMode('reset'),
-      acceptConnections: () => server.setConnectionMode('accept'),
-      stopListening: () => server.stopAccepting(),
-      resumeListening: () => server.resumeAccepting(),
-      destroyConnections: () => server.destroyConnections(),
-    },
-
+    faults: faultControls(cluster.faults, server),
     addIdentity: (spec) => cluster.identities.add(spec),
-    kubeconfig: (kubeconfigOptions = {}) => renderKubeconfig(kubeconfigInput(kubeconfigOptions.identity)),
-    writeKubeconfig: async (kubeconfigOptions = {}) => {
-      const path = await writeKubeconfigFile(
-        kubeconfigInput(kubeconfigOptions.identity),
-        kubeconfigOptions.path,
-      )
-      if (kubeconfigOptions.path === undefined) temporaryDirectories.push(dirname(path))
-      return path
-    },
-
-    createNamespace: (name, namespaceOptions = {}) =>
-      stored(
-        registry.create(
-          namespaces,
-          '',
-          { metadata: { name, labels: { ...namespaceOptions.labels } } },
-          write,
-        ),
-      ),
-    createServiceAccount: (namespace, name, accountOptions = {}) => {
-      const body: JsonObject = { metadata: { name, namespace } }
-      if (accountOptions.automountServiceAccountToken !== undefined) {
-        body.automountServiceAccountToken = accountOptions.automountServiceAccountToken
-      }
-      return stored(registry.create(serviceAccounts, namespace, body, write))
-    },
-    createNode: (name, nodeOptions = {}) =>
-      stored(
-        registry.create(
-          nodes,
-          '',
-          {
-            metadata: { name, labels: { ...nodeOptions.labels } },
-            status: {
-              addresses: (nodeOptions.addresses ?? []).map(({ type, address }) => ({ type, address })),
-            },
-          },
-          write,
-        ),
-      ),
-    createPod: (input) => {
-      const spec: JsonObject = {
-        serviceAccountName: input.serviceAccountName,
-        containers:
-          input.containers === undefined
-            ? [{ name: 'main', image: DEFAULT_CONTAINER_IMAGE }]
-            : [...input.containers],
-      }
-      if (input.nodeName !== undefined) spec.nodeName = input.nodeName
-      const metadata: JsonObject = {
-        name: input.name,
-        namespace: input.namespace,
-        labels: { ...input.labels },
-      }
-      if (input.annotations !== undefined) metadata.annotations = { ...input.annotations }
-      const created = stored(registry.create(pods, input.namespace, { metadata, spec }, write))
-      return input.status === undefined
-        ? created
-        : api.setPodStatus(input.namespace, input.name, input.status)
-    },
-    setPodStatus: (namespace, name, status) =>
-      stored(reportPodStatus(registry, namespace, name, status, clock.now())),
-    createObject: (resource, body, namespace = '') => {
-      const definition = resourceDefinition(resource)
-      const bodyNamespace = stringAt(objectAt(body, 'metadata'), 'namespace')
-      return stored(registry.create(definition, namespace || bodyNamespace || '', body, write))
-    },
-    getObject: (resource, name, namespace = '') =>
-      stored(registry.get(resourceDefinition(resource), namespace, name)),
-    deleteObject: (resource, name, deleteOptions = {}) => {
-      const definition = resourceDefinition(resource)
-      const result: DeleteResult = registry.delete(definition, deleteOptions.namespace ?? '', name, {
-        ...write,
-        ...(deleteOptions.gracePeriodSeconds === undefined
-          ? {}
-          : { gracePeriodSeconds: deleteOptions.gracePeriodSeconds }),
-      })
-      return result.body
-    },
-
-    requestToken: (input) => {
-      const spec: JsonObject = {}
-      if (input.audiences !== undefined) spec.audiences = [...input.audiences]
-      if (input.expirationSeconds !== undefined) spec.expirationSeconds = input.expirationSeconds
-      if (input.boundObject !== undefined) {
-        const ref: JsonObject = {
-          kind: input.boundObject.kind,
-          apiVersion: 'v1',
-          name: input.boundObject.name,
-        }
-        if (input.boundObject.uid !== undefined) ref.uid = input.boundObject.uid
-        spec.boundObjectRef = ref
-      }
-      const result = createTokenRequest(
-        cluster,
-        input.namespace,
-        input.serviceAccount,
-        { spec },
-        TEST_API_MANAGER,
-      )
-      return { token: result.token, expirationTimestamp: result.expirationTimestamp }
-    },
-    createLegacyTokenSecret: (namespace, secretName, serviceAccount) => {
-      // Refuse (404) before creating a Secret for an account that does not exist.
-      registry.get(serviceAccounts, namespace, serviceAccount)
-      registry.create(
-        secrets,
-        namespace,
-        {
-          metadata: {
-            name: secretName,
-            namespace,
-            annotations: { [SERVICE_ACCOUNT_NAME_ANNOTATION]: serviceAccount },
-          },
-          type: SERVICE_ACCOUNT_TOKEN_TYPE,
-        },
-        write,
-      )
-      return fillLegacySecret(namespace, secretName)
-    },
-    issueLegacyToken: fillLegacySecret,
-    signToken: (claims) => {
-      if (!isJsonObject(claims)) throw new TypeError('"claims" must be a JSON object')
-      return signJwt(claims, signingKey)
-    },
-
-    setTokenReviewCache: (enabled) => {
-      cluster.authenticator.cacheEnabled = enabled
-    },
-    clearTokenReviewCache: () => cluster.authenticator.clearCache(),
-    compactWatchHistory: () => cluster.store.compact(),
+    ...kubeconfigs.methods,
+    ...objectMethods(cluster.registry, cluster.clock),
+    ...tokenMethods(cluster, caCertificatePem),
+    ...cacheMethods(cluster),
     stop: async () => {
       await server.close()
-      await Promise.all(
-        temporaryDirectories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })),
-      )
+      await kubeconfigs.removeTemporaryDirectories()
     },
   }
-  return api
 }
