@@ -14,11 +14,11 @@
  * (an image built on a machine that only has the registry outside Docker),
  * `deploy/images/build.sh --deploy-on-host` runs it on the host first and the stage is given the
  * result in `DEPLOY_OUTPUT` (a directory of the build context), which it copies unchanged.
- * Plain Node: the stage's image may have no shell.
+ * Plain Node, so that with DEPLOY_OUTPUT the stage's image needs no shell; without it, the
+ * install and build need npm and a shell (`sh`, which pnpm runs the workspace's scripts with).
  */
-import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import { cpSync, existsSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 const USAGE = 'usage: app-deploy.ts [--built] <package name> <output directory>'
@@ -43,9 +43,11 @@ async function main(argv: readonly string[]): Promise<void> {
     return
   }
   if (!built) {
-    const pnpm = pnpmCommand()
+    // Imported here: with DEPLOY_OUTPUT (above) the stage's context holds this file alone.
+    const { pnpmEnvironment } = await import('./pnpm-environment.ts')
+    const env = pnpmEnvironment(process.cwd())
     const run = (...args: string[]): void => {
-      execFileSync(pnpm[0] ?? 'pnpm', [...pnpm.slice(1), ...args], { stdio: 'inherit' })
+      execFileSync('pnpm', args, { stdio: 'inherit', env })
     }
     run('install', '--frozen-lockfile', '--prefer-offline')
     run('build')
@@ -57,20 +59,6 @@ async function main(argv: readonly string[]): Promise<void> {
     `app-deploy: ${packageName} bundled to ${out}: ${bundle.chunks.length} files, ${(bundle.bytes / 1e6).toFixed(1)} MB, ` +
       `${bundle.packages.length} packages${bundle.kept.length > 0 ? `, ${bundle.kept.join(', ')} kept as files` : ''}`,
   )
-}
-
-/** The workspace's pnpm (package.json `packageManager`), installed into a temporary prefix if absent. */
-function pnpmCommand(): string[] {
-  const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { packageManager?: string }
-  const version = /^pnpm@(.+)$/.exec(manifest.packageManager ?? '')?.[1]
-  if (version === undefined) throw new Error('package.json names no pnpm version in "packageManager"')
-  const onPath = spawnSync('pnpm', ['--version'], { encoding: 'utf8' })
-  if (onPath.status === 0 && onPath.stdout.trim() === version) return ['pnpm']
-  const prefix = mkdtempSync(join(tmpdir(), 'pnpm-'))
-  execFileSync('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', `pnpm@${version}`], {
-    stdio: 'inherit',
-  })
-  return [process.execPath, join(prefix, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs')]
 }
 
 await main(process.argv.slice(2))
