@@ -11,7 +11,6 @@ import {
   type V1ServiceAccount,
   WellKnownApi,
 } from '@kubernetes/client-node'
-import { describeErrorChain } from '../logging/error-chain.ts'
 import type { ClusterCaches } from './cached-cluster-client.ts'
 import type {
   CallOptions,
@@ -26,6 +25,15 @@ import type {
   ServiceAccountInfo,
 } from './cluster-client.ts'
 import { Informer, type InformerCall } from './informer.ts'
+import { kubeApiError } from './kube-api-error.ts'
+import {
+  nodeInfo,
+  podInfo,
+  serviceAccountInfo,
+  trimNode,
+  trimPod,
+  trimServiceAccount,
+} from './kube-objects.ts'
 import { loadKubeconfigFile } from './kubeconfig-file.ts'
 import { PooledKubeConfig } from './pooled-kube-config.ts'
 
@@ -387,142 +395,19 @@ function elapsed(started: number): number {
 }
 
 /**
- * Turns a failed API call into an AttestError. An API server that is
- * overloaded, unreachable or failing is the caller's transient problem
- * (`ATT_ERR_KUBE_API_UNAVAILABLE`, 503 with Retry-After); an API server that
- * refuses our request (bad credentials, missing RBAC) is a misconfiguration
- * (`ATT_ERR_KUBE_API_FAILED`, 502). Neither is the agent's fault, so neither is a 4xx.
- */
-function kubeApiError(cluster: string, verb: string, resource: string, error: unknown): AttestError {
-  const what = `${verb} ${resource} in cluster "${cluster}"`
-  if (error instanceof ApiException) {
-    const status = error.code
-    const transient = status === 429 || status >= 500
-    const retryAfter = Number.parseInt(error.headers['retry-after'] ?? '', 10)
-    return new AttestError(
-      transient ? 'ATT_ERR_KUBE_API_UNAVAILABLE' : 'ATT_ERR_KUBE_API_FAILED',
-      `Kubernetes API call ${what} failed with HTTP ${status}: ${statusMessage(error.body)}`,
-      {
-        check: 'kube_api',
-        cluster,
-        value: String(status),
-        cause: error,
-        ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
-      },
-    )
-  }
-  // fetch's own message is "fetch failed"; what happened (refused, reset, GOAWAY) is in its causes.
-  const reason = describeErrorChain(error)
-  return new AttestError('ATT_ERR_KUBE_API_UNAVAILABLE', `Kubernetes API call ${what} failed: ${reason}`, {
-    check: 'kube_api',
-    cluster,
-    cause: error,
-  })
-}
-
-/** The `message` of a Kubernetes `Status` body, which client-node hands over as text or object. */
-function statusMessage(body: unknown): string {
-  const parsed = typeof body === 'string' ? safeJson(body) : body
-  if (parsed !== null && typeof parsed === 'object' && 'message' in parsed) {
-    return String((parsed as { message: unknown }).message)
-  }
-  return typeof body === 'string' ? body.slice(0, 200) : 'no message'
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined // not JSON: the caller falls back to the raw text
-  }
-}
-
-/** What a pod informer keeps: the fields {@link podInfo} reads, and the resourceVersion. */
-function trimPod(pod: V1Pod): V1Pod {
-  const metadata = pod.metadata ?? {}
-  return {
-    metadata: {
-      name: metadata.name ?? '',
-      namespace: metadata.namespace ?? '',
-      uid: metadata.uid ?? '',
-      labels: metadata.labels ?? {},
-      resourceVersion: metadata.resourceVersion ?? '',
-      ...(metadata.deletionTimestamp === undefined ? {} : { deletionTimestamp: metadata.deletionTimestamp }),
-    },
-    spec: {
-      containers: [],
-      nodeName: pod.spec?.nodeName ?? '',
-      serviceAccountName: pod.spec?.serviceAccountName ?? '',
-    },
-    status: { hostIP: pod.status?.hostIP ?? '' },
-  }
-}
-
-/** What a node informer keeps. */
-function trimNode(node: V1Node): V1Node {
-  const metadata = node.metadata ?? {}
-  return {
-    metadata: {
-      name: metadata.name ?? '',
-      uid: metadata.uid ?? '',
-      labels: metadata.labels ?? {},
-      resourceVersion: metadata.resourceVersion ?? '',
-    },
-  }
-}
-
-function podInfo(pod: V1Pod): PodInfo {
-  // A listed or fetched pod carries a Date; a watched one the RFC 3339 text (client-node's
-  // watch does not deserialize).
-  const deletion = pod.metadata?.deletionTimestamp as Date | string | undefined
-  return {
-    ...(deletion === undefined || deletion === null ? {} : { deletionTimestamp: new Date(deletion) }),
-    namespace: pod.metadata?.namespace ?? '',
-    name: pod.metadata?.name ?? '',
-    uid: pod.metadata?.uid ?? '',
-    nodeName: pod.spec?.nodeName ?? '',
-    serviceAccountName: pod.spec?.serviceAccountName ?? '',
-    hostIp: pod.status?.hostIP ?? '',
-    labels: pod.metadata?.labels ?? {},
-  }
-}
-
-/** What a service account informer keeps. */
-function trimServiceAccount(account: V1ServiceAccount): V1ServiceAccount {
-  const metadata = account.metadata ?? {}
-  return {
-    metadata: {
-      name: metadata.name ?? '',
-      namespace: metadata.namespace ?? '',
-      uid: metadata.uid ?? '',
-      resourceVersion: metadata.resourceVersion ?? '',
-    },
-  }
-}
-
-function serviceAccountInfo(account: V1ServiceAccount): ServiceAccountInfo {
-  return {
-    namespace: account.metadata?.namespace ?? '',
-    name: account.metadata?.name ?? '',
-    uid: account.metadata?.uid ?? '',
-  }
-}
-
-/**
  * A discovery answer as an object: client-node types it as a string, but parses any JSON media
  * type (including `application/jwk-set+json`) into a value.
  */
 function jsonObject(answer: unknown): Record<string, unknown> | undefined {
-  const value = typeof answer === 'string' ? safeJson(answer) : answer
+  let value = answer
+  if (typeof answer === 'string') {
+    try {
+      value = JSON.parse(answer)
+    } catch {
+      return undefined // not JSON: no issuer and no keys, which the caller reports
+    }
+  }
   return value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined
-}
-
-function nodeInfo(node: V1Node): NodeInfo {
-  return {
-    name: node.metadata?.name ?? '',
-    uid: node.metadata?.uid ?? '',
-    labels: node.metadata?.labels ?? {},
-  }
 }
