@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { type AgentInstallOptions, installAgent, startAgent } from '../system/agent-process.ts'
 import type { Figures } from './figures.ts'
 import { type BenchCode, codeToRun } from './image-build.ts'
-import { AGENT_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
+import { AGENT_IMAGE_NODE_FLAGS, imageEnvironment } from './image-node-flags.ts'
 import { rssMiB } from './process-stats.ts'
 
 /*
@@ -17,22 +17,26 @@ export interface AgentRunVariant {
   readonly name: string
   readonly code: BenchCode
   readonly nodeFlags: readonly string[]
+  /** Added to the agent's environment. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
-/** The agent as the image runs it: its bundle, with the image's NODE_OPTIONS. */
+/** The agent as the image runs it: its bundle, with the image's NODE_OPTIONS and environment. */
 export const AGENT_AS_IN_IMAGE: AgentRunVariant = {
-  name: 'as in the image: bundled, NODE_OPTIONS=--max-semi-space-size=1',
+  name: 'as in the image: bundled, NODE_OPTIONS=--max-semi-space-size=1, MALLOC_ARENA_MAX=2',
   code: 'image',
   nodeFlags: AGENT_IMAGE_NODE_FLAGS,
+  env: imageEnvironment(),
 }
 
 /** The ways of running the agent `pnpm bench:agent-memory` compares. */
 export const AGENT_RUN_VARIANTS: readonly AgentRunVariant[] = [
   AGENT_AS_IN_IMAGE,
   {
-    name: 'workspace build (dist/, not bundled), the same flags',
+    name: 'workspace build (dist/, not bundled), the same flags and environment',
     code: 'built',
     nodeFlags: AGENT_IMAGE_NODE_FLAGS,
+    env: imageEnvironment(),
   },
   { name: "workspace build, V8's default flags", code: 'built', nodeFlags: [] },
   { name: "from source (type stripping), V8's default flags", code: 'source', nodeFlags: [] },
@@ -51,7 +55,11 @@ export async function agentIdleRssMiB(
 ): Promise<number> {
   const installation = await installAgent(options)
   const code = await codeToRun('@k8s-attest/agent', variant.code)
-  const agent = await startAgent(installation, { code, nodeFlags: variant.nodeFlags })
+  const agent = await startAgent(installation, {
+    code,
+    nodeFlags: variant.nodeFlags,
+    ...(variant.env === undefined ? {} : { env: variant.env }),
+  })
   try {
     await agent.waitForLog((entry) => entry.msg === 'SVID obtained', 'the agent to attest')
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS))

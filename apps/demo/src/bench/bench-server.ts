@@ -10,7 +10,7 @@ import {
 } from '../system/server-process.ts'
 import type { ServerProcessOptions } from './command-line.ts'
 import { codeToRun } from './image-build.ts'
-import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
+import { imageEnvironment, SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 import { FreshTlsClient } from './load-series.ts'
 
 /** The trust domain of every bench server. */
@@ -32,8 +32,8 @@ export interface BenchServer {
  * Installs a server in `dir` (k8s_psat for `cluster`, through the server's own service account
  * with only the RBAC it needs; TokenReview or, with `tokenVerification: 'jwks'`, JWKS mode),
  * lets `beforeStart` fill its datastore, then starts the real CLI as a child process, as the
- * image runs it (the bundle of the workspace's build: needs `pnpm build`), and waits until it is
- * ready.
+ * image runs it (the bundle of the workspace's build: needs `pnpm build`; the image's V8 options
+ * and environment), and waits until it is ready.
  */
 export async function startBenchServer(
   dir: string,
@@ -83,7 +83,7 @@ export async function startBenchServer(
       ...(options.serverProcess?.serverV8Flags ?? SERVER_IMAGE_NODE_FLAGS),
       ...(options.nodeFlags ?? []),
     ],
-    ...(options.env === undefined ? {} : { env: options.env }),
+    env: { ...imageEnvironment(), ...options.env },
   })
   return {
     installation,

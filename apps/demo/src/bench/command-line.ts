@@ -1,6 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
 import { type BenchCode, CODE_NAMES } from './image-build.ts'
-import { SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
+import { IMAGE_ENVIRONMENT, SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /**
  * The flags of a bench script's command line, or `undefined` for `--help` (every script takes
@@ -113,5 +113,9 @@ export function serverProcessOptions(
 /** The figures' header line naming how the servers run. */
 export function serverProcessHeader(options: ServerProcessOptions): string {
   const v8 = (options.serverV8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"
-  return `server code: ${CODE_NAMES[options.serverCode]}, V8 options: ${v8}`
+  // The image's, unless the bench's own environment sets them (imageEnvironment).
+  const environment = Object.entries(IMAGE_ENVIRONMENT)
+    .map(([name, value]) => `${name}=${process.env[name] ?? value}`)
+    .join(' ')
+  return `server code: ${CODE_NAMES[options.serverCode]}, V8 options: ${v8}, environment: ${environment}`
 }

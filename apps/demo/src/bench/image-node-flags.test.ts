@@ -1,23 +1,41 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { AGENT_IMAGE_NODE_FLAGS, SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
+import {
+  AGENT_IMAGE_NODE_FLAGS,
+  IMAGE_ENVIRONMENT,
+  imageEnvironment,
+  SERVER_IMAGE_NODE_FLAGS,
+} from './image-node-flags.ts'
 
 const dockerfile = (app: 'agent' | 'server') =>
   readFile(new URL(`../../../${app}/Dockerfile`, import.meta.url), 'utf8')
 
-/** The one line of `text` that starts with `instruction` (e.g. `ENTRYPOINT `). */
-function instruction(text: string, name: string): string {
-  const lines = text.split('\n').filter((line) => line.startsWith(`${name} `))
-  expect(lines, `one ${name} line`).toHaveLength(1)
-  return (lines[0] ?? '').slice(name.length + 1)
+/** The lines of `text` that start with `instruction` (e.g. `ENV `), without it. */
+function instructions(text: string, name: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name} `))
+    .map((line) => line.slice(name.length + 1))
 }
 
 describe('the V8 options the benches run the apps with', () => {
   it.each([
     ['agent', AGENT_IMAGE_NODE_FLAGS],
     ['server', SERVER_IMAGE_NODE_FLAGS],
-  ] as const)("are the %s image's NODE_OPTIONS", async (app, flags) => {
-    const env = instruction(await dockerfile(app), 'ENV')
-    expect(env).toBe(`NODE_OPTIONS=${flags.join(' ')}`)
+  ] as const)("are the %s image's NODE_OPTIONS, and its environment the image's too", async (app, flags) => {
+    const env = instructions(await dockerfile(app), 'ENV')
+    expect(env.toSorted()).toEqual(
+      [
+        `NODE_OPTIONS=${flags.join(' ')}`,
+        ...Object.entries(IMAGE_ENVIRONMENT).map(([name, value]) => `${name}=${value}`),
+      ].toSorted(),
+    )
+  })
+})
+
+describe('imageEnvironment', () => {
+  it("adds the image's variables the bench's own environment leaves unset, and no others", () => {
+    expect(imageEnvironment({})).toEqual({ MALLOC_ARENA_MAX: '2' })
+    expect(imageEnvironment({ MALLOC_ARENA_MAX: '8' })).toEqual({})
   })
 })

@@ -1,6 +1,6 @@
 /*
- * The V8 options the images run the apps with, so the benches measure them as deployed. The
- * Dockerfiles carry the same lists; `image-node-flags.test.ts` holds the two together.
+ * The V8 options and the environment the images run the apps with, so the benches measure them
+ * as deployed. The Dockerfiles carry the same; `image-node-flags.test.ts` holds the two together.
  */
 
 /**
@@ -17,3 +17,22 @@ export const AGENT_IMAGE_NODE_FLAGS = ['--max-semi-space-size=1'] as const
  * the server CPU of an agent-list page (docs/performance.md, "Server memory").
  */
 export const SERVER_IMAGE_NODE_FLAGS = ['--max-semi-space-size=2'] as const
+
+/**
+ * The environment both images set besides NODE_OPTIONS (`ENV` in both Dockerfiles): glibc's
+ * malloc keeps at most two arenas instead of up to eight per core, so the memory the threads
+ * Node runs beside JavaScript (libuv's pool, V8's helpers, OpenSSL) free is reused rather than
+ * held in arenas of their own. Server RSS about 10 MiB lower on average (after 1,501
+ * attestations 183–189 against 187–205 MiB, after 10,000 183–192 against 191–194; since
+ * 2026-12-07), idle agent RSS 2 MiB, and server CPU per attestation no higher in three
+ * interleaved `pnpm bench` rounds (docs/performance.md, "What changed").
+ */
+export const IMAGE_ENVIRONMENT: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
+
+/**
+ * {@link IMAGE_ENVIRONMENT} less what `env` (the bench's own environment) already sets, so that
+ * `MALLOC_ARENA_MAX=8 pnpm bench` runs the apps with that value for comparison.
+ */
+export function imageEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(Object.entries(IMAGE_ENVIRONMENT).filter(([name]) => env[name] === undefined))
+}

@@ -92,6 +92,8 @@ export interface AgentRunOptions {
   readonly code?: AppCode
   /** Node options for the agent process, as the image sets them in NODE_OPTIONS; default none. */
   readonly nodeFlags?: readonly string[]
+  /** Added to the agent's environment; default none. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /** Starts `k8s-attest-agent run -config <installation>/agent.conf`: the real CLI, from source by default. */
@@ -106,6 +108,7 @@ export async function startAgent(
     args: ['run', '-config', installation.configPath],
     logPath: installation.logPath,
     ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
+    ...(options.env === undefined ? {} : { env: options.env }),
   })
   return {
     installation,
