@@ -1,6 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
 import { type BenchCode, CODE_NAMES } from './image-build.ts'
-import { IMAGE_ENVIRONMENT, SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
+import { imageEnvironment, SERVER_IMAGE_NODE_FLAGS } from './image-node-flags.ts'
 
 /**
  * The flags of a bench script's command line, or `undefined` for `--help` (every script takes
@@ -113,9 +113,8 @@ export function serverProcessOptions(
 /** The figures' header line naming how the servers run. */
 export function serverProcessHeader(options: ServerProcessOptions): string {
   const v8 = (options.serverV8Flags ?? SERVER_IMAGE_NODE_FLAGS).join(' ') || "V8's defaults"
-  // The image's, unless the bench's own environment sets them (imageEnvironment).
-  const environment = Object.entries(IMAGE_ENVIRONMENT)
-    .map(([name, value]) => `${name}=${process.env[name] ?? value}`)
+  const environment = Object.entries(imageEnvironment())
+    .map(([name, value]) => `${name}=${value}`)
     .join(' ')
   return `server code: ${CODE_NAMES[options.serverCode]}, V8 options: ${v8}, environment: ${environment}`
 }

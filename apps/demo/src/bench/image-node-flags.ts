@@ -30,9 +30,12 @@ export const SERVER_IMAGE_NODE_FLAGS = ['--max-semi-space-size=2'] as const
 export const IMAGE_ENVIRONMENT: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' }
 
 /**
- * {@link IMAGE_ENVIRONMENT} less what `env` (the bench's own environment) already sets, so that
- * `MALLOC_ARENA_MAX=8 pnpm bench` runs the apps with that value for comparison.
+ * The {@link IMAGE_ENVIRONMENT} a bench runs the apps with: the image's values, except where
+ * `env` (the bench's own environment) sets the variable, so that `MALLOC_ARENA_MAX=8 pnpm bench`
+ * runs them with that value for comparison.
  */
 export function imageEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(IMAGE_ENVIRONMENT).filter(([name]) => env[name] === undefined))
+  return Object.fromEntries(
+    Object.entries(IMAGE_ENVIRONMENT).map(([name, value]) => [name, env[name] ?? value]),
+  )
 }
