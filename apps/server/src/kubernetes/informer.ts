@@ -23,8 +23,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly path: string
   /** `fieldSelector` for both list and watch (e.g. `spec.serviceAccountName=spire-agent`). */
   readonly fieldSelector?: string
-  /** Lists the collection (the same path and selector as {@link path}). */
-  readonly list: () => Promise<KubernetesListObject<T>>
+  /** Lists the collection: called with {@link path} and {@link fieldSelector}, which the watch uses too. */
+  readonly list: (path: string, fieldSelector: string | undefined) => Promise<KubernetesListObject<T>>
   /**
    * Keeps only what attestation reads of each object (and its `metadata.resourceVersion`,
    * which the watch resumes from): a node object carries its image list and conditions, many
@@ -94,7 +94,7 @@ export class Informer<T extends KubernetesObject> {
     const onCall = options.onCall ?? (() => {})
     const list = async (): Promise<KubernetesListObject<T>> => {
       try {
-        const result = await options.list()
+        const result = await options.list(options.path, options.fieldSelector)
         onCall({ verb: 'list', code: '200' })
         return { ...result, items: result.items.map(options.trim) }
       } catch (error) {

@@ -1,15 +1,11 @@
 import { AttestError } from '@k8s-attest/core'
 import {
   ApiException,
-  type ConfigurationOptions,
-  CoreV1Api,
-  Observable,
-  OpenidApi,
-  type RequestContext,
+  type KubernetesListObject,
+  type KubernetesObject,
   type V1Node,
   type V1Pod,
   type V1ServiceAccount,
-  WellKnownApi,
 } from '@kubernetes/client-node'
 import type { ClusterCaches } from './cached-cluster-client.ts'
 import type {
@@ -35,7 +31,7 @@ import {
   trimServiceAccount,
 } from './kube-objects.ts'
 import { loadKubeconfigFile } from './kubeconfig-file.ts'
-import { PooledKubeConfig } from './pooled-kube-config.ts'
+import { type JsonRequest, PooledKubeConfig } from './pooled-kube-config.ts'
 
 /** One Kubernetes API call, reported for metrics. */
 export interface KubeApiCall {
@@ -100,22 +96,17 @@ export interface KubeClusterClientOptions {
 /**
  * {@link ClusterClient} over @kubernetes/client-node, loading its credentials
  * from a kubeconfig file or the in-cluster service account, and reusing one
- * connection pool for all calls.
+ * connection pool for all calls. Its requests are {@link PooledKubeConfig.requestJson}'s; its
+ * watches client-node's `ListWatch` and `Watch`.
  */
 export class KubeClusterClient implements ClusterClient {
   readonly #cluster: string
   readonly #config: PooledKubeConfig
-  readonly #core: CoreV1Api
-  readonly #wellKnown: WellKnownApi
-  readonly #openid: OpenidApi
   readonly #onCall: (call: KubeApiCall) => void
 
   private constructor(cluster: string, config: PooledKubeConfig, onCall: (call: KubeApiCall) => void) {
     this.#cluster = cluster
     this.#config = config
-    this.#core = config.makeApiClient(CoreV1Api)
-    this.#wellKnown = config.makeApiClient(WellKnownApi)
-    this.#openid = config.makeApiClient(OpenidApi)
     this.#onCall = onCall
   }
 
@@ -135,35 +126,31 @@ export class KubeClusterClient implements ClusterClient {
     audiences: readonly string[],
     options: CallOptions = {},
   ): Promise<RawTokenReviewStatus> {
-    // A lean request, not client-node's generated API: this call is made once per attestation
-    // (see PooledKubeConfig.requestJson).
-    const review = (await this.#call('create', 'tokenreviews', () =>
-      this.#config.requestJson(
-        'POST',
-        '/apis/authentication.k8s.io/v1/tokenreviews',
-        {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenReview',
-          spec: { token, audiences: [...audiences] },
-        },
-        options.signal,
-      ),
-    )) as { readonly status?: RawTokenReviewStatus } | null
+    const review = (await this.#call('create', 'tokenreviews', {
+      method: 'POST',
+      path: '/apis/authentication.k8s.io/v1/tokenreviews',
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token, audiences: [...audiences] },
+      },
+      signal: options.signal,
+    })) as { readonly status?: RawTokenReviewStatus } | null
     // Checked field by field by the attestor; only a missing or non-object status becomes `{}`.
     const status = typeof review === 'object' ? review?.status : undefined
     return typeof status === 'object' && status !== null ? status : {}
   }
 
   async getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {
-    const pod = await this.#callOrNotFound('get', 'pods', () =>
-      this.#core.readNamespacedPod({ namespace, name }, abortable(options)),
-    )
+    const pod = await this.#getOrNotFound<V1Pod>('pods', namespacedPath('pods', namespace, name), options)
     return pod && podInfo(pod)
   }
 
   async getNode(name: string, options: CallOptions = {}): Promise<NodeInfo | undefined> {
-    const node = await this.#callOrNotFound('get', 'nodes', () =>
-      this.#core.readNode({ name }, abortable(options)),
+    const node = await this.#getOrNotFound<V1Node>(
+      'nodes',
+      `/api/v1/nodes/${encodeURIComponent(name)}`,
+      options,
     )
     return node && nodeInfo(node)
   }
@@ -173,8 +160,10 @@ export class KubeClusterClient implements ClusterClient {
     name: string,
     options: GetPodOptions = {},
   ): Promise<ServiceAccountInfo | undefined> {
-    const account = await this.#callOrNotFound('get', 'serviceaccounts', () =>
-      this.#core.readNamespacedServiceAccount({ namespace, name }, abortable(options)),
+    const account = await this.#getOrNotFound<V1ServiceAccount>(
+      'serviceaccounts',
+      namespacedPath('serviceaccounts', namespace, name),
+      options,
     )
     return account && serviceAccountInfo(account)
   }
@@ -188,16 +177,17 @@ export class KubeClusterClient implements ClusterClient {
    * means); here the keys come over the authenticated connection it already trusts.
    */
   async getIssuerKeys(options: CallOptions = {}): Promise<IssuerKeys> {
-    const discovery = await this.#call('get', DISCOVERY_PATH, () =>
-      this.#wellKnown.getServiceAccountIssuerOpenIDConfiguration(
-        requestOptions({ ...options, accept: 'application/json' }),
-      ),
-    )
-    const jwks = await this.#call('get', JWKS_PATH, () =>
-      this.#openid.getServiceAccountIssuerOpenIDKeyset(
-        requestOptions({ ...options, accept: JWKS_MEDIA_TYPE }),
-      ),
-    )
+    const discovery = await this.#call('get', DISCOVERY_PATH, {
+      method: 'GET',
+      path: DISCOVERY_PATH,
+      signal: options.signal,
+    })
+    const jwks = await this.#call('get', JWKS_PATH, {
+      method: 'GET',
+      path: JWKS_PATH,
+      accept: JWKS_MEDIA_TYPE,
+      signal: options.signal,
+    })
     return { issuer: jsonObject(discovery)?.issuer, jwks: jsonObject(jwks) }
   }
 
@@ -206,17 +196,14 @@ export class KubeClusterClient implements ClusterClient {
       'path' in permission
         ? { nonResourceAttributes: { verb: permission.verb, path: permission.path } }
         : { resourceAttributes: { ...permission } }
-    // The lean request the TokenReview takes, not client-node's generated API: the startup
-    // self-check's reviews then also run that path once, so the first attestation does not pay
-    // its first-use cost.
-    const review = (await this.#call('create', 'selfsubjectaccessreviews', () =>
-      this.#config.requestJson(
-        'POST',
-        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-        { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: attributes },
-        options.signal,
-      ),
-    )) as {
+    // The request path the TokenReview takes: the startup self-check's reviews run it once,
+    // so the first attestation does not pay its first-use cost.
+    const review = (await this.#call('create', 'selfsubjectaccessreviews', {
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: attributes },
+      signal: options.signal,
+    })) as {
       readonly status?: {
         readonly allowed?: unknown
         readonly reason?: unknown
@@ -244,6 +231,8 @@ export class KubeClusterClient implements ClusterClient {
   startCaches(scope: CacheScope): ClusterCaches {
     const common = {
       config: this.#config,
+      list: <T extends KubernetesObject>(path: string, fieldSelector: string | undefined) =>
+        this.#list<T>(path, fieldSelector),
       resyncMs: scope.resyncMs ?? DEFAULT_RESYNC_MS,
       restartDelayMs: RESTART_DELAY_MS,
       maxRestartDelayMs: MAX_RESTART_DELAY_MS,
@@ -262,7 +251,6 @@ export class KubeClusterClient implements ClusterClient {
           name,
           path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
           fieldSelector,
-          list: () => this.#core.listNamespacedPod({ namespace, fieldSelector }),
           trim: (object: V1Pod) => trimPod(object),
           onCall: report('pods'),
           onError: (error) => scope.onError?.(name, error),
@@ -273,7 +261,6 @@ export class KubeClusterClient implements ClusterClient {
       ...common,
       name: 'nodes',
       path: '/api/v1/nodes',
-      list: () => this.#core.listNode(),
       trim: (object: V1Node) => trimNode(object),
       onCall: report('nodes'),
       onError: (error) => scope.onError?.('nodes', error),
@@ -290,7 +277,6 @@ export class KubeClusterClient implements ClusterClient {
           name,
           path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts`,
           fieldSelector,
-          list: () => this.#core.listNamespacedServiceAccount({ namespace, fieldSelector }),
           trim: (object: V1ServiceAccount) => trimServiceAccount(object),
           onCall: report('serviceaccounts'),
           onError: (error) => scope.onError?.(name, error),
@@ -323,13 +309,14 @@ export class KubeClusterClient implements ClusterClient {
     }
   }
 
-  async #callOrNotFound<T>(
-    verb: KubeApiCall['verb'],
+  /** GET of one object; `undefined` when the API server answers 404. */
+  async #getOrNotFound<T>(
     resource: KubeApiCall['resource'],
-    send: () => Promise<T>,
+    path: string,
+    options: CallOptions,
   ): Promise<T | undefined> {
     try {
-      return await this.#call(verb, resource, send)
+      return (await this.#call('get', resource, { method: 'GET', path, signal: options.signal })) as T
     } catch (error) {
       if (error instanceof AttestError && error.cause instanceof ApiException && error.cause.code === 404) {
         return undefined
@@ -338,14 +325,33 @@ export class KubeClusterClient implements ClusterClient {
     }
   }
 
-  async #call<T>(
+  /**
+   * An informer's list: the collection as the API server sent it. The informer reports it
+   * (`InformerCall`), so it is not reported here.
+   */
+  async #list<T extends KubernetesObject>(
+    path: string,
+    fieldSelector: string | undefined,
+  ): Promise<KubernetesListObject<T>> {
+    const list = (await this.#config.requestJson({
+      method: 'GET',
+      path,
+      ...(fieldSelector === undefined ? {} : { query: { fieldSelector } }),
+    })) as KubernetesListObject<T> | null
+    if (list === null || typeof list !== 'object' || !Array.isArray(list.items)) {
+      throw new TypeError(`GET ${path} answered a list without items`)
+    }
+    return list
+  }
+
+  async #call(
     verb: KubeApiCall['verb'],
     resource: KubeApiCall['resource'],
-    send: () => Promise<T>,
-  ): Promise<T> {
+    request: JsonRequest,
+  ): Promise<unknown> {
     const started = performance.now()
     try {
-      const result = await send()
+      const result = await this.#config.requestJson(request)
       this.#onCall({ verb, resource, code: verb === 'create' ? '201' : '200', durationMs: elapsed(started) })
       return result
     } catch (error) {
@@ -356,58 +362,18 @@ export class KubeClusterClient implements ClusterClient {
   }
 }
 
-/**
- * client-node's per-call options that hand `signal` to the request: its fetch takes the signal
- * from the request context, and a middleware is the one per-call hook that can set it (after
- * the credentials and the pooled dispatcher were applied, which it leaves alone). The object
- * API takes the observable kind of middleware (client-node's own small `Observable`).
- */
-function abortable({ signal }: CallOptions): ConfigurationOptions | undefined {
-  return signal === undefined ? undefined : requestOptions({ signal })
-}
-
-/**
- * {@link abortable}, and optionally the `Accept` header: client-node's discovery calls ask for
- * `application/json, *\/*;q=0.8`, and the JWKS should be asked for as what kube-apiserver
- * serves.
- */
-function requestOptions({
-  signal,
-  accept,
-}: CallOptions & { readonly accept?: string }): ConfigurationOptions {
-  return {
-    middleware: [
-      {
-        pre: (context: RequestContext) => {
-          if (signal !== undefined) context.setSignal(signal)
-          if (accept !== undefined) context.setHeaderParam('Accept', accept)
-          return new Observable(Promise.resolve(context))
-        },
-        post: (context) => new Observable(Promise.resolve(context)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  }
+/** The path of one object in a namespace: `/api/v1/namespaces/{namespace}/{resource}/{name}`. */
+function namespacedPath(resource: 'pods' | 'serviceaccounts', namespace: string, name: string): string {
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}/${encodeURIComponent(name)}`
 }
 
 function elapsed(started: number): number {
   return performance.now() - started
 }
 
-/**
- * A discovery answer as an object: client-node types it as a string, but parses any JSON media
- * type (including `application/jwk-set+json`) into a value.
- */
+/** A discovery answer as an object, or `undefined` (which the caller reports). */
 function jsonObject(answer: unknown): Record<string, unknown> | undefined {
-  let value = answer
-  if (typeof answer === 'string') {
-    try {
-      value = JSON.parse(answer)
-    } catch {
-      return undefined // not JSON: no issuer and no keys, which the caller reports
-    }
-  }
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
+  return answer !== null && typeof answer === 'object' && !Array.isArray(answer)
+    ? (answer as Record<string, unknown>)
     : undefined
 }

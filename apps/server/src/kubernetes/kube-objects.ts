@@ -42,8 +42,8 @@ export function trimNode(node: V1Node): V1Node {
 }
 
 export function podInfo(pod: V1Pod): PodInfo {
-  // A listed or fetched pod carries a Date; a watched one the RFC 3339 text (client-node's
-  // watch does not deserialize).
+  // The API server's RFC 3339 text: lists, GETs and watches hand objects over untyped (client-node's
+  // model declares a Date, which a caller building a V1Pod may pass).
   const deletion = pod.metadata?.deletionTimestamp as Date | string | undefined
   return {
     ...(deletion === undefined || deletion === null ? {} : { deletionTimestamp: new Date(deletion) }),

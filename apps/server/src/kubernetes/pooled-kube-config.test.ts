@@ -55,7 +55,11 @@ describe('PooledKubeConfig.requestJson', () => {
     const config = kubeConfigFor(`${origin}/proxy/clusters/c1/`)
 
     await expect(
-      config.requestJson('POST', '/apis/authentication.k8s.io/v1/tokenreviews', { a: 1 }),
+      config.requestJson({
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/tokenreviews',
+        body: { a: 1 },
+      }),
     ).resolves.toEqual({ status: { authenticated: true } })
     expect(seen).toEqual([
       {
@@ -72,11 +76,50 @@ describe('PooledKubeConfig.requestJson', () => {
     await config.closePool()
   })
 
+  it('sends a GET with its query and Accept, and no body', async () => {
+    const { origin, seen } = await apiServer(200, '{"items":[]}')
+    const config = kubeConfigFor(origin)
+
+    await expect(
+      config.requestJson({
+        method: 'GET',
+        path: '/api/v1/namespaces/spire/pods',
+        query: { fieldSelector: 'spec.serviceAccountName=spire agent' },
+        accept: 'application/jwk-set+json',
+      }),
+    ).resolves.toEqual({ items: [] })
+    expect(seen).toEqual([
+      {
+        method: 'GET',
+        url: '/api/v1/namespaces/spire/pods?fieldSelector=spec.serviceAccountName%3Dspire%20agent',
+        headers: expect.objectContaining({
+          authorization: 'Bearer secret-token',
+          accept: 'application/jwk-set+json',
+        }),
+        body: '',
+      },
+    ])
+    expect(seen[0]?.headers['content-type']).toBeUndefined()
+    await config.closePool()
+  })
+
+  it('names a 2xx answer that is not JSON, quoting its start', async () => {
+    const { origin } = await apiServer(200, '<html>login</html>')
+    const config = kubeConfigFor(origin)
+
+    await expect(config.requestJson({ method: 'GET', path: '/api/v1/nodes' })).rejects.toThrow(
+      new SyntaxError('GET /api/v1/nodes answered 200 with a body that is not JSON: "<html>login</html>"'),
+    )
+    await config.closePool()
+  })
+
   it('throws an ApiException with the status, the body as text and the headers outside 2xx', async () => {
     const { origin } = await apiServer(403, '{"kind":"Status","reason":"Forbidden"}')
     const config = kubeConfigFor(origin)
 
-    const refusal = await config.requestJson('POST', '/apis/x', {}).catch((error: unknown) => error)
+    const refusal = await config
+      .requestJson({ method: 'POST', path: '/apis/x', body: {} })
+      .catch((error: unknown) => error)
     expect(refusal).toBeInstanceOf(ApiException)
     expect(refusal).toMatchObject({
       code: 403,
@@ -88,7 +131,7 @@ describe('PooledKubeConfig.requestJson', () => {
 
   it('says so when the kubeconfig names no server', async () => {
     const config = new PooledKubeConfig()
-    await expect(config.requestJson('POST', '/apis/x', {})).rejects.toThrow(
+    await expect(config.requestJson({ method: 'POST', path: '/apis/x', body: {} })).rejects.toThrow(
       new TypeError('the kubeconfig names no cluster server'),
     )
   })

@@ -23,6 +23,20 @@ interface AuthorizationHeaderStep {
   applyAuthorizationHeader(options: { headers: Record<string, string> }): Promise<void>
 }
 
+/** One call of {@link PooledKubeConfig.requestJson}. */
+export interface JsonRequest {
+  readonly method: 'GET' | 'POST'
+  /** The API path, under the server URL's own path: `/api/v1/nodes`. */
+  readonly path: string
+  /** Query parameters (`fieldSelector`), encoded by undici. */
+  readonly query?: Readonly<Record<string, string>>
+  /** Sent as JSON. */
+  readonly body?: unknown
+  /** @default 'application/json' */
+  readonly accept?: string
+  readonly signal?: AbortSignal | undefined
+}
+
 /** Where {@link PooledKubeConfig.requestJson} sends its calls. */
 interface ApiServerEndpoint {
   readonly origin: string
@@ -48,6 +62,7 @@ export class PooledKubeConfig extends KubeConfig {
   #pool: Dispatcher | undefined
   #endpoint: ApiServerEndpoint | undefined
 
+  /** client-node's `Watch` calls this for every watch it opens: the same headers and pool as {@link requestJson}. */
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     for (const [name, value] of Object.entries(await this.#credentialHeaders()))
       context.setHeaderParam(name, value)
@@ -56,32 +71,38 @@ export class PooledKubeConfig extends KubeConfig {
   }
 
   /**
-   * Sends one JSON request to the current cluster's API server, with the same credentials and
-   * through the same pool as the generated APIs, and returns the parsed answer.
+   * Sends one request to the current cluster's API server, with the credentials and through
+   * the pool that client-node's `Watch` also uses, and returns the parsed JSON answer.
    *
-   * For the TokenReview, made once per attestation, and the self-check's
-   * SelfSubjectAccessReviews, which so run its code before the first attestation does. client-node's generated path runs
-   * WHATWG fetch (web streams, a `Request` and `Headers` per call), its middleware chain and
-   * ObjectSerializer's walk over the whole model both ways: under `pnpm bench` that was about a
-   * tenth of the server's busy time per attestation (docs/performance.md). This is one
-   * undici `request()` and `JSON.parse`.
+   * Every call the server makes but the watches goes this way: the TokenReview (once per
+   * attestation), the self-check's SelfSubjectAccessReviews (which so run this code before the
+   * first attestation does), the informers' lists, the GET fallbacks and issuer discovery.
+   * client-node's generated APIs would run WHATWG fetch (web streams, a `Request` and `Headers`
+   * per call), a middleware chain and ObjectSerializer's walk over the whole model both ways —
+   * under `pnpm bench` about a tenth of the server's busy time per attestation — and loading
+   * their classes costs the bundled server about 7 MiB (docs/performance.md). This is one undici
+   * `request()` and `JSON.parse`; objects arrive as the API server sent them (timestamps as RFC
+   * 3339 text, as a watch delivers them).
    *
    * @throws {ApiException} for an answer outside 2xx, as the generated APIs do (body as text).
+   * @throws {SyntaxError} for a 2xx answer that is not JSON, quoting its start.
    * @throws {Error} undici's own errors when no answer came (refused, reset, aborted by `signal`).
    */
-  async requestJson(method: 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+  async requestJson(request: JsonRequest): Promise<unknown> {
+    const { method, path } = request
     const { origin, pathPrefix } = this.#endpoint ?? this.#readEndpoint()
     const headers = await this.#credentialHeaders()
-    headers.accept = 'application/json'
-    headers['content-type'] = 'application/json'
+    headers.accept = request.accept ?? 'application/json'
+    if (request.body !== undefined) headers['content-type'] = 'application/json'
     // The dispatcher's own request(): undici's top-level one parses a URL string on every call.
     const response = await (this.#pool ?? this.#openPool() ?? getGlobalDispatcher()).request({
       origin,
       path: `${pathPrefix}${path}`,
       method,
       headers,
-      body: JSON.stringify(body),
-      signal: signal ?? null,
+      ...(request.query === undefined ? {} : { query: request.query }),
+      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      signal: request.signal ?? null,
     })
     const text = await response.body.text()
     if (response.statusCode < 200 || response.statusCode > 299) {
@@ -91,7 +112,14 @@ export class PooledKubeConfig extends KubeConfig {
       }
       throw new ApiException(response.statusCode, `${method} ${path}`, text, answerHeaders)
     }
-    return JSON.parse(text)
+    try {
+      return JSON.parse(text)
+    } catch {
+      const start = JSON.stringify(text.slice(0, 80))
+      throw new SyntaxError(
+        `${method} ${path} answered ${response.statusCode} with a body that is not JSON: ${start}`,
+      )
+    }
   }
 
   /**
