@@ -69,6 +69,23 @@ describe('KubeClusterClient', () => {
     expect(calls.at(-1)).toMatchObject({ verb: 'get', resource: 'nodes', code: '404' })
   })
 
+  it("reads a terminating pod's deletion time as a Date, by GET and from a listed cache", async () => {
+    const pod = world.newAgentPod()
+    world.api.deleteObject('pods', pod.podName, { namespace: 'spire', gracePeriodSeconds: 30 })
+    const fetched = await client.getPod('spire', pod.podName)
+    expect(fetched?.deletionTimestamp).toBeInstanceOf(Date)
+    expect(Number.isNaN(fetched?.deletionTimestamp?.getTime())).toBe(false)
+
+    const caches = client.startCaches({ serviceAccounts: ['spire:spire-agent'] })
+    try {
+      await caches.synced()
+      expect(caches.pod('spire', pod.podName)).toEqual(fetched)
+      expect(caches.node(pod.nodeName)).toMatchObject({ uid: pod.nodeUid })
+    } finally {
+      await caches.close()
+    }
+  })
+
   it('asks SelfSubjectAccessReview about its own permissions', async () => {
     expect(await client.checkPermission(TOKEN_REVIEW_PERMISSION)).toMatchObject({
       allowed: true,
