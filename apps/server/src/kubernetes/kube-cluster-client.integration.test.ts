@@ -76,11 +76,14 @@ describe('KubeClusterClient', () => {
     expect(fetched?.deletionTimestamp).toBeInstanceOf(Date)
     expect(Number.isNaN(fetched?.deletionTimestamp?.getTime())).toBe(false)
 
+    const watchesBefore = world.api.counters.requests({ verb: 'watch' })
     const caches = client.startCaches({ serviceAccounts: ['spire:spire-agent'] })
     try {
       await caches.synced()
       expect(caches.pod('spire', pod.podName)).toEqual(fetched)
       expect(caches.node(pod.nodeName)).toMatchObject({ uid: pod.nodeUid })
+      // Closed once the watches are open, so none opens after the next test's count starts.
+      await vi.waitFor(() => expect(world.api.counters.requests({ verb: 'watch' })).toBe(watchesBefore + 2))
     } finally {
       await caches.close()
     }

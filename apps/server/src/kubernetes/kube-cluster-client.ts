@@ -220,7 +220,7 @@ export class KubeClusterClient implements ClusterClient {
   }
 
   async close(): Promise<void> {
-    await this.#config.closePool()
+    await this.#config.closeConnections()
   }
 
   /**

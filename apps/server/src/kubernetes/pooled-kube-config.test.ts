@@ -73,7 +73,7 @@ describe('PooledKubeConfig.requestJson', () => {
         body: '{"a":1}',
       },
     ])
-    await config.closePool()
+    await config.closeConnections()
   })
 
   it('sends a GET with its query and Accept, and no body', async () => {
@@ -100,7 +100,7 @@ describe('PooledKubeConfig.requestJson', () => {
       },
     ])
     expect(seen[0]?.headers['content-type']).toBeUndefined()
-    await config.closePool()
+    await config.closeConnections()
   })
 
   it('names a 2xx answer that is not JSON, quoting its start', async () => {
@@ -110,7 +110,7 @@ describe('PooledKubeConfig.requestJson', () => {
     await expect(config.requestJson({ method: 'GET', path: '/api/v1/nodes' })).rejects.toThrow(
       new SyntaxError('GET /api/v1/nodes answered 200 with a body that is not JSON: "<html>login</html>"'),
     )
-    await config.closePool()
+    await config.closeConnections()
   })
 
   it('throws an ApiException with the status, the body as text and the headers outside 2xx', async () => {
@@ -126,7 +126,7 @@ describe('PooledKubeConfig.requestJson', () => {
       body: '{"kind":"Status","reason":"Forbidden"}',
       headers: expect.objectContaining({ 'x-answer': 'yes' }),
     })
-    await config.closePool()
+    await config.closeConnections()
   })
 
   it('says so when the kubeconfig names no server', async () => {

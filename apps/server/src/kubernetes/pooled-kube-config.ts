@@ -7,9 +7,10 @@ import {
 import { Agent, type Dispatcher, getGlobalDispatcher, ProxyAgent } from 'undici'
 
 /**
- * Most connections one cluster's pool opens to its API server. Attestations beyond this many
- * in flight queue for a free connection instead of opening more: the number of connections is
- * bounded by the pool, never by the load.
+ * Most connections one cluster's pool opens to its API server for requests. Attestations
+ * beyond this many in flight queue for a free connection instead of opening more: the number
+ * of connections is bounded by the pool, never by the load. Watches do not count against it:
+ * each holds a connection of its own for as long as it runs (see {@link PooledKubeConfig}).
  */
 export const MAX_API_SERVER_CONNECTIONS = 8
 
@@ -59,15 +60,21 @@ interface ApiServerEndpoint {
  * and a few HTTP/1.1 connections spread the API server's work over its cores.
  */
 export class PooledKubeConfig extends KubeConfig {
-  #pool: Dispatcher | undefined
+  #pools: Pools | undefined
   #endpoint: ApiServerEndpoint | undefined
 
-  /** client-node's `Watch` calls this for every watch it opens: the same headers and pool as {@link requestJson}. */
+  /**
+   * client-node's `Watch` calls this for every watch it opens: the same headers as
+   * {@link requestJson}, and the same TLS material, but a dispatcher of their own. A watch
+   * holds its connection for minutes, and the informers run one per watched collection (per
+   * allow-listed service account, and more in JWKS mode): in the bounded pool, a cluster with
+   * eight of them left no connection for the TokenReviews.
+   */
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
     for (const [name, value] of Object.entries(await this.#credentialHeaders()))
       context.setHeaderParam(name, value)
-    const pool = this.#pool ?? this.#openPool()
-    if (pool !== undefined) context.setDispatcher(pool)
+    const pools = this.#pools ?? this.#openPools()
+    if (pools !== undefined) context.setDispatcher(pools.watches)
   }
 
   /**
@@ -95,7 +102,8 @@ export class PooledKubeConfig extends KubeConfig {
     headers.accept = request.accept ?? 'application/json'
     if (request.body !== undefined) headers['content-type'] = 'application/json'
     // The dispatcher's own request(): undici's top-level one parses a URL string on every call.
-    const response = await (this.#pool ?? this.#openPool() ?? getGlobalDispatcher()).request({
+    const pools = this.#pools ?? this.#openPools()
+    const response = await (pools?.requests ?? getGlobalDispatcher()).request({
       origin,
       path: `${pathPrefix}${path}`,
       method,
@@ -147,10 +155,10 @@ export class PooledKubeConfig extends KubeConfig {
   }
 
   /**
-   * Reads the cluster's TLS material and builds the one dispatcher. `undefined` only for a
+   * Reads the cluster's TLS material and builds the two dispatchers. `undefined` only for a
    * plain-HTTP cluster without TLS options, where undici's global pool serves (as in client-node).
    */
-  #openPool(): Dispatcher | undefined {
+  #openPools(): Pools | undefined {
     const cluster = this.getCurrentCluster()
     const user = this.getCurrentUser()
     const ca = cluster === null ? null : bufferFromFileOrString(cluster.caFile, cluster.caData)
@@ -163,36 +171,48 @@ export class PooledKubeConfig extends KubeConfig {
       ...(cluster?.skipTLSVerify ? { rejectUnauthorized: false } : {}),
       ...(cluster?.tlsServerName ? { servername: cluster.tlsServerName } : {}),
     })
-    const pooling = { connections: MAX_API_SERVER_CONNECTIONS, allowH2: false }
     // client-node builds these options for its own copy of undici (the same 8.12 release); only
     // their declared optional-property strictness differs from this package's copy.
+    let dispatcher: (connections: number | null) => Dispatcher
     switch (options.type) {
       case 'agent':
-        this.#pool = new Agent({
-          ...pooling,
-          connect: options.connect as NonNullable<Agent.Options['connect']>,
-        })
+        dispatcher = (connections) =>
+          new Agent({
+            connections,
+            allowH2: false,
+            connect: options.connect as NonNullable<Agent.Options['connect']>,
+          })
         break
       case 'proxy':
-        this.#pool = new ProxyAgent({
-          ...pooling,
-          uri: options.uri,
-          requestTls: options.requestTls as NonNullable<ProxyAgent.Options['requestTls']>,
-          connect: options.connect as NonNullable<ProxyAgent.Options['connect']>,
-        })
+        dispatcher = (connections) =>
+          new ProxyAgent({
+            connections,
+            allowH2: false,
+            uri: options.uri,
+            requestTls: options.requestTls as NonNullable<ProxyAgent.Options['requestTls']>,
+            connect: options.connect as NonNullable<ProxyAgent.Options['connect']>,
+          })
         break
       case 'socks':
         throw new TypeError(`cluster "${cluster?.name}": SOCKS proxies are not supported (${options.uri})`)
       case 'none':
         return undefined
     }
-    return this.#pool
+    // Watches: one connection each, as many as the informers run (a number the configuration fixes).
+    this.#pools = { requests: dispatcher(MAX_API_SERVER_CONNECTIONS), watches: dispatcher(null) }
+    return this.#pools
   }
 
-  /** Closes the shared pool; later calls open a new one. */
-  async closePool(): Promise<void> {
-    const pool = this.#pool
-    this.#pool = undefined
-    await pool?.close()
+  /** Closes both dispatchers; later calls open new ones. */
+  async closeConnections(): Promise<void> {
+    const pools = this.#pools
+    this.#pools = undefined
+    await Promise.all([pools?.requests.close(), pools?.watches.close()])
   }
+}
+
+/** The dispatchers of one cluster: requests share a bounded pool; each watch has its own connection. */
+interface Pools {
+  readonly requests: Dispatcher
+  readonly watches: Dispatcher
 }
