@@ -2,6 +2,7 @@ import type {
   CallOptions,
   ClusterClient,
   IssuerKeys,
+  LookupOptions,
   NodeInfo,
   Permission,
   PermissionCheck,
@@ -41,6 +42,8 @@ export class FakeClusterClient implements ClusterClient {
   readonly failures = new Map<FakeMethod, Error>()
   /** Every call, in order, e.g. `reviewToken [spire-server]`, `getPod spire/agent-1`. */
   readonly calls: string[] = []
+  /** The UID each lookup of {@link calls} expected (`LookupOptions.uid`), by call. */
+  readonly expectedUids = new Map<string, string | undefined>()
   /**
    * When set, every call awaits it (with the call's signal) before answering: a test can hold
    * calls, or never answer, like an API server that accepted the request and went silent.
@@ -59,15 +62,15 @@ export class FakeClusterClient implements ClusterClient {
     return this.reviews.get(token) ?? { user: {}, error: 'invalid bearer token' }
   }
 
-  async getPod(namespace: string, name: string, options: CallOptions = {}): Promise<PodInfo | undefined> {
-    this.calls.push(`getPod ${namespace}/${name}`)
+  async getPod(namespace: string, name: string, options: LookupOptions = {}): Promise<PodInfo | undefined> {
+    this.#lookup(`getPod ${namespace}/${name}`, options)
     await this.hold?.(options.signal)
     this.#fail('getPod')
     return this.pods.get(`${namespace}/${name}`)
   }
 
-  async getNode(name: string, options: CallOptions = {}): Promise<NodeInfo | undefined> {
-    this.calls.push(`getNode ${name}`)
+  async getNode(name: string, options: LookupOptions = {}): Promise<NodeInfo | undefined> {
+    this.#lookup(`getNode ${name}`, options)
     await this.hold?.(options.signal)
     this.#fail('getNode')
     return this.nodes.get(name)
@@ -76,9 +79,9 @@ export class FakeClusterClient implements ClusterClient {
   async getServiceAccount(
     namespace: string,
     name: string,
-    options: CallOptions = {},
+    options: LookupOptions = {},
   ): Promise<ServiceAccountInfo | undefined> {
-    this.calls.push(`getServiceAccount ${namespace}/${name}`)
+    this.#lookup(`getServiceAccount ${namespace}/${name}`, options)
     await this.hold?.(options.signal)
     this.#fail('getServiceAccount')
     return this.serviceAccounts.get(`${namespace}/${name}`)
@@ -101,6 +104,11 @@ export class FakeClusterClient implements ClusterClient {
 
   async close(): Promise<void> {
     this.closed = true
+  }
+
+  #lookup(call: string, options: LookupOptions): void {
+    this.calls.push(call)
+    this.expectedUids.set(call, options.uid)
   }
 
   #fail(method: FakeMethod): void {

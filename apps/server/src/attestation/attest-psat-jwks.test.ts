@@ -26,7 +26,7 @@ async function setup(cluster: PsatClusterConfig = CLUSTER) {
 // themselves (signature, kid, issuer, audience, times) are in psat-jwks-verifier.test.ts.
 describe('attestPsat in JWKS mode', () => {
   it('attests with no TokenReview: only the issuer keys, then the service account, pod and node lookups', async () => {
-    const { attest, token, client, node, pod } = await setup()
+    const { attest, token, client, node, pod, serviceAccount } = await setup()
     const jti = randomUUID()
     const agent = await attest(await token({ claims: { jti } }))
     expect(agent).toMatchObject({
@@ -43,6 +43,12 @@ describe('attestPsat in JWKS mode', () => {
       'getPod spire/agent-1',
       'getNode node-a',
     ])
+    // Each lookup names the UID the token is bound to, so a cache holding another asks the API.
+    expect(Object.fromEntries(client.expectedUids)).toEqual({
+      'getServiceAccount spire/spire-agent': serviceAccount.uid,
+      'getPod spire/agent-1': pod.uid,
+      'getNode node-a': node.uid,
+    })
     client.calls.length = 0
     await attest(await token())
     expect(client.calls).not.toContain('getIssuerKeys')

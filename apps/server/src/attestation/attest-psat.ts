@@ -129,7 +129,10 @@ export async function attestPsat(input: PsatAttestationInput): Promise<AttestedA
       { check: 'pod_node_name', cluster: clusterName, value: `${verified.namespace}/${pod.name}` },
     )
   }
-  const node = await client.getNode(pod.nodeName)
+  // A token naming this node (Kubernetes ≥ 1.30) names its UID too: a cache holding another
+  // (the node re-registered moments ago) asks the API server rather than refuse.
+  const boundNodeUid = verified.node?.name === pod.nodeName ? verified.node.uid : undefined
+  const node = await client.getNode(pod.nodeName, boundNodeUid === undefined ? {} : { uid: boundNodeUid })
   if (node === undefined) {
     throw new AttestError(
       'ATT_ERR_NODE_NOT_FOUND',

@@ -74,6 +74,18 @@ describe('CachedClusterClient', () => {
     expect(inner.calls).toEqual(['getPod spire/agent-1'])
   })
 
+  it('asks the API when the cached node has another UID than the token names (node re-registered)', async () => {
+    const inner = new FakeClusterClient()
+    const reregistered = { ...NODE, uid: 'node-uid-b' }
+    inner.nodes.set('node-a', reregistered)
+    const caches = mapCaches()
+    caches.nodes.set('node-a', NODE)
+    const client = new CachedClusterClient(inner, caches)
+    expect(await client.getNode('node-a', { uid: 'node-uid-a' })).toEqual(NODE)
+    expect(await client.getNode('node-a', { uid: 'node-uid-b' })).toEqual(reregistered)
+    expect(inner.calls).toEqual(['getNode node-a'])
+  })
+
   it('passes TokenReviews and permission checks through, and closes caches and client', async () => {
     const inner = new FakeClusterClient()
     const caches = mapCaches()

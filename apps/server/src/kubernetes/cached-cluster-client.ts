@@ -1,8 +1,8 @@
 import type {
   CallOptions,
   ClusterClient,
-  GetPodOptions,
   IssuerKeys,
+  LookupOptions,
   NodeInfo,
   Permission,
   PermissionCheck,
@@ -31,8 +31,8 @@ export interface ClusterCaches {
 /**
  * A {@link ClusterClient} answering pod and node lookups from informer caches, so a k8s_psat
  * attestation costs one API call, the TokenReview (SPIRE's k8s_psat makes three). A lookup
- * the cache cannot answer — the object not seen yet, or a pod whose cached UID is not the one
- * the token is bound to (recreated moments ago) — goes to the API server, so a cache that
+ * the cache cannot answer — the object not seen yet, or a pod, node or service account whose
+ * cached UID is not the one the token is bound to (recreated moments ago) — goes to the API server, so a cache that
  * lags never refuses an agent that a GET would accept.
  *
  * The trade-off: a pod or node deleted in the last moments (before its watch event arrives,
@@ -64,20 +64,22 @@ export class CachedClusterClient implements ClusterClient {
     return this.#inner.reviewToken(token, audiences, options)
   }
 
-  async getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {
+  async getPod(namespace: string, name: string, options: LookupOptions = {}): Promise<PodInfo | undefined> {
     const cached = this.#caches.pod(namespace, name)
     if (cached !== undefined && (options.uid === undefined || cached.uid === options.uid)) return cached
     return this.#inner.getPod(namespace, name, options)
   }
 
-  async getNode(name: string, options?: CallOptions): Promise<NodeInfo | undefined> {
-    return this.#caches.node(name) ?? this.#inner.getNode(name, options)
+  async getNode(name: string, options: LookupOptions = {}): Promise<NodeInfo | undefined> {
+    const cached = this.#caches.node(name)
+    if (cached !== undefined && (options.uid === undefined || cached.uid === options.uid)) return cached
+    return this.#inner.getNode(name, options)
   }
 
   async getServiceAccount(
     namespace: string,
     name: string,
-    options: GetPodOptions = {},
+    options: LookupOptions = {},
   ): Promise<ServiceAccountInfo | undefined> {
     const cached = this.#caches.serviceAccount(namespace, name)
     if (cached !== undefined && (options.uid === undefined || cached.uid === options.uid)) return cached

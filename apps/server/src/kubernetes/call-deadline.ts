@@ -3,8 +3,8 @@ import { formatDuration } from '@k8s-attest/spire-config'
 import type {
   CallOptions,
   ClusterClient,
-  GetPodOptions,
   IssuerKeys,
+  LookupOptions,
   NodeInfo,
   Permission,
   PermissionCheck,
@@ -60,20 +60,20 @@ class DeadlineClusterClient implements ClusterClient {
     )
   }
 
-  getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {
+  getPod(namespace: string, name: string, options: LookupOptions = {}): Promise<PodInfo | undefined> {
     return this.#withDeadline(`get pod "${namespace}/${name}"`, options, (call) =>
       this.#inner.getPod(namespace, name, call),
     )
   }
 
-  getNode(name: string, options: CallOptions = {}): Promise<NodeInfo | undefined> {
+  getNode(name: string, options: LookupOptions = {}): Promise<NodeInfo | undefined> {
     return this.#withDeadline(`get node "${name}"`, options, (call) => this.#inner.getNode(name, call))
   }
 
   getServiceAccount(
     namespace: string,
     name: string,
-    options: GetPodOptions = {},
+    options: LookupOptions = {},
   ): Promise<ServiceAccountInfo | undefined> {
     return this.#withDeadline(`get serviceaccount "${namespace}/${name}"`, options, (call) =>
       this.#inner.getServiceAccount(namespace, name, call),

@@ -102,11 +102,11 @@ export interface CallOptions {
   readonly signal?: AbortSignal
 }
 
-/** Options of {@link ClusterClient.getPod}. */
-export interface GetPodOptions extends CallOptions {
+/** Options of the lookups {@link ClusterClient.getPod}, `getNode` and `getServiceAccount`. */
+export interface LookupOptions extends CallOptions {
   /**
    * The UID the caller expects (the one the token is bound to). A cache-backed client answers
-   * from its cache only when the cached pod has it, and asks the API server otherwise.
+   * from its cache only when the cached object has it, and asks the API server otherwise.
    */
   readonly uid?: string
 }
@@ -124,9 +124,9 @@ export interface ClusterClient {
     options?: CallOptions,
   ): Promise<RawTokenReviewStatus>
   /** The pod, or `undefined` when it does not exist. */
-  getPod(namespace: string, name: string, options?: GetPodOptions): Promise<PodInfo | undefined>
-  /** The node, or `undefined` when it does not exist. */
-  getNode(name: string, options?: CallOptions): Promise<NodeInfo | undefined>
+  getPod(namespace: string, name: string, options?: LookupOptions): Promise<PodInfo | undefined>
+  /** The node, or `undefined` when it does not exist; `uid` as for {@link getPod}. */
+  getNode(name: string, options?: LookupOptions): Promise<NodeInfo | undefined>
   /**
    * The service account, or `undefined` when it does not exist. As with {@link getPod}, `uid`
    * is the UID the caller expects: a cache answers only when it holds that one.
@@ -134,7 +134,7 @@ export interface ClusterClient {
   getServiceAccount(
     namespace: string,
     name: string,
-    options?: GetPodOptions,
+    options?: LookupOptions,
   ): Promise<ServiceAccountInfo | undefined>
   /**
    * The service account issuer and its keys, read from the API server itself

@@ -11,8 +11,8 @@ import type { ClusterCaches } from './cached-cluster-client.ts'
 import type {
   CallOptions,
   ClusterClient,
-  GetPodOptions,
   IssuerKeys,
+  LookupOptions,
   NodeInfo,
   Permission,
   PermissionCheck,
@@ -141,12 +141,12 @@ export class KubeClusterClient implements ClusterClient {
     return typeof status === 'object' && status !== null ? status : {}
   }
 
-  async getPod(namespace: string, name: string, options: GetPodOptions = {}): Promise<PodInfo | undefined> {
+  async getPod(namespace: string, name: string, options: LookupOptions = {}): Promise<PodInfo | undefined> {
     const pod = await this.#getOrNotFound<V1Pod>('pods', namespacedPath('pods', namespace, name), options)
     return pod && podInfo(pod)
   }
 
-  async getNode(name: string, options: CallOptions = {}): Promise<NodeInfo | undefined> {
+  async getNode(name: string, options: LookupOptions = {}): Promise<NodeInfo | undefined> {
     const node = await this.#getOrNotFound<V1Node>(
       'nodes',
       `/api/v1/nodes/${encodeURIComponent(name)}`,
@@ -158,7 +158,7 @@ export class KubeClusterClient implements ClusterClient {
   async getServiceAccount(
     namespace: string,
     name: string,
-    options: GetPodOptions = {},
+    options: LookupOptions = {},
   ): Promise<ServiceAccountInfo | undefined> {
     const account = await this.#getOrNotFound<V1ServiceAccount>(
       'serviceaccounts',
