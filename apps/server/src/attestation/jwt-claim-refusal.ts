@@ -1,5 +1,5 @@
 import { AttestError } from '@k8s-attest/core'
-import { errors } from 'jose'
+import { errors, type JWTPayload } from 'jose'
 
 /** Who issues the tokens a verifier checks, as {@link jwtClaimRefusal} names them. */
 export interface TokenIssuer {
@@ -68,4 +68,21 @@ export function jwtClaimRefusal(
     cluster,
     cause: error,
   })
+}
+
+/**
+ * Refuses a token issued in the future (`iat` beyond `leewaySeconds` after `now`), as
+ * kube-apiserver does (go-jose's `ErrIssuedInTheFuture`); jose checks `iat` only against a
+ * maximum token age, which these tokens do not have. A token without `iat` passes.
+ *
+ * @throws {AttestError} `ATT_ERR_TOKEN_NOT_AUTHENTICATED` (`check: "iat"`).
+ */
+export function checkIssuedAt(payload: JWTPayload, now: Date, leewaySeconds: number, cluster: string): void {
+  const nowSeconds = Math.floor(now.getTime() / 1000)
+  if (payload.iat === undefined || payload.iat <= nowSeconds + leewaySeconds) return
+  throw new AttestError(
+    'ATT_ERR_TOKEN_NOT_AUTHENTICATED',
+    `the token of cluster "${cluster}" is issued in the future (iat ${new Date(payload.iat * 1000).toISOString()}, more than ${leewaySeconds} s after ${now.toISOString()})`,
+    { check: 'iat', cluster, value: String(payload.iat), expected: `at most ${nowSeconds + leewaySeconds}` },
+  )
 }

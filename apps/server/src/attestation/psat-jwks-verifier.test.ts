@@ -95,6 +95,32 @@ describe('PsatJwksVerifier', () => {
     expect(keyReads()).toBe(2)
   })
 
+  it('lets concurrent tokens of a rotated-in key share one read, and accepts them all', async () => {
+    const { verifier, token, client, key, advance, keyReads } = await setup()
+    await verifier.verify(await token(), undefined)
+    const next = await issuerKey()
+    client.issuerKeys = { issuer: JWKS_ISSUER, jwks: { keys: [key.jwk, next.jwk] } }
+    advance(10_000)
+    const tokens = await Promise.all(
+      Array.from({ length: 8 }, () => token({ kid: next.kid, key: next.privateKey })),
+    )
+    const verified = await Promise.all(tokens.map((each) => verifier.verify(each, next.kid)))
+    expect(verified.map((claims) => claims.iss)).toEqual(tokens.map(() => JWKS_ISSUER))
+    expect(keyReads()).toBe(2)
+  })
+
+  it('lets concurrent tokens share the read that follows a failed first one', async () => {
+    const { verifier, token, client, advance, keyReads } = await setup()
+    client.failures.set('getIssuerKeys', new AttestError('ATT_ERR_KUBE_API_UNAVAILABLE', 'down'))
+    await attestRefusal(verifier.verify(await token(), undefined))
+    client.failures.delete('getIssuerKeys')
+    advance(10_000)
+    const tokens = await Promise.all(Array.from({ length: 4 }, () => token()))
+    const verified = await Promise.all(tokens.map((each) => verifier.verify(each, undefined)))
+    expect(verified).toHaveLength(4)
+    expect(keyReads()).toBe(2)
+  })
+
   it('stops trusting a key the issuer no longer serves once the keys are older than their maximum age', async () => {
     const { verifier, token, client, advance, keyReads } = await setup()
     await verifier.verify(await token(), undefined)
@@ -178,6 +204,40 @@ describe('PsatJwksVerifier', () => {
     )
     expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
     expect(error.details).toMatchObject({ check: 'nbf' })
+  })
+
+  it('refuses a token issued in the future (iat beyond the leeway), as kube-apiserver does, and accepts one within it', async () => {
+    const { verifier, token } = await setup()
+    await expect(
+      verifier.verify(await token({ claims: { iat: startSeconds + 60, nbf: undefined } }), undefined),
+    ).resolves.toBeDefined()
+    const error = await attestRefusal(
+      verifier.verify(await token({ claims: { iat: startSeconds + 3600, nbf: undefined } }), undefined),
+    )
+    expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+    expect(error.details).toMatchObject({
+      check: 'iat',
+      cluster: 'demo',
+      value: String(startSeconds + 3600),
+      expected: `at most ${startSeconds + 60}`,
+    })
+  })
+
+  it('tries each key for a token without kid when several could have signed it, as kube-apiserver does', async () => {
+    const { verifier, client, key } = await setup()
+    const other = await issuerKey()
+    client.issuerKeys = { issuer: JWKS_ISSUER, jwks: { keys: [other.jwk, key.jwk] } }
+    const unnamed = (signer: typeof key) =>
+      new SignJWT({ aud: ['spire-server'], iss: JWKS_ISSUER, exp: startSeconds + 60 })
+        .setProtectedHeader({ alg: 'RS256' })
+        .sign(signer.privateKey)
+    await expect(verifier.verify(await unnamed(key), undefined)).resolves.toMatchObject({ iss: JWKS_ISSUER })
+    await expect(verifier.verify(await unnamed(other), undefined)).resolves.toMatchObject({
+      iss: JWKS_ISSUER,
+    })
+    const error = await attestRefusal(verifier.verify(await unnamed(await issuerKey()), undefined))
+    expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+    expect(error.details).toMatchObject({ check: 'signature' })
   })
 
   it('refuses a symmetric (HS256) token even if its kid names an issuer key', async () => {

@@ -1,7 +1,14 @@
 import { AttestError } from '@k8s-attest/core'
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose'
+import {
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyOptions,
+  jwtVerify,
+} from 'jose'
 import type { CallOptions, IssuerKeys } from '../kubernetes/cluster-client.ts'
-import { jwtClaimRefusal } from './jwt-claim-refusal.ts'
+import { checkIssuedAt, jwtClaimRefusal } from './jwt-claim-refusal.ts'
 
 /**
  * kube-apiserver accepts a service account token up to a minute past `exp` and before `nbf`
@@ -55,8 +62,8 @@ interface IssuerKeySet {
 /**
  * Verifies projected service account tokens locally, against the keys the cluster's service
  * account issuer publishes (JWKS mode of k8s_psat): the signature (asymmetric algorithms only),
- * `iss` (the discovery document's issuer), `aud` (one of the cluster's audiences), `exp` and
- * `nbf` (a minute's leeway, as kube-apiserver). It says nothing about whether the bound pod and
+ * `iss` (the discovery document's issuer), `aud` (one of the cluster's audiences), `exp`, `nbf`
+ * and `iat` (a minute's leeway, as kube-apiserver). It says nothing about whether the bound pod and
  * service account still exist: the caller checks those against the informer caches.
  *
  * Keys are read on first use, again when a token names a `kid` they lack (at most once per
@@ -86,9 +93,9 @@ export class PsatJwksVerifier {
   /**
    * Resolves with the token's verified claims.
    *
-   * @param kid The token's `kid` header (from the unverified decode), for the message.   *
+   * @param kid The token's `kid` header (from the unverified decode), for the message.
    * @throws {AttestError} `ATT_ERR_TOKEN_NOT_AUTHENTICATED` (`check`: `signing_key`,
-   *   `signature_algorithm`, `signature`, `exp`, `nbf`), `ATT_ERR_TOKEN_INVALID` (`issuer`),
+   *   `signature_algorithm`, `signature`, `exp`, `nbf`, `iat`), `ATT_ERR_TOKEN_INVALID` (`issuer`),
    *   `ATT_ERR_AUDIENCE_MISMATCH` (`audience`), `ATT_ERR_TOKEN_MALFORMED` (`jws`), or the
    *   key read's `ATT_ERR_KUBE_API_*` error when no keys could be read at all.
    */
@@ -98,9 +105,14 @@ export class PsatJwksVerifier {
       return await this.#verifyWith(token, keys)
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey)) throw this.#claimError(error, keys)
-      // The issuer may have rotated its keys since they were read: read them again, if allowed.
-      if (this.#clock() - this.#lastReadAt < this.#minRefreshIntervalMs) throw this.#noKeyError(kid)
-      keys = await this.#read()
+      // The issuer may have rotated its keys since these were read. Newer keys — a read in
+      // flight, or one that finished while this token was checked — are used as they are;
+      // otherwise they are read again, if the rate limit allows.
+      const newer = this.#reading ?? (this.#keys !== keys ? this.#keys : undefined)
+      if (newer === undefined && this.#clock() - this.#lastReadAt < this.#minRefreshIntervalMs) {
+        throw this.#noKeyError(kid)
+      }
+      keys = await (newer ?? this.#read())
       try {
         return await this.#verifyWith(token, keys)
       } catch (retryError) {
@@ -111,14 +123,24 @@ export class PsatJwksVerifier {
   }
 
   async #verifyWith(token: string, keys: IssuerKeySet): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(token, keys.resolve, {
+    const currentDate = this.#now()
+    const options = {
       algorithms: ALGORITHMS,
       issuer: keys.issuer,
       audience: [...this.#options.audiences],
       requiredClaims: ['exp'],
       clockTolerance: PSAT_CLOCK_LEEWAY_SECONDS,
-      currentDate: this.#now(),
-    })
+      currentDate,
+    }
+    let payload: JWTPayload
+    try {
+      payload = (await jwtVerify(token, keys.resolve, options)).payload
+    } catch (error) {
+      if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error
+      // A token without `kid`, and several keys of its algorithm: kube-apiserver tries each.
+      payload = await verifyWithEach(token, error, options)
+    }
+    checkIssuedAt(payload, currentDate, PSAT_CLOCK_LEEWAY_SECONDS, this.#options.cluster)
     return payload
   }
 
@@ -132,6 +154,8 @@ export class PsatJwksVerifier {
     const keys = this.#keys
     const now = this.#clock()
     if (keys === undefined) {
+      // A read in flight answers for everyone, including the one after a failed read.
+      if (this.#reading !== undefined) return this.#reading
       if (this.#lastReadError !== undefined && now - this.#lastReadAt < this.#minRefreshIntervalMs) {
         throw this.#lastReadError
       }
@@ -148,7 +172,7 @@ export class PsatJwksVerifier {
     }
   }
 
-  /** Reads the keys; concurrent callers share one read. */
+  /** Reads the keys; concurrent callers share one read (`#reading`). */
   #read(): Promise<IssuerKeySet> {
     this.#reading ??= (async () => {
       this.#lastReadAt = this.#clock()
@@ -227,4 +251,23 @@ export class PsatJwksVerifier {
       audiences: this.#options.audiences,
     })
   }
+}
+
+/**
+ * Verifies `token` with each key `candidates` yields (jose's `JWKSMultipleMatchingKeys` is
+ * iterable over them), resolving with the first that verifies its signature.
+ */
+async function verifyWithEach(
+  token: string,
+  candidates: errors.JWKSMultipleMatchingKeys,
+  options: JWTVerifyOptions,
+): Promise<JWTPayload> {
+  for await (const key of candidates) {
+    try {
+      return (await jwtVerify(token, key, options)).payload
+    } catch (error) {
+      if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw error
+    }
+  }
+  throw new errors.JWSSignatureVerificationFailed()
 }

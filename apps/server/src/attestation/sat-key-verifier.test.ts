@@ -86,6 +86,19 @@ describe('SatKeyVerifier', () => {
     expect(error.details.check).toBe('nbf')
   })
 
+  it('refuses a token issued more than 5 minutes in the future, as kube-apiserver does', async () => {
+    const ahead = { ...legacyClaims(), iat: nowSeconds + 301 }
+    const error = await attestRefusal(
+      verifier().verify(await signedToken(ahead, rsa.privateKey, 'RS256'), 'RS256'),
+    )
+    expect(error.code).toBe('ATT_ERR_TOKEN_NOT_AUTHENTICATED')
+    expect(error.details).toMatchObject({ check: 'iat', value: String(nowSeconds + 301) })
+    const within = { ...legacyClaims(), iat: nowSeconds + 299 }
+    await expect(
+      verifier().verify(await signedToken(within, rsa.privateKey, 'RS256'), 'RS256'),
+    ).resolves.toBeUndefined()
+  })
+
   it('has no time to check on a legacy token without exp', async () => {
     const token = await signedToken(legacyClaims(), ec256.privateKey, 'ES256')
     const farFuture = new SatKeyVerifier({

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto'
 import { AttestError } from '@k8s-attest/core'
-import { errors, jwtVerify } from 'jose'
-import { jwtClaimRefusal } from './jwt-claim-refusal.ts'
+import { errors, type JWTPayload, jwtVerify } from 'jose'
+import { checkIssuedAt, jwtClaimRefusal } from './jwt-claim-refusal.ts'
 
 /**
  * If the clocks of the API server and this server differ, a token may look not yet valid or
@@ -62,7 +62,7 @@ export class SatKeyVerifier {
    *
    * @param algorithm The token's `alg` header (from the unverified decode).
    * @throws {AttestError} `ATT_ERR_TOKEN_NOT_AUTHENTICATED` (`check`: `signature_algorithm`,
-   *   `signature`, `exp` or `nbf`) or `ATT_ERR_TOKEN_INVALID` (`check: "issuer"`).
+   *   `signature`, `exp`, `nbf` or `iat`) or `ATT_ERR_TOKEN_INVALID` (`check: "issuer"`).
    */
   async verify(token: string, algorithm: string): Promise<void> {
     const cluster = this.#cluster
@@ -80,19 +80,24 @@ export class SatKeyVerifier {
       )
     }
     for (const { key } of candidates) {
+      const currentDate = this.#now()
+      let payload: JWTPayload
       try {
-        await jwtVerify(token, key, {
-          algorithms: [algorithm],
-          issuer: this.#issuer,
-          clockTolerance: SAT_CLOCK_LEEWAY_SECONDS,
-          currentDate: this.#now(),
-        })
-        return
+        payload = (
+          await jwtVerify(token, key, {
+            algorithms: [algorithm],
+            issuer: this.#issuer,
+            clockTolerance: SAT_CLOCK_LEEWAY_SECONDS,
+            currentDate,
+          })
+        ).payload
       } catch (error) {
         // Another key of the file (a rotation) may have signed it: try the next one.
         if (error instanceof errors.JWSSignatureVerificationFailed) continue
         throw this.#claimError(error)
       }
+      checkIssuedAt(payload, currentDate, SAT_CLOCK_LEEWAY_SECONDS, cluster)
+      return
     }
     throw new AttestError(
       'ATT_ERR_TOKEN_NOT_AUTHENTICATED',
