@@ -1,6 +1,15 @@
+import { createHash, generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ATT_ERR_CSR_INVALID, CsrError } from './ca-errors.ts'
-import { createTestCsr, tamperWithSignature } from './test-support/csr.ts'
+import { derBitString, derPositiveInteger, derSequence, encodeDer } from './der.ts'
+import {
+  createTestCsr,
+  csrWithKeyBytes,
+  p256KeyPair,
+  sha256Signer,
+  tamperWithSignature,
+} from './test-support/csr.ts'
+import { opensslEcPublicKey } from './test-support/openssl.ts'
 import { MAX_CSR_DER_BYTES, verifyCsr } from './verify-csr.ts'
 
 async function refusal(csr: string | Uint8Array): Promise<CsrError> {
@@ -68,6 +77,91 @@ describe('verifyCsr', () => {
     expect(error.check).toBe('public-key')
     expect(error.message).toBe(message)
     expect(error.expected).toBe('an EC P-256 or P-384 key, or an RSA key of 2048 to 8192 bits')
+  })
+
+  it('accepts a CSR it was given byte for byte (the helper the refusals below use)', async () => {
+    const { privateKey, spki } = p256KeyPair()
+    const verified = await verifyCsr(csrWithKeyBytes(spki, 'ecdsa-sha256', sha256Signer(privateKey)))
+    expect(verified.description).toBe('EC P-256')
+  })
+
+  it('refuses an RSA key with exponent 1, for which anyone can make the "signature"', async () => {
+    const modulus = Buffer.from(
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }).n ?? '',
+      'base64url',
+    )
+    const rsaEncryption = Uint8Array.of(
+      0x30,
+      0x0d,
+      0x06,
+      0x09,
+      0x2a,
+      0x86,
+      0x48,
+      0x86,
+      0xf7,
+      0x0d,
+      0x01,
+      0x01,
+      0x01,
+      0x05,
+      0x00,
+    )
+    const rsaPublicKey = encodeDer(
+      derSequence(derPositiveInteger(modulus), derPositiveInteger(Uint8Array.of(1))),
+    )
+    const spki = encodeDer(derSequence(rsaEncryption, derBitString(rsaPublicKey)))
+    // With e = 1 the signature is its own message: the PKCS #1 v1.5 encoding of the digest.
+    const forge = (info: Uint8Array) => {
+      const digestInfo = Buffer.concat([
+        Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+        createHash('sha256').update(info).digest(),
+      ])
+      const padding = Buffer.alloc(modulus.length - 3 - digestInfo.length, 0xff)
+      return new Uint8Array(Buffer.concat([Buffer.of(0, 1), padding, Buffer.of(0), digestInfo]))
+    }
+    const error = await refusal(csrWithKeyBytes(spki, 'rsa-sha256', forge))
+    expect(error.check).toBe('public-key')
+    expect(error.message).toBe('CSR public key is RSA with public exponent 1')
+    expect(error.expected).toBe(
+      'an odd RSA public exponent above 2^16 and below 2^256 (FIPS 186-5), such as 65537',
+    )
+  })
+
+  it('refuses an RSA key with exponent 3, below what FIPS 186-5 allows', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 })
+    const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }))
+    const error = await refusal(csrWithKeyBytes(spki, 'rsa-sha256', sha256Signer(privateKey)))
+    expect(error.message).toBe('CSR public key is RSA with public exponent 3')
+  })
+
+  it('refuses a key whose DER is not minimal, which would go into the SVID as it came (once a certificate Go refuses)', async () => {
+    const { privateKey, spki } = p256KeyPair()
+    // The SubjectPublicKeyInfo's length (0x59) in long form: OpenSSL reads it, DER forbids it.
+    const longForm = Uint8Array.of(0x30, 0x81, ...spki.subarray(1))
+    const error = await refusal(csrWithKeyBytes(longForm, 'ecdsa-sha256', sha256Signer(privateKey)))
+    expect(error.check).toBe('encoding')
+    expect(error.message).toMatch(/^CSR public key is not in DER as a certificate carries it: /)
+  })
+
+  it('refuses an EC key with explicit curve parameters (an SVID openssl verify would refuse)', async () => {
+    const { privateKey, spki } = p256KeyPair()
+    const explicit = await opensslEcPublicKey(spki, 'explicit-parameters')
+    const error = await refusal(csrWithKeyBytes(explicit, 'ecdsa-sha256', sha256Signer(privateKey)))
+    expect(error.check).toBe('public-key')
+    expect(error.message).toBe(
+      'CSR public key is an EC key with explicit curve parameters, which RFC 5480 forbids',
+    )
+  })
+
+  it('refuses an EC point in compressed form, which Go cannot parse', async () => {
+    const { privateKey, spki } = p256KeyPair()
+    const compressed = await opensslEcPublicKey(spki, 'compressed-point')
+    const error = await refusal(csrWithKeyBytes(compressed, 'ecdsa-sha256', sha256Signer(privateKey)))
+    expect(error.check).toBe('public-key')
+    expect(error.message).toBe(
+      'CSR public key is an EC point in compressed form, which Go and other X.509 parsers refuse',
+    )
   })
 
   it('refuses a key whose curve OID no one knows, naming the public-key check (found by pnpm fuzz)', async () => {

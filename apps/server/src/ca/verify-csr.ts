@@ -1,6 +1,6 @@
 import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto'
 import { CsrError } from './ca-errors.ts'
-import { readDerElement } from './der.ts'
+import { DER_TAG, readDerElement, subjectPublicKeyBits } from './der.ts'
 import { x509 } from './x509.ts'
 
 /**
@@ -20,6 +20,11 @@ const ACCEPTED_CURVES: Readonly<Record<string, string>> = { prime256v1: 'P-256',
 const MIN_RSA_BITS = 2048
 /** Larger RSA keys bring no security an agent needs, and cost every verifier time. */
 const MAX_RSA_BITS = 8192
+/** An RSA public exponent must be odd, above this and below {@link MAX_RSA_EXPONENT} (FIPS 186-5 §5.4). */
+const MIN_RSA_EXPONENT = 2n ** 16n
+const MAX_RSA_EXPONENT = 2n ** 256n
+/** The first octet of an EC point in uncompressed form (SEC 1 §2.3.3). */
+const UNCOMPRESSED_POINT = 0x04
 const WEAK_HASHES = new Set(['SHA-1', 'MD5'])
 const EXPECTED_SIGNATURES = 'an ECDSA or RSA signature with SHA-256 or stronger'
 
@@ -196,7 +201,12 @@ function verifySignature(
   throw new Error(`signature algorithm ${algorithm.name} does not fit a ${type ?? 'unknown'} key`)
 }
 
-/** The CSR's key and an `"EC P-256"`-style description, or a CsrError when the CA does not sign for it. */
+/**
+ * The CSR's key and an `"EC P-256"`-style description, or a CsrError when the CA does not sign
+ * for it. Its bytes go into the SVID as they arrived, so they must be the DER a certificate
+ * carries (strict parsers such as Go's refuse anything else), and the key one that proves
+ * possession: a named curve, or an RSA exponent for which a signature needs the private key.
+ */
 function acceptedKey(subjectPublicKeyInfo: Uint8Array): { key: KeyObject; description: string } {
   let key: KeyObject
   try {
@@ -204,8 +214,29 @@ function acceptedKey(subjectPublicKeyInfo: Uint8Array): { key: KeyObject; descri
   } catch (error) {
     throw new CsrError('public-key', 'CSR public key cannot be decoded', EXPECTED_KEYS, { cause: error })
   }
+  if (!Buffer.from(subjectPublicKeyInfo).equals(key.export({ type: 'spki', format: 'der' }))) {
+    throw new CsrError(
+      'encoding',
+      'CSR public key is not in DER as a certificate carries it: OpenSSL re-encodes it differently (a length not in its shortest form, an indefinite length, a BIT STRING with unused bits)',
+      'the public key as DER (RFC 5280 SubjectPublicKeyInfo)',
+    )
+  }
   const details = key.asymmetricKeyDetails
   if (key.asymmetricKeyType === 'ec') {
+    if (algorithmParametersTag(subjectPublicKeyInfo) !== DER_TAG.objectIdentifier) {
+      throw new CsrError(
+        'public-key',
+        'CSR public key is an EC key with explicit curve parameters, which RFC 5480 forbids',
+        `${EXPECTED_KEYS}, its curve named by OID`,
+      )
+    }
+    if (subjectPublicKeyBits(subjectPublicKeyInfo)[0] !== UNCOMPRESSED_POINT) {
+      throw new CsrError(
+        'public-key',
+        'CSR public key is an EC point in compressed form, which Go and other X.509 parsers refuse',
+        `${EXPECTED_KEYS}, its point uncompressed`,
+      )
+    }
     const curve = ACCEPTED_CURVES[details?.namedCurve ?? '']
     if (curve !== undefined) return { key, description: `EC ${curve}` }
     throw new CsrError(
@@ -216,12 +247,30 @@ function acceptedKey(subjectPublicKeyInfo: Uint8Array): { key: KeyObject; descri
   }
   if (key.asymmetricKeyType === 'rsa') {
     const bits = details?.modulusLength ?? 0
-    if (bits >= MIN_RSA_BITS && bits <= MAX_RSA_BITS) return { key, description: `RSA ${bits}` }
-    throw new CsrError('public-key', `CSR public key is RSA with ${bits} bits`, EXPECTED_KEYS)
+    if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+      throw new CsrError('public-key', `CSR public key is RSA with ${bits} bits`, EXPECTED_KEYS)
+    }
+    const exponent = details?.publicExponent ?? 0n
+    if (exponent % 2n === 0n || exponent <= MIN_RSA_EXPONENT || exponent >= MAX_RSA_EXPONENT) {
+      throw new CsrError(
+        'public-key',
+        `CSR public key is RSA with public exponent ${exponent}`,
+        'an odd RSA public exponent above 2^16 and below 2^256 (FIPS 186-5), such as 65537',
+      )
+    }
+    return { key, description: `RSA ${bits}` }
   }
   throw new CsrError(
     'public-key',
     `CSR public key is of type ${key.asymmetricKeyType ?? 'unknown'}`,
     EXPECTED_KEYS,
   )
+}
+
+/** The tag of the `parameters` of a SubjectPublicKeyInfo's `AlgorithmIdentifier` (RFC 5280 §4.1.1.2). */
+function algorithmParametersTag(subjectPublicKeyInfo: Uint8Array): number | undefined {
+  const outer = readDerElement(subjectPublicKeyInfo)
+  const algorithm = readDerElement(outer.contents)
+  const oid = readDerElement(algorithm.contents)
+  return oid.end < algorithm.contents.length ? readDerElement(algorithm.contents, oid.end).tag : undefined
 }

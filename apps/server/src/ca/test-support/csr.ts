@@ -1,3 +1,5 @@
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
+import { derBitString, derSequence, derTlv, encodeDer } from '../der.ts'
 import { x509 } from '../x509.ts'
 
 /** Key algorithms tests request CSRs for, by a short name. */
@@ -75,4 +77,55 @@ export function tamperWithSignature(der: Uint8Array): Uint8Array {
   const last = copy.length - 3
   copy[last] = (copy[last] ?? 0) ^ 0x01
   return copy
+}
+
+/** `AlgorithmIdentifier`s of the CSR signatures {@link csrWithKeyBytes} makes. */
+const SIGNATURE_ALGORITHMS = {
+  /** ecdsa-with-SHA256 (RFC 5758), no parameters. */
+  'ecdsa-sha256': Uint8Array.of(0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02),
+  /** sha256WithRSAEncryption (RFC 4055), NULL parameters. */
+  'rsa-sha256': Uint8Array.of(
+    0x30,
+    0x0d,
+    0x06,
+    0x09,
+    0x2a,
+    0x86,
+    0x48,
+    0x86,
+    0xf7,
+    0x0d,
+    0x01,
+    0x01,
+    0x0b,
+    0x05,
+    0x00,
+  ),
+} as const
+
+/**
+ * A CSR (empty subject, no attributes) carrying `subjectPublicKeyInfo` byte for byte, however it
+ * is encoded, signed by `signInfo` over its `CertificationRequestInfo`: for keys no library
+ * would write, and for signatures made without a private key.
+ */
+export function csrWithKeyBytes(
+  subjectPublicKeyInfo: Uint8Array,
+  algorithm: keyof typeof SIGNATURE_ALGORITHMS,
+  signInfo: (info: Uint8Array) => Uint8Array,
+): Uint8Array {
+  const info = encodeDer(
+    derSequence(Uint8Array.of(0x02, 0x01, 0x00), derSequence(), subjectPublicKeyInfo, derTlv(0xa0)),
+  )
+  return encodeDer(derSequence(info, SIGNATURE_ALGORITHMS[algorithm], derBitString(signInfo(info))))
+}
+
+/** A fresh P-256 private key, and its public half as SubjectPublicKeyInfo DER. */
+export function p256KeyPair(): { privateKey: KeyObject; spki: Uint8Array } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  return { privateKey, spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })) }
+}
+
+/** Signs with `key` and SHA-256, as {@link csrWithKeyBytes} wants it. */
+export function sha256Signer(key: KeyObject): (info: Uint8Array) => Uint8Array {
+  return (info) => new Uint8Array(sign('sha256', info, key))
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -52,6 +52,41 @@ export async function opensslVerify(
         cause: error,
       })
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * An EC public key (SubjectPublicKeyInfo DER) as OpenSSL re-writes it with `openssl ec -pubin
+ * -param_enc explicit` (the curve's parameters spelled out instead of its OID) or `-conv_form
+ * compressed` (the point's x coordinate and a sign): encodings node:crypto never writes.
+ */
+export async function opensslEcPublicKey(
+  spki: Uint8Array,
+  form: 'explicit-parameters' | 'compressed-point',
+): Promise<Uint8Array> {
+  const dir = await mkdtemp(join(tmpdir(), 'k8s-attest-openssl-'))
+  try {
+    const input = join(dir, 'in.der')
+    const output = join(dir, 'out.der')
+    await writeFile(input, spki)
+    const option = form === 'explicit-parameters' ? ['-param_enc', 'explicit'] : ['-conv_form', 'compressed']
+    await run(OPENSSL, [
+      'ec',
+      '-pubin',
+      '-inform',
+      'DER',
+      '-in',
+      input,
+      ...option,
+      '-pubout',
+      '-outform',
+      'DER',
+      '-out',
+      output,
+    ])
+    return new Uint8Array(await readFile(output))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
