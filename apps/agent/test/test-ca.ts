@@ -105,7 +105,9 @@ export class TestCa {
         new x509.KeyUsagesExtension(
           options.isCa === true
             ? x509.KeyUsageFlags.keyCertSign
-            : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+            : x509.KeyUsageFlags.digitalSignature |
+                x509.KeyUsageFlags.keyEncipherment |
+                x509.KeyUsageFlags.keyAgreement,
           true,
         ),
         ...(options.subjectAltNameValue !== undefined

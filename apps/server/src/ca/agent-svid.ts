@@ -23,10 +23,12 @@ import { x509 } from './x509.ts'
 
 /**
  * The one profile of every X.509 SVID signed from a CSR (agent SVIDs, and admin SVIDs minted by
- * `x509 mint`): keyUsage digitalSignature + keyEncipherment (critical), extKeyUsage serverAuth +
- * clientAuth, as SPIRE's agent SVIDs.
+ * `x509 mint`): keyUsage digitalSignature + keyEncipherment + keyAgreement (critical),
+ * extKeyUsage serverAuth + clientAuth, as SPIRE's X.509-SVIDs (its server's
+ * `credtemplate` builder sets the same three bits whatever the key type).
  */
-export const AGENT_SVID_KEY_USAGES = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
+export const AGENT_SVID_KEY_USAGES =
+  x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyAgreement
 /** See {@link AGENT_SVID_KEY_USAGES}. */
 export const AGENT_SVID_EXTENDED_KEY_USAGES: readonly x509.ExtendedKeyUsage[] = [
   x509.ExtendedKeyUsage.serverAuth,

@@ -184,7 +184,10 @@ describe('CertificateAuthority', () => {
       expect(leaf.issuer).toBe(caCertificate.subject)
       expect(leaf.getExtension(x509.BasicConstraintsExtension)).toMatchObject({ ca: false, critical: true })
       expect(leaf.getExtension(x509.KeyUsagesExtension)).toMatchObject({
-        usages: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        usages:
+          x509.KeyUsageFlags.digitalSignature |
+          x509.KeyUsageFlags.keyEncipherment |
+          x509.KeyUsageFlags.keyAgreement,
         critical: true,
       })
       expect(leaf.getExtension(x509.ExtendedKeyUsageExtension)?.usages).toEqual([

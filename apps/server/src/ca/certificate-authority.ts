@@ -214,7 +214,7 @@ export class CertificateAuthority {
    * The CSR's signature is verified and only its public key is used: whatever subject, SANs or
    * extensions it asks for, the certificate names `spiffeId` alone. It is valid from 10 seconds
    * ago until `agent_ttl` (or `options.ttlMs`) from now or the signing CA's expiry, whichever is first, with
-   * keyUsage digitalSignature + keyEncipherment (critical) and extKeyUsage serverAuth +
+   * keyUsage digitalSignature + keyEncipherment + keyAgreement (critical) and extKeyUsage serverAuth +
    * clientAuth, as SPIRE's agent SVIDs.
    *
    * `k8s-attest-server x509 mint` signs admin SVIDs through the same path (with
