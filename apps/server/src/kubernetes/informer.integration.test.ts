@@ -110,6 +110,20 @@ it('retries a relist that failed, reports it, and keeps relisting after it', asy
   )
 })
 
+it('gives up on a list the API server never answers, and lists again once it does', async () => {
+  const hang = world.api.faults.inject({ verb: 'list', resource: 'nodes', hang: true, times: 1 })
+  caches = client.startCaches({
+    serviceAccounts: ['spire:spire-agent'],
+    listTimeoutMs: 300,
+    onError: (what, error) => errors.push(`${what}: ${error instanceof Error ? error.name : String(error)}`),
+  })
+  await vi.waitFor(() => expect(errors).toContain('nodes: TimeoutError'), RECOVERY)
+  await caches.synced()
+  expect(hang.hits).toBe(1)
+  const pod = world.newAgentPod()
+  await vi.waitFor(() => expect(caches?.node(pod.nodeName)).toMatchObject({ uid: pod.nodeUid }), RECOVERY)
+})
+
 it('keeps the request pool for requests: eleven watches, and reviews still answer', async () => {
   const serviceAccounts = Array.from({ length: 10 }, (_, index) => `spire:agent-${index}`)
   world.api.counters.reset()

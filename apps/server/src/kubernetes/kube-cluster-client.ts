@@ -61,6 +61,12 @@ export interface CacheScope {
   /** Full relist period. Default 30 minutes (client-go informers' usual resync order). */
   readonly resyncMs?: number
   /**
+   * How long an informer's list may take before it is given up and tried again after the
+   * backoff. Default 60 s: a list of thousands of nodes takes seconds, and one the API server
+   * accepted and never answered would otherwise hold the informer for undici's 300 s.
+   */
+  readonly listTimeoutMs?: number
+  /**
    * Also watch the service accounts of {@link serviceAccounts} (one watch each, selected by
    * `metadata.name`): JWKS mode checks that a token's service account still exists with the UID
    * the token names, which TokenReview would otherwise have checked. Default `false`.
@@ -80,6 +86,7 @@ const JWKS_PATH = '/openid/v1/jwks'
 const JWKS_MEDIA_TYPE = 'application/jwk-set+json'
 
 const DEFAULT_RESYNC_MS = 30 * 60_000
+const DEFAULT_LIST_TIMEOUT_MS = 60_000
 const RESTART_DELAY_MS = 1_000
 const MAX_RESTART_DELAY_MS = 30_000
 
@@ -232,7 +239,7 @@ export class KubeClusterClient implements ClusterClient {
     const common = {
       config: this.#config,
       list: <T extends KubernetesObject>(path: string, fieldSelector: string | undefined) =>
-        this.#list<T>(path, fieldSelector),
+        this.#list<T>(path, fieldSelector, scope.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS),
       resyncMs: scope.resyncMs ?? DEFAULT_RESYNC_MS,
       restartDelayMs: RESTART_DELAY_MS,
       maxRestartDelayMs: MAX_RESTART_DELAY_MS,
@@ -326,17 +333,19 @@ export class KubeClusterClient implements ClusterClient {
   }
 
   /**
-   * An informer's list: the collection as the API server sent it. The informer reports it
-   * (`InformerCall`), so it is not reported here.
+   * An informer's list: the collection as the API server sent it, or a `TimeoutError` after
+   * `timeoutMs`. The informer reports it (`InformerCall`), so it is not reported here.
    */
   async #list<T extends KubernetesObject>(
     path: string,
     fieldSelector: string | undefined,
+    timeoutMs: number,
   ): Promise<KubernetesListObject<T>> {
     const list = (await this.#config.requestJson({
       method: 'GET',
       path,
       ...(fieldSelector === undefined ? {} : { query: { fieldSelector } }),
+      signal: AbortSignal.timeout(timeoutMs),
     })) as KubernetesListObject<T> | null
     if (list === null || typeof list !== 'object' || !Array.isArray(list.items)) {
       throw new TypeError(`GET ${path} answered a list without items`)
