@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { access, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
 import { adminAgentPath } from '@k8s-attest/admin-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../src/cli/cli.ts'
@@ -48,9 +49,9 @@ async function cli(...args: string[]) {
 }
 
 /** An X.509 SVID for `spiffeId` signed directly by the server's CA (bypassing every CLI check). */
-async function svidFor(spiffeId: string) {
+async function svidFor(spiffeId: string, ttlMs?: number) {
   const key = await newAgentKey()
-  const issued = await server.ca.signAgentCsr(key.csrPem, spiffeId)
+  const issued = await server.ca.signAgentCsr(key.csrPem, spiffeId, ttlMs === undefined ? {} : { ttlMs })
   return { cert: issued.chainPem, key: key.keyPem }
 }
 
@@ -85,6 +86,55 @@ describe('admin authentication', () => {
     } finally {
       await admin.close()
       await agent.close()
+    }
+  })
+
+  it('refuses an admin SVID once it has expired, on the connection opened while it was valid', async () => {
+    const admin = server.client(await svidFor(ADMIN_ID, 1_000))
+    try {
+      expect((await server.request('GET', '/v1/admin/agents', { dispatcher: admin })).status).toBe(200)
+      await delay(2_500)
+      // The same kept-alive connection: OpenSSL checked the certificate once, at its handshake.
+      const refused = await server.request('GET', '/v1/admin/agents', { dispatcher: admin })
+      expect(expectProblem(refused, 401, 'ATT_ERR_UNAUTHENTICATED')).toMatchObject({
+        check: 'admin_credentials',
+        detail: 'the client certificate has expired since this connection was opened',
+      })
+    } finally {
+      await admin.close()
+    }
+  })
+
+  it("refuses a change another site's page makes with the browser's admin SVID, and takes it from a program", async () => {
+    const spiffeId = await attestedPsatAgent()
+    const admin = server.client(await svidFor(ADMIN_ID))
+    try {
+      const ban = (headers: Record<string, string>) =>
+        server.request('POST', adminAgentPath(spiffeId, 'ban'), { dispatcher: admin, headers })
+      const crossSite = await ban({ 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' })
+      expect(expectProblem(crossSite, 401, 'ATT_ERR_UNAUTHENTICATED')).toMatchObject({
+        check: 'csrf_origin',
+        value: 'cross-site',
+        expected: 'same-origin',
+      })
+      // A browser too old for Fetch Metadata still names the page's origin.
+      const foreign = await ban({ origin: 'https://evil.example' })
+      expect(expectProblem(foreign, 401, 'ATT_ERR_UNAUTHENTICATED')).toMatchObject({
+        check: 'csrf_origin',
+        value: 'https://evil.example',
+      })
+      expect((await server.request('GET', adminAgentPath(spiffeId), { headers: bearer })).body).toMatchObject(
+        {
+          banned: false,
+        },
+      )
+      // The dashboard's own page, and the CLI (which sends neither header).
+      expect((await ban({ 'sec-fetch-site': 'same-origin' })).status).toBe(200)
+      expect((await ban({})).status).toBe(200)
+      // Evicted again, so the listing tests below see only their own banned agents.
+      expect((await server.request('DELETE', adminAgentPath(spiffeId), { headers: bearer })).status).toBe(200)
+    } finally {
+      await admin.close()
     }
   })
 })

@@ -54,7 +54,9 @@ export class AdminAuthenticator {
         'admin_credentials',
         peer === 'no_certificate'
           ? 'the admin API needs a bearer token or an admin X.509 SVID'
-          : 'the client certificate is not an X.509 SVID of this trust domain',
+          : peer === 'expired'
+            ? 'the client certificate has expired since this connection was opened'
+            : 'the client certificate is not an X.509 SVID of this trust domain',
       )
     }
     if (!this.#adminIds.has(peer.spiffeId)) {

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { AttestError } from '@k8s-attest/core'
 import type { FastifyRequest } from 'fastify'
 import type { AdminAuthenticator, AdminCaller } from '../admin/admin-auth.ts'
+import { refuseCrossSite, SAFE_METHODS } from '../http/cross-site.ts'
 import { peerSvidOf } from '../server/peer-svid.ts'
 import { MemorySessionTable, type SessionTable } from './session-table.ts'
 
@@ -150,17 +151,12 @@ export class DashboardSessions {
   }
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
-
 /**
- * Refuses a request that changes something unless it echoes the session's CSRF token and, when
- * the browser says where it came from (`Sec-Fetch-Site`), it came from this origin.
+ * Refuses a request that changes something unless it comes from this origin (see
+ * {@link refuseCrossSite}) and echoes the session's CSRF token.
  */
 function checkCsrf(request: FastifyRequest, expected: string): void {
-  const site = request.headers['sec-fetch-site']
-  if (site !== undefined && site !== 'same-origin') {
-    throw unauthenticated('csrf_origin', `a ${site} request may not change anything here`, String(site))
-  }
+  refuseCrossSite(request)
   const presented = request.headers[CSRF_HEADER]
   if (typeof presented !== 'string' || !timingSafeEqual(digestBytes(presented), digestBytes(expected))) {
     throw unauthenticated('csrf_token', `the ${CSRF_HEADER} header does not carry this session's CSRF token`)

@@ -6,6 +6,7 @@ import { Type } from 'typebox'
 import type { AdminAuthenticator } from '../admin/admin-auth.ts'
 import type { DashboardSessions } from '../dashboard/dashboard-sessions.ts'
 import type { AgentRecord } from '../datastore/agent-store.ts'
+import { refuseCrossSite, SAFE_METHODS } from '../http/cross-site.ts'
 import { problemResponses } from '../http/problem-responses.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
 
@@ -55,6 +56,9 @@ export function adminAuthenticationHook(
     const caller =
       (await sessions?.adminCallerOf(request)) ??
       authenticator.authenticate(request.headers.authorization, request.raw.socket)
+    // A browser sends its client certificate with any request, another site's form post too
+    // (a session's changes are checked with its CSRF token, a bearer token is never ambient).
+    if (caller.via === 'mtls' && !SAFE_METHODS.has(request.method)) refuseCrossSite(request)
     // The access log of the admin API: who did what, by route (never the percent-encoded ID alone).
     // The dashboard re-reads its page every few seconds: its reads are debug, its changes info.
     const level = caller.via === 'dashboard_session' && request.method === 'GET' ? 'debug' : 'info'
@@ -130,7 +134,7 @@ export const adminAgentRoutes: FastifyPluginAsyncTypebox<AdminAgentRoutesOptions
     ADMIN_PATHS.agent,
     {
       schema: {
-        summary: 'Evict an agent: delete its record (and ban); it may attest again',
+        summary: 'Evict an agent: delete its record, a ban with it; it may attest again',
         params: AgentParamsSchema,
         response: { 200: EvictResponseSchema, ...problemResponses(...ADMIN_ERRORS, 404) },
       },

@@ -14,7 +14,8 @@ export interface RenewRouteOptions {
 
 const PEER_PROBLEMS = {
   no_certificate: "renewal needs the agent's current X.509 SVID as TLS client certificate",
-  not_verified: "the client certificate does not chain to this server's trust bundle (or has expired)",
+  not_verified: "the client certificate does not chain to this server's trust bundle (or had expired)",
+  expired: 'the client certificate has expired since this connection was opened',
   no_spiffe_id: 'the client certificate does not name exactly one SPIFFE ID',
 } as const
 
