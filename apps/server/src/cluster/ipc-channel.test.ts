@@ -1,6 +1,8 @@
-import { EventEmitter } from 'node:events'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { EventEmitter, once } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import { AttestError } from '@k8s-attest/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { IpcChannel, type IpcEndpoint } from './ipc-channel.ts'
 
 /** Two ends of a channel, delivering each message asynchronously as IPC does, cloned. */
@@ -8,7 +10,11 @@ function pair(): [IpcEndpoint, IpcEndpoint] {
   const a = new EventEmitter()
   const b = new EventEmitter()
   const end = (self: EventEmitter, other: EventEmitter): IpcEndpoint => ({
-    send: (message) => setImmediate(() => other.emit('message', structuredClone(message))),
+    send: (message, callback) =>
+      setImmediate(() => {
+        other.emit('message', structuredClone(message))
+        callback(null)
+      }),
     on: (event, listener) => self.on(event, listener),
     off: (event, listener) => self.off(event, listener),
   })
@@ -60,4 +66,33 @@ describe('IpcChannel', () => {
     channel.close()
     await expect(pending).rejects.toThrow('the IPC channel closed before the answer came')
   })
+
+  it('fails a request to a process that has died, instead of crashing this one', async () => {
+    const child = childProcess('process.exit(0)')
+    await once(child, 'exit')
+    await expect(new IpcChannel(child as unknown as IpcEndpoint).request('worker.metrics')).rejects.toThrow(
+      /^could not ask the other process for worker\.metrics: /,
+    )
+  })
+
+  it('drops the answer to a process that died while its request was handled', async () => {
+    // The worker asks, then dies before the (slow) answer: the primary must live on.
+    const child = childProcess(
+      "process.send({ tag: 'k8s-attest-ipc', kind: 'request', id: 1, method: 'ca.maintain', params: null }, () => process.exit(0))",
+    )
+    const channel = new IpcChannel(child as unknown as IpcEndpoint)
+    let handled = false
+    channel.handle('ca.maintain', async () => {
+      await once(child, 'exit')
+      handled = true
+      return null
+    })
+    await vi.waitFor(() => expect(handled).toBe(true))
+    await delay(50)
+  })
 })
+
+/** A Node process running `source` with an IPC channel to this one. */
+function childProcess(source: string): ChildProcess {
+  return spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+}

@@ -8,7 +8,12 @@ import { AttestError, type AttestErrorOptions, isAttestErrorCode } from '@k8s-at
 
 /** The end of the channel this side holds: `process` in a worker, a `cluster.Worker` in the primary. */
 export interface IpcEndpoint {
-  send(message: unknown): unknown
+  /**
+   * Sends `message`; `callback` learns whether it went out. Node reports a channel that has
+   * closed (the other process died) to the callback, and without one as an `error` event,
+   * which nobody listens for and so crashes the process: every send here passes one.
+   */
+  send(message: unknown, callback: (error: Error | null) => void): unknown
   on(event: 'message', listener: (message: unknown) => void): unknown
   off(event: 'message', listener: (message: unknown) => void): unknown
 }
@@ -85,7 +90,13 @@ export class IpcChannel {
           reject(error)
         },
       })
-      this.#endpoint.send({ tag: TAG, kind: 'request', id, method, params } satisfies RequestMessage)
+      const message: RequestMessage = { tag: TAG, kind: 'request', id, method, params }
+      this.#endpoint.send(message, (error) => {
+        if (error === null) return
+        this.#pending.delete(id)
+        clearTimeout(timer)
+        reject(new Error(`could not ask the other process for ${method}: ${error.message}`, { cause: error }))
+      })
     })
   }
 
@@ -117,11 +128,9 @@ export class IpcChannel {
         },
       }
     }
-    try {
-      this.#endpoint.send(answer)
-    } catch {
-      // The other process is gone: nobody is waiting for the answer any more.
-    }
+    this.#endpoint.send(answer, () => {
+      // An error means the other process is gone: nobody is waiting for the answer any more.
+    })
   }
 
   #settle(message: AnswerMessage): void {

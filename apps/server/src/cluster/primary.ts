@@ -28,6 +28,8 @@ interface RunningWorker {
   readonly worker: Worker
   readonly channel: IpcChannel
   listening: boolean
+  /** When it was forked (`Date.now()`), for how long it lived. */
+  readonly forkedAt: number
 }
 
 /**
@@ -41,7 +43,7 @@ interface RunningWorker {
  * (exit 0).
  *
  * A worker that dies is logged and restarted with backoff (see `RestartPolicy`); a worker that
- * dies before it ever listened, or too many deaths in a row, stop everything with exit 1.
+ * dies before it ever listened, or too many young deaths in a row, stop everything with exit 1.
  *
  * @returns 1 when the datastore or the CA cannot be used, or the metrics port cannot be bound
  *   (nothing was forked); otherwise it never settles before the primary exits.
@@ -149,7 +151,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const fork = () => {
     const worker = cluster.fork()
     const channel = new IpcChannel(worker as unknown as IpcEndpoint)
-    const entry: RunningWorker = { worker, channel, listening: false }
+    const entry: RunningWorker = { worker, channel, listening: false, forkedAt: Date.now() }
     workers.set(worker.id, entry)
     channel.handle(PRIMARY_METHODS.sessionAdd, (params) => {
       const { key, session } = params as { key: string; session: StoredSession }
@@ -194,7 +196,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         stopAll('a worker could not start', 1)
         return
       }
-      const verdict = restarts.onDeath(Date.now())
+      const verdict = restarts.onDeath(Date.now() - entry.forkedAt)
       if (!verdict.restart) {
         logger.error(fields, 'workers keep dying; stopping')
         stopAll('workers keep dying', 1)
