@@ -60,6 +60,10 @@ describe('page tokens', () => {
       'a sort value that is not an integer',
       Buffer.from(JSON.stringify({ v: 2, after, at: 1.5, filter: 'x' })).toString('base64url'),
     ],
+    [
+      'a sort value past the last time a Date holds (once a 500 on PostgreSQL, an empty page on SQLite)',
+      Buffer.from(JSON.stringify({ v: 2, after, at: 9e15, filter: 'x' })).toString('base64url'),
+    ],
     ['too long', 'A'.repeat(5000)],
   ])('are refused when %s', (_name, token) => {
     expect(() => decodePageToken(token, filter)).toThrow(

@@ -82,6 +82,9 @@ export function decodePageToken(token: string, filter: AgentFilter): PagePositio
   return body.at === undefined ? { after: body.after } : { after: body.after, at: body.at }
 }
 
+/** The largest epoch milliseconds a `Date` holds (ECMA-262 §21.4.1.22); beyond it, `Invalid Date`. */
+const MAX_TIME_MS = 8.64e15
+
 function parseToken(token: string): PageTokenBody | undefined {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !BASE64URL.test(token)) return undefined
   let body: unknown
@@ -94,7 +97,8 @@ function parseToken(token: string): PageTokenBody | undefined {
   }
   const { v, after, at, filter } = (body ?? {}) as Partial<Record<keyof PageTokenBody, unknown>>
   if (v !== TOKEN_VERSION || typeof after !== 'string' || typeof filter !== 'string') return undefined
-  if (at !== undefined && !Number.isSafeInteger(at)) return undefined
+  if (at !== undefined && !(Number.isSafeInteger(at) && Math.abs(at as number) <= MAX_TIME_MS))
+    return undefined
   return { v, after, filter, ...(typeof at === 'number' ? { at } : {}) }
 }
 

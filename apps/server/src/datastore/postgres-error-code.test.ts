@@ -17,6 +17,11 @@ test.each([
   ],
   ['connection lost', new Error('Connection terminated unexpectedly'), 'ATT_ERR_DATASTORE_UNREACHABLE'],
   ['statement timeout (57014)', withCode('57014'), 'ATT_ERR_DATASTORE_TIMEOUT'],
+  [
+    'too many connections, for the server or the role (53300)',
+    withCode('53300'),
+    'ATT_ERR_DATASTORE_UNREACHABLE',
+  ],
   ['lock not available (55P03)', withCode('55P03'), 'ATT_ERR_DATASTORE_TIMEOUT'],
   ['unique violation (23505)', withCode('23505'), 'ATT_ERR_DATASTORE_QUERY_FAILED'],
   ['syntax error (42601)', withCode('42601'), 'ATT_ERR_DATASTORE_QUERY_FAILED'],

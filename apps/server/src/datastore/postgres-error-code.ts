@@ -28,6 +28,9 @@ export function postgresErrorCode(error: unknown): DatastoreErrorCode {
     if (code.startsWith('08') || code.startsWith('28') || code === '3D000' || /^57P0[1-3]$/.test(code)) {
       return 'ATT_ERR_DATASTORE_UNREACHABLE'
     }
+    // 53300: too many connections (the server's max_connections, or the role's limit) — it
+    // refuses the connection, and one may be free in a moment.
+    if (code === '53300') return 'ATT_ERR_DATASTORE_UNREACHABLE'
     // 57014: statement timeout (query_canceled); 55P03: lock not available.
     if (code === '57014' || code === '55P03') return 'ATT_ERR_DATASTORE_TIMEOUT'
   }
