@@ -114,6 +114,11 @@ class AgentRunner {
   #bundle: TrustBundle | undefined
   /** Whether the client has been told how to verify the server. */
   #trustSet = false
+  /**
+   * Whether that trust is still the configured bootstrap's (trust_bundle_path, trust_bundle_url
+   * or insecure_bootstrap), not a bundle from data_dir or from the server.
+   */
+  #trustFromBootstrap = false
   /** Whether {@link #bundle} is the one in data_dir (not yet, right after a bootstrap). */
   #bundleStored = false
   #held: HeldSvid | undefined
@@ -253,6 +258,15 @@ class AgentRunner {
       if (this.#abort.signal.aborted) return undefined
       const failure = classifyFailure(error)
       if (failure === undefined) throw error
+      if (
+        this.#trustFromBootstrap &&
+        error instanceof AgentError &&
+        error.code === 'ATT_ERR_SERVER_UNTRUSTED'
+      ) {
+        // The bootstrap bundle does not vouch for the server: the operator may fix the file or
+        // what the URL publishes, so the next attempt reads it again instead of keeping this one.
+        this.#trustSet = false
+      }
       return { failure, error, method }
     }
   }
@@ -287,6 +301,7 @@ class AgentRunner {
     })
     if (bundle !== undefined) {
       this.#useBundle(bundle)
+      this.#trustFromBootstrap = true
       return
     }
     this.#logger.warn(
@@ -296,6 +311,7 @@ class AgentRunner {
     )
     this.#client.setTrust({ kind: 'insecure' })
     this.#trustSet = true
+    this.#trustFromBootstrap = true
   }
 
   async #attest(): Promise<ObtainedSvid> {
@@ -402,10 +418,12 @@ class AgentRunner {
     this.#unstored = false
   }
 
+  /** Verifies the server with `bundle` from now on (a bootstrap's caller says so after this). */
   #useBundle(bundle: TrustBundle): void {
     this.#bundle = bundle
     this.#client.setTrust({ kind: 'bundle', bundle })
     this.#trustSet = true
+    this.#trustFromBootstrap = false
   }
 
   #hold(svid: HeldSvid, options: { readonly notify: boolean } = { notify: true }): void {

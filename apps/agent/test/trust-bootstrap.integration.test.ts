@@ -8,6 +8,7 @@ import { bootstrapTrustBundle } from '../src/trust-bootstrap.ts'
 import { trustBundleFromPem } from '../src/trust-bundle.ts'
 import { createAgentFixture, LogCapture } from './agent-fixture.ts'
 import { FakeServer } from './fake-server.ts'
+import { ManualScheduler } from './manual-scheduler.ts'
 import { TestCa } from './test-ca.ts'
 
 /** The CA of the web server that publishes the bundle: what the system store would hold. */
@@ -24,11 +25,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))))
 })
 
-/** An HTTPS server on 127.0.0.1 answering every request with `status` and `body`. */
-async function publish(status: number, body: string): Promise<URL> {
+/** An HTTPS server on 127.0.0.1 answering every request with `status` and `body` (read at each request). */
+async function publish(status: number, body: string | (() => string)): Promise<URL> {
   const { certPem, keyPem } = await webCa.issueWithKey({ ips: ['127.0.0.1'] })
   const server = createServer({ cert: certPem, key: keyPem }, (_request, response) => {
-    response.writeHead(status).end(body)
+    response.writeHead(status).end(typeof body === 'string' ? body : body())
   })
   servers.push(server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -102,6 +103,37 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
       expect((await agent.nextSvid()).spiffeId).toBe(
         'spiffe://example.org/spire/agent/k8s_psat/demo/node-uid-1',
       )
+    } finally {
+      await agent.stop()
+      await server.close()
+      await fixture.cleanup()
+    }
+  })
+
+  it('fetches the bundle again after it did not vouch for the server, and attests once it does', async () => {
+    const server = await FakeServer.start({ ca: domainCa })
+    const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
+    let published = stale.certPem
+    let fetches = 0
+    const url = await publish(200, () => {
+      fetches++
+      return published
+    })
+    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
+    const config = { ...fixture.config, trustBootstrap: { kind: 'bundle_url', url, format: 'pem' } as const }
+    const logs = new LogCapture()
+    const scheduler = new ManualScheduler()
+    const agent = runAgent(config, { logger: logs.logger(), scheduler, trustBundleUrlCa: [webCa.certPem] })
+    try {
+      await scheduler.nextSleep()
+      expect(logs.entries().map((entry) => entry.code)).toContain('ATT_ERR_SERVER_UNTRUSTED')
+      // The operator publishes the right bundle: the next attempt reads it, no restart needed.
+      published = domainCa.certPem
+      await scheduler.advanceThroughNextSleep()
+      expect((await agent.nextSvid()).spiffeId).toBe(
+        'spiffe://example.org/spire/agent/k8s_psat/demo/node-uid-1',
+      )
+      expect(fetches).toBe(2)
     } finally {
       await agent.stop()
       await server.close()
