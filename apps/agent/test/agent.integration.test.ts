@@ -16,7 +16,7 @@ import {
 } from './agent-fixture.ts'
 import { FakeServer, type FakeServerOptions } from './fake-server.ts'
 import { ManualScheduler } from './manual-scheduler.ts'
-import { TestCa } from './test-ca.ts'
+import { ExtendedKeyUsage, TestCa } from './test-ca.ts'
 
 const TTL_MS = 60_000
 const HALF_LIFE_MS = TTL_MS / 2
@@ -377,6 +377,21 @@ describe('server verification', () => {
   it('refuses to talk to a server whose certificate does not chain to the trust bundle', async () => {
     const otherCa = await TestCa.create('CN=some other CA')
     const { server, scheduler, logs, start } = await setup({}, { bundlePem: otherCa.certPem })
+    start()
+
+    expect(await scheduler.nextSleep()).toBe(45_000)
+    expect(server.attestations).toHaveLength(0)
+    expect(logs.find('attestation refused')[0]).toMatchObject({
+      code: 'ATT_ERR_SERVER_UNTRUSTED',
+      check: 'server_certificate_chain',
+      failure: 'permanent',
+    })
+  })
+
+  it('refuses a server whose certificate is not for serving TLS (no serverAuth) as untrusted, not unreachable', async () => {
+    const { server, scheduler, logs, start } = await setup({
+      servingExtendedKeyUsages: [ExtendedKeyUsage.clientAuth],
+    })
     start()
 
     expect(await scheduler.nextSleep()).toBe(45_000)

@@ -14,6 +14,7 @@ import {
   WIRE_PATHS,
 } from '@k8s-attest/core'
 import { AttestRequestSchema, RenewRequestSchema } from '@k8s-attest/core/wire'
+import type * as x509 from '@peculiar/x509'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { Compile } from 'typebox/compile'
 import { uriSansOf } from '../src/spiffe.ts'
@@ -27,6 +28,8 @@ export interface FakeServerOptions {
   readonly ca?: TestCa
   /** The URI SAN of the serving certificate. Default `spiffe://<td>/spire/server`; change it to impersonate. */
   readonly servingId?: string
+  /** The serving certificate's extKeyUsage. Default none (any purpose). */
+  readonly servingExtendedKeyUsages?: readonly x509.ExtendedKeyUsage[]
   /** Lifetime of issued SVIDs. Default 1 h. */
   readonly svidTtlMs?: number
   /** The clock SVIDs are minted and client certificates checked with. Default `Date.now`. */
@@ -125,6 +128,9 @@ export class FakeServer {
       uris: [options.servingId ?? serverSpiffeId(trustDomain)],
       dnsNames: ['localhost'],
       ips: ['127.0.0.1'],
+      ...(options.servingExtendedKeyUsages === undefined
+        ? {}
+        : { extendedKeyUsages: options.servingExtendedKeyUsages }),
     })
     const server = new FakeServer(options, ca, serving)
     await server.#listen(0)

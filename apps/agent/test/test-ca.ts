@@ -2,6 +2,9 @@ import 'reflect-metadata'
 import { createPublicKey, KeyObject, randomBytes } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 
+/** Certificate purposes, for {@link LeafOptions.extendedKeyUsages} (x509 needs the reflect polyfill above first). */
+export const { ExtendedKeyUsage } = x509
+
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const
 const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const
 const DAY_MS = 86_400_000
@@ -21,6 +24,8 @@ export interface LeafOptions {
   readonly notAfter?: Date
   /** Mark the leaf as a CA (to test that such an "SVID" is refused). Default `false`. */
   readonly isCa?: boolean
+  /** An extKeyUsage extension with these purposes. Default none (any purpose). */
+  readonly extendedKeyUsages?: readonly x509.ExtendedKeyUsage[]
   /**
    * The raw value of the subject alternative name extension, in place of one built from
    * `uris`, `dnsNames` and `ips`: to make a certificate whose SAN does not parse.
@@ -110,6 +115,9 @@ export class TestCa {
                 x509.KeyUsageFlags.keyAgreement,
           true,
         ),
+        ...(options.extendedKeyUsages === undefined
+          ? []
+          : [new x509.ExtendedKeyUsageExtension([...options.extendedKeyUsages])]),
         ...(options.subjectAltNameValue !== undefined
           ? [new x509.Extension(SUBJECT_ALT_NAME_OID, true, options.subjectAltNameValue)]
           : names.length > 0
