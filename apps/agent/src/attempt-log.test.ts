@@ -63,4 +63,18 @@ describe('logRetry', () => {
       code: 'ATT_ERR_CONFIG_INVALID',
     })
   })
+
+  it("adds the cause's message when the error's own does not carry it", () => {
+    const parse = new SyntaxError('Unexpected token o in JSON at position 15')
+    const error = new AgentError('ATT_ERR_SERVER_RESPONSE_INVALID', 'the answer to /v1/attest is not JSON', {
+      cause: parse,
+    })
+    const failure = classifyFailure(error)
+    if (failure === undefined) throw new Error('an AgentError is always classified')
+    expect(failureFields(failure, error, { attempt: 1 })).toMatchObject({ cause: parse.message })
+    const repeated = new AgentError('ATT_ERR_SERVER_UNREACHABLE', `cannot reach it (${parse.message})`, {
+      cause: parse,
+    })
+    expect(failureFields(failure, repeated, { attempt: 1 })).not.toHaveProperty('cause')
+  })
 })

@@ -53,7 +53,19 @@ export function failureFields(
     ...('cluster' in details && details.cluster !== undefined ? { [F.cluster]: details.cluster } : {}),
     ...(context.retryInMs === undefined ? {} : { [F.retryInMs]: context.retryInMs }),
     ...(context.spiffeId === undefined ? {} : { [F.spiffeId]: context.spiffeId }),
+    ...causeField(error),
   }
+}
+
+/**
+ * What the error was caused by (the SyntaxError behind "the answer is not JSON", OpenSSL's
+ * reason behind "cannot be parsed"), when its own message does not already say it.
+ */
+function causeField(error: unknown): Record<string, string> {
+  const cause = (error as { cause?: unknown } | null)?.cause
+  if (!(cause instanceof Error) || cause.message === '') return {}
+  if (error instanceof Error && error.message.includes(cause.message)) return {}
+  return { [F.cause]: cause.message }
 }
 
 /** A failed attempt that will be retried. */

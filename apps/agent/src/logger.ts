@@ -8,6 +8,8 @@ import type { LogLevel } from './config.ts'
 export const LOG_FIELDS = {
   attestor: 'node_attestor_type',
   attempt: 'attempt',
+  /** The message of an error's `cause`, when its own message does not carry it. */
+  cause: 'cause',
   cluster: 'cluster',
   check: 'check',
   code: 'code',
