@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import type { SvidResponse } from '@k8s-attest/core'
+import { agentIdPrefix, type SvidResponse } from '@k8s-attest/core'
 import type { Logger } from 'pino'
 import { type AgentHandle, type AgentOutcome, SvidWaiters, svidInfo } from './agent-handle.ts'
 import { type AtomicFileWriter, writeFileAtomic } from './atomic-file.ts'
@@ -376,7 +376,35 @@ class AgentRunner {
       now: this.#scheduler.now(),
       expectedSpiffeId: response.spiffe_id,
     })
+    this.#checkIdentity(svid, method)
     return { svid, bundle, method }
+  }
+
+  /**
+   * The SVID must name an agent of this node attestor and cluster, and a renewal must keep the
+   * agent's ID: an authenticated server that erred (or a bug) must not hand this agent another
+   * identity — the server's own, say.
+   *
+   * @throws {AgentError} `ATT_ERR_SVID_VERIFICATION_FAILED` (`svid_agent_id`, `svid_spiffe_id_kept`).
+   */
+  #checkIdentity(svid: HeldSvid, method: RenewalMethod): void {
+    const { type, cluster } = this.#config.nodeAttestor
+    const prefix = agentIdPrefix(this.#config.trustDomain, type, cluster)
+    if (!svid.spiffeId.startsWith(prefix)) {
+      throw new AgentError(
+        'ATT_ERR_SVID_VERIFICATION_FAILED',
+        `the SVID certifies ${JSON.stringify(svid.spiffeId)}, which is not a ${type} agent ID of cluster "${cluster}"`,
+        { check: 'svid_agent_id', value: svid.spiffeId, expected: `${prefix}…` },
+      )
+    }
+    const held = this.#held
+    if (method === 'renew' && held !== undefined && svid.spiffeId !== held.spiffeId) {
+      throw new AgentError(
+        'ATT_ERR_SVID_VERIFICATION_FAILED',
+        `the renewed SVID certifies ${JSON.stringify(svid.spiffeId)}, but this agent is ${JSON.stringify(held.spiffeId)}`,
+        { check: 'svid_spiffe_id_kept', value: svid.spiffeId, expected: held.spiffeId },
+      )
+    }
   }
 
   /**

@@ -329,6 +329,23 @@ describe('renewal (k8s_sat)', () => {
     expect(await counterValue(metrics, 'k8s_attest_agent_renewals_total', { result: 'success' })).toBe(1)
   })
 
+  it('refuses a renewed SVID for another agent: a renewal keeps the identity', async () => {
+    const { server, scheduler, logs, start } = await setup({}, { attestor: 'k8s_sat' })
+    const agent = start()
+    const first = await agent.nextSvid()
+    server.issueAs = 'spiffe://example.org/spire/agent/k8s_sat/demo/3b241101-e2bb-4255-8caf-4136c566a962'
+
+    await scheduler.advanceThroughNextSleep()
+    await scheduler.nextSleep()
+    expect(agent.current()?.spiffeId).toBe(first.spiffeId)
+    expect(logs.find('renewal refused')[0]).toMatchObject({
+      code: 'ATT_ERR_SVID_VERIFICATION_FAILED',
+      check: 'svid_spiffe_id_kept',
+      value: server.issueAs,
+      expected: first.spiffeId,
+    })
+  })
+
   it('attests again when evicted (ATT_ERR_SVID_NOT_CURRENT)', async () => {
     const { server, scheduler, logs, start } = await setup({}, { attestor: 'k8s_sat' })
     const agent = start()
@@ -400,6 +417,21 @@ describe('server verification', () => {
       code: 'ATT_ERR_SERVER_UNTRUSTED',
       check: 'server_certificate_chain',
       failure: 'permanent',
+    })
+  })
+
+  it("refuses an SVID that is not an agent ID of its cluster, such as the server's own", async () => {
+    const { server, scheduler, logs, start } = await setup()
+    server.issueAs = 'spiffe://example.org/spire/server'
+    const agent = start()
+
+    await scheduler.nextSleep()
+    expect(agent.current()).toBeUndefined()
+    expect(logs.find('attestation refused')[0]).toMatchObject({
+      code: 'ATT_ERR_SVID_VERIFICATION_FAILED',
+      check: 'svid_agent_id',
+      value: 'spiffe://example.org/spire/server',
+      expected: 'spiffe://example.org/spire/agent/k8s_psat/demo/…',
     })
   })
 

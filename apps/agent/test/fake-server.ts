@@ -276,7 +276,14 @@ export class FakeServer {
       : { spiffeId, serialNumber: certificate.serialNumber.toLowerCase() }
   }
 
-  async #issue(spiffeId: string, csrPem: string, reattestable: boolean): Promise<SvidResponse> {
+  /**
+   * When set, every SVID is issued for this SPIFFE ID instead of the one the request earns (a
+   * server that erred, or hands out another identity); the answer's `spiffe_id` names it too.
+   */
+  issueAs: string | undefined
+
+  async #issue(earned: string, csrPem: string, reattestable: boolean): Promise<SvidResponse> {
+    const spiffeId = this.issueAs ?? earned
     const now = this.#now()
     const notAfter = new Date(now + (this.#options.svidTtlMs ?? 3_600_000))
     const leafPem = await this.ca.issueLeaf({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { catchAttestError } from '../test/expect-attest-error.ts'
-import { type PsatAgentIdSource, psatAgentId, satAgentId, serverSpiffeId } from './agent-id.ts'
+import { agentIdPrefix, type PsatAgentIdSource, psatAgentId, satAgentId, serverSpiffeId } from './agent-id.ts'
 import { parseSpiffeId } from './spiffe-id.ts'
 
 // UIDs as kube-apiserver v1.32.13 assigned them in shared/kube-reference.
@@ -130,5 +130,24 @@ describe('serverSpiffeId', () => {
     const error = catchAttestError(() => serverSpiffeId('example.org:8443'))
     expect(error.code).toBe('ATT_ERR_SPIFFE_ID_INVALID')
     expect(error.details.check).toBe('trust_domain_characters')
+  })
+})
+
+describe('agentIdPrefix', () => {
+  it('is what every agent ID of the attestor and cluster starts with', () => {
+    const prefix = agentIdPrefix('example.org', 'k8s_psat', 'demo')
+    expect(prefix).toBe('spiffe://example.org/spire/agent/k8s_psat/demo/')
+    expect(
+      psatAgentId({ trustDomain: 'example.org', cluster: 'demo', source: 'pod_uid', uid: NODE_UID }),
+    ).toMatch(new RegExp(`^${prefix}`))
+    expect(agentIdPrefix('example.org', 'k8s_sat', 'legacy')).toBe(
+      'spiffe://example.org/spire/agent/k8s_sat/legacy/',
+    )
+  })
+
+  it('refuses a cluster name that cannot be a path segment', () => {
+    expect(() => agentIdPrefix('example.org', 'k8s_psat', 'a/b')).toThrow(
+      expect.objectContaining({ code: 'ATT_ERR_SPIFFE_ID_INVALID' }),
+    )
   })
 })

@@ -116,6 +116,27 @@ export function satAgentId(input: SatAgentIdInput): string {
 }
 
 /**
+ * What every agent ID of one node attestor and cluster starts with:
+ * `spiffe://<td>/spire/agent/<attestor>/<cluster>/` (see {@link psatAgentId}, {@link satAgentId}).
+ * An agent holds the server to it: the SVID it is given must be an agent's, of its own cluster.
+ *
+ * @throws {AttestError} `ATT_ERR_SPIFFE_ID_INVALID` for an invalid trust domain or cluster name.
+ * @example
+ * ```ts
+ * agentIdPrefix('example.org', 'k8s_psat', 'demo') // "spiffe://example.org/spire/agent/k8s_psat/demo/"
+ * ```
+ */
+export function agentIdPrefix(
+  trustDomain: string,
+  attestor: 'k8s_psat' | 'k8s_sat',
+  cluster: string,
+): string {
+  parseTrustDomain(trustDomain)
+  assertPathSegment(cluster, 'cluster name')
+  return `${formatSpiffeId(trustDomain, ['spire', 'agent', attestor, cluster])}/`
+}
+
+/**
  * The SPIFFE ID of the server, `spiffe://<td>/spire/server` (SPIRE's), which
  * its serving certificate carries and agents check.
  *

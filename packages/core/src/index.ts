@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 export {
+  agentIdPrefix,
   type PsatAgentIdInput,
   type PsatAgentIdSource,
   psatAgentId,
