@@ -159,7 +159,8 @@ export interface DerElement {
 }
 
 /**
- * Reads the element at `offset` (definite lengths only, as DER requires).
+ * Reads the element at `offset`: definite lengths in their shortest form only, as DER requires
+ * (BER's indefinite and padded long forms are refused).
  *
  * @throws {RangeError} when the bytes are not a well-formed DER element.
  */
@@ -179,6 +180,9 @@ export function readDerElement(bytes: Uint8Array, offset = 0): DerElement {
       length = length * 256 + byte
     }
     start += count
+    if (length < 0x80 || bytes[offset + 2] === 0) {
+      throw new RangeError('DER element has a length longer than its shortest form')
+    }
   }
   const end = start + length
   if (end > bytes.length) throw new RangeError('DER element is longer than its buffer')
@@ -201,4 +205,64 @@ export function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
     throw new RangeError('SubjectPublicKeyInfo holds no whole-byte BIT STRING key')
   }
   return key.contents.subarray(1)
+}
+
+/** `rsaEncryption` (1.2.840.113549.1.1.1), the OID's content octets. */
+const RSA_ENCRYPTION = Uint8Array.of(0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01)
+
+/**
+ * Checks that `spki` is a SubjectPublicKeyInfo in DER, as a certificate carries it byte for
+ * byte: `SEQUENCE { SEQUENCE { OID, parameters? }, BIT STRING }` with nothing after any part,
+ * shortest-form lengths (see {@link readDerElement}), a BIT STRING of whole bytes, and for RSA
+ * an `RSAPublicKey` of two minimal INTEGERs inside it. OpenSSL reads BER leniently: a key it
+ * accepts is not yet one that Go or Python's cryptography will parse out of a certificate.
+ *
+ * @throws {RangeError} naming the first part that is not DER.
+ */
+export function checkSubjectPublicKeyInfoDer(spki: Uint8Array): void {
+  const outer = readDerElement(spki)
+  if (outer.tag !== DER_TAG.sequence || outer.end !== spki.length) {
+    throw new RangeError('SubjectPublicKeyInfo is not one SEQUENCE')
+  }
+  const algorithm = readDerElement(outer.contents)
+  const key = readDerElement(outer.contents, algorithm.end)
+  if (algorithm.tag !== DER_TAG.sequence || key.end !== outer.contents.length) {
+    throw new RangeError('SubjectPublicKeyInfo is not SEQUENCE { AlgorithmIdentifier, BIT STRING }')
+  }
+  const oid = readDerElement(algorithm.contents)
+  const parametersEnd =
+    oid.end < algorithm.contents.length ? readDerElement(algorithm.contents, oid.end).end : oid.end
+  if (oid.tag !== DER_TAG.objectIdentifier || parametersEnd !== algorithm.contents.length) {
+    throw new RangeError('AlgorithmIdentifier is not SEQUENCE { OID, parameters }')
+  }
+  if (key.tag !== DER_TAG.bitString || key.contents[0] !== 0) {
+    throw new RangeError('the key is not a BIT STRING of whole bytes')
+  }
+  if (!equalBytes(oid.contents, RSA_ENCRYPTION)) return
+  const rsaKey = key.contents.subarray(1)
+  const sequence = readDerElement(rsaKey)
+  const modulus = readDerElement(sequence.contents)
+  const exponent = readDerElement(sequence.contents, modulus.end)
+  if (
+    sequence.tag !== DER_TAG.sequence ||
+    sequence.end !== rsaKey.length ||
+    exponent.end !== sequence.contents.length
+  ) {
+    throw new RangeError('the RSA key is not SEQUENCE { modulus, publicExponent }')
+  }
+  for (const integer of [modulus, exponent]) {
+    const [first, second] = integer.contents
+    if (integer.tag !== DER_TAG.integer || first === undefined)
+      throw new RangeError('the RSA key holds a part that is not an INTEGER')
+    if (
+      (first === 0x00 && second !== undefined && second < 0x80) ||
+      (first === 0xff && second !== undefined && second >= 0x80)
+    ) {
+      throw new RangeError('the RSA key holds an INTEGER with superfluous leading octets')
+    }
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, index) => byte === b[index])
 }

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ATT_ERR_CSR_INVALID, CsrError } from './ca-errors.ts'
-import { derBitString, derPositiveInteger, derSequence, encodeDer } from './der.ts'
+import { derBitString, derPositiveInteger, derSequence, derTlv, encodeDer } from './der.ts'
 import {
   createTestCsr,
   csrWithKeyBytes,
@@ -141,7 +141,52 @@ describe('verifyCsr', () => {
     const longForm = Uint8Array.of(0x30, 0x81, ...spki.subarray(1))
     const error = await refusal(csrWithKeyBytes(longForm, 'ecdsa-sha256', sha256Signer(privateKey)))
     expect(error.check).toBe('encoding')
-    expect(error.message).toMatch(/^CSR public key is not in DER as a certificate carries it: /)
+    expect(error.message).toBe('CSR is not DER-encoded')
+  })
+
+  it('refuses a key BIT STRING with unused bits, which OpenSSL reads', async () => {
+    const { privateKey, spki } = p256KeyPair()
+    // The BIT STRING's unused-bits octet (after 30 59 30 13 <OIDs> 03 42) set to 1.
+    const unusedBits = Uint8Array.from(spki)
+    unusedBits[spki.indexOf(0x42, 20) + 1] = 0x01
+    const error = await refusal(csrWithKeyBytes(unusedBits, 'ecdsa-sha256', sha256Signer(privateKey)))
+    expect(error.check).toBe('encoding')
+    expect(error.message).toBe(
+      'CSR public key is not in DER as a certificate carries it: the key is not a BIT STRING of whole bytes',
+    )
+  })
+
+  it('refuses an RSA modulus with a superfluous leading zero octet', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const jwk = publicKey.export({ format: 'jwk' })
+    const modulus = Buffer.concat([Buffer.of(0, 0), Buffer.from(jwk.n ?? '', 'base64url')])
+    const exponent = Buffer.from(jwk.e ?? '', 'base64url')
+    const integer = (octets: Uint8Array) => derTlv(0x02, octets)
+    const rsaEncryption = Uint8Array.of(
+      0x30,
+      0x0d,
+      0x06,
+      0x09,
+      0x2a,
+      0x86,
+      0x48,
+      0x86,
+      0xf7,
+      0x0d,
+      0x01,
+      0x01,
+      0x01,
+      0x05,
+      0x00,
+    )
+    const spki = encodeDer(
+      derSequence(rsaEncryption, derBitString(encodeDer(derSequence(integer(modulus), integer(exponent))))),
+    )
+    const error = await refusal(csrWithKeyBytes(spki, 'rsa-sha256', sha256Signer(privateKey)))
+    expect(error.check).toBe('encoding')
+    expect(error.message).toBe(
+      'CSR public key is not in DER as a certificate carries it: the RSA key holds an INTEGER with superfluous leading octets',
+    )
   })
 
   it('refuses an EC key with explicit curve parameters (an SVID openssl verify would refuse)', async () => {

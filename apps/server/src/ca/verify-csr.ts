@@ -1,6 +1,6 @@
 import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto'
 import { CsrError } from './ca-errors.ts'
-import { DER_TAG, readDerElement, subjectPublicKeyBits } from './der.ts'
+import { checkSubjectPublicKeyInfoDer, DER_TAG, readDerElement, subjectPublicKeyBits } from './der.ts'
 import { x509 } from './x509.ts'
 
 /**
@@ -214,11 +214,14 @@ function acceptedKey(subjectPublicKeyInfo: Uint8Array): { key: KeyObject; descri
   } catch (error) {
     throw new CsrError('public-key', 'CSR public key cannot be decoded', EXPECTED_KEYS, { cause: error })
   }
-  if (!Buffer.from(subjectPublicKeyInfo).equals(key.export({ type: 'spki', format: 'der' }))) {
+  try {
+    checkSubjectPublicKeyInfoDer(subjectPublicKeyInfo)
+  } catch (error) {
     throw new CsrError(
       'encoding',
-      'CSR public key is not in DER as a certificate carries it: OpenSSL re-encodes it differently (a length not in its shortest form, an indefinite length, a BIT STRING with unused bits)',
+      `CSR public key is not in DER as a certificate carries it: ${error instanceof Error ? error.message : String(error)}`,
       'the public key as DER (RFC 5280 SubjectPublicKeyInfo)',
+      { cause: error },
     )
   }
   const details = key.asymmetricKeyDetails
