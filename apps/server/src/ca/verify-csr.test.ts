@@ -145,10 +145,14 @@ describe('verifyCsr', () => {
   })
 
   it('refuses a key BIT STRING with unused bits, which OpenSSL reads', async () => {
-    const { privateKey, spki } = p256KeyPair()
-    // The BIT STRING's unused-bits octet (after 30 59 30 13 <OIDs> 03 42) set to 1.
+    // OpenSSL reads the key only when the bit declared unused is zero: a point ending in an even byte.
+    let key = p256KeyPair()
+    while (((key.spki.at(-1) ?? 1) & 1) !== 0) key = p256KeyPair()
+    const { privateKey, spki } = key
+    // The BIT STRING's unused-bits octet: 30 59 | 30 13 <two OIDs, 21 octets> | 03 42 <here>.
     const unusedBits = Uint8Array.from(spki)
-    unusedBits[spki.indexOf(0x42, 20) + 1] = 0x01
+    expect([unusedBits[23], unusedBits[24], unusedBits[25]]).toEqual([0x03, 0x42, 0x00])
+    unusedBits[25] = 0x01
     const error = await refusal(csrWithKeyBytes(unusedBits, 'ecdsa-sha256', sha256Signer(privateKey)))
     expect(error.check).toBe('encoding')
     expect(error.message).toBe(
