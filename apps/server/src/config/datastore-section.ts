@@ -1,5 +1,9 @@
 import { join } from 'node:path'
 import type { HclBodyReader } from '@k8s-attest/spire-config'
+import {
+  SQLITE_CONNECTION_STRING_EXPECTED,
+  sqliteConnectionStringProblem,
+} from '../datastore/sqlite-connection-string.ts'
 import { type DataStoreConfig, SERVER_CONFIG_DEFAULTS } from './server-config.ts'
 
 const DATABASE_TYPES = ['sqlite3', 'postgres'] as const
@@ -89,6 +93,13 @@ function readSqlPluginData(
       'connection_string',
       `must be a file path for sqlite3, not a URL; got ${JSON.stringify(connectionString)}`,
     )
+  } else if (connectionString !== undefined && connectionString !== '') {
+    // Checked before the path is resolved against data_dir, which would turn ":memory:" or a
+    // "file:" URI into an oddly named file instead of an error.
+    const problem = sqliteConnectionStringProblem(connectionString)
+    if (problem !== undefined) {
+      pluginData.report('connection_string', `${problem}; expected ${SQLITE_CONNECTION_STRING_EXPECTED}`)
+    }
   }
   const path =
     connectionString === undefined || connectionString === ''

@@ -767,6 +767,30 @@ describe('loading the server configuration', () => {
         },
       ],
       [
+        'for sqlite3 with ":memory:", before the path is resolved against data_dir',
+        [dataStore({ database_type: '"sqlite3"', connection_string: '":memory:"' }), psat()],
+        {
+          path: 'plugins.DataStore.sql.plugin_data.connection_string',
+          message:
+            'is ":memory:", which would lose every agent at restart; expected the path of the database file, e.g. "/var/lib/k8s-attest/datastore.sqlite3"',
+        },
+      ],
+      [
+        'for sqlite3 with a "file:" URI without slashes',
+        [
+          dataStore({
+            database_type: '"sqlite3"',
+            connection_string: '"file:ds.sqlite3?_busy_timeout=5000"',
+          }),
+          psat(),
+        ],
+        {
+          path: 'plugins.DataStore.sql.plugin_data.connection_string',
+          message:
+            'is a "file:" URI; expected the path of the database file, e.g. "/var/lib/k8s-attest/datastore.sqlite3"',
+        },
+      ],
+      [
         'next to a SPIRE plugin type k8s-attest does not have',
         [SQLITE, psat(), 'KeyManager "disk" {\nplugin_data {\n}\n}'],
         {

@@ -5,6 +5,7 @@ import { DatastoreError, type DatastoreErrorCode } from './datastore-error.ts'
 import type { DatastoreLogger } from './datastore-logger.ts'
 import type { SqlDatabase, SqlResult, SqlSession } from './sql-database.ts'
 import { type SqlStatement, sqliteDialect } from './sql-dialect.ts'
+import { sqlitePathFromConnectionString } from './sqlite-connection-string.ts'
 
 /** Options of {@link openSqliteDatabase}. */
 export interface SqliteDatabaseOptions {
@@ -20,36 +21,6 @@ const STATEMENT_CACHE_SIZE = 128
 interface PreparedStatement {
   readonly prepared: StatementSync
   readonly returnsRows: boolean
-}
-
-/**
- * The SQLite file that `connectionString` names: a file path, relative to the
- * working directory unless absolute (the server's config resolves it against
- * `data_dir`). `:memory:` and `file:` URIs are refused: an in-memory database
- * would forget every agent at restart, and URIs bring options this store sets
- * itself.
- * @throws {DatastoreError} `ATT_ERR_DATASTORE_CONFIG_INVALID`
- */
-export function sqlitePathFromConnectionString(connectionString: string): string {
-  const problem =
-    typeof connectionString !== 'string' || connectionString.trim() === ''
-      ? 'is empty'
-      : connectionString === ':memory:'
-        ? 'is ":memory:", which would lose every agent at restart'
-        : connectionString.startsWith('file:')
-          ? 'is a "file:" URI'
-          : connectionString.includes('\0')
-            ? 'contains a NUL character'
-            : undefined
-  if (problem !== undefined) {
-    throw new DatastoreError(
-      'ATT_ERR_DATASTORE_CONFIG_INVALID',
-      `connection_string for database_type "sqlite3" ${problem}; expected the path of the database file, ` +
-        'e.g. "/var/lib/k8s-attest/datastore.sqlite3"',
-      { databaseType: 'sqlite3', check: 'connection_string', expected: 'a file path' },
-    )
-  }
-  return resolve(connectionString)
 }
 
 /**
