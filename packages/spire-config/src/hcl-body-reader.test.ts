@@ -149,6 +149,16 @@ describe('HclBodyReader', () => {
         },
       ])
     })
+
+    it('refuses a duration above the maximum, naming the range, and takes the maximum itself', async () => {
+      const { root, issues } = await readerOf('long = "11m"\nlimit = "10m"')
+      const bounds = { minMs: 1, maxMs: 600_000, examples: ['5s'] }
+      expect(root.duration('long', bounds)).toBeUndefined()
+      expect(root.duration('limit', bounds)).toBe(600_000)
+      expect(issues).toEqual([
+        { path: 'long', message: 'must be a duration from 1ms to 10m such as "5s"; got "11m"' },
+      ])
+    })
   })
 
   describe('stringList', () => {

@@ -36,6 +36,8 @@ export interface IntegerRange {
 export interface DurationBounds {
   /** The shortest accepted duration, in milliseconds. */
   readonly minMs: number
+  /** The longest accepted duration, in milliseconds. Default: no limit. */
+  readonly maxMs?: number
   /**
    * Settings quoted in messages as examples (`such as "1s"`). Default `["24h", "1h30m", "90s"]`,
    * which shows the syntax; pass one that fits the key where a typical value helps more.
@@ -140,14 +142,18 @@ export class HclBodyReader {
   }
 
   /**
-   * A duration string in Go's syntax (`"30s"`, `"1h30m"`, see {@link parseDuration}) of at least
-   * `bounds.minMs`, in milliseconds. A bare number is refused, as in SPIRE: it has no unit.
+   * A duration string in Go's syntax (`"30s"`, `"1h30m"`, see {@link parseDuration}) within
+   * `bounds`, in milliseconds. A bare number is refused, as in SPIRE: it has no unit.
    */
   duration(key: string, bounds: DurationBounds, options: ReadOptions = {}): number | undefined {
     const examples = listInWords(
       (bounds.examples ?? DEFAULT_DURATION_EXAMPLES).map((item) => JSON.stringify(item)),
     )
-    const expected = `a duration of at least ${formatDuration(bounds.minMs)} such as ${examples}`
+    const range =
+      bounds.maxMs === undefined
+        ? `of at least ${formatDuration(bounds.minMs)}`
+        : `from ${formatDuration(bounds.minMs)} to ${formatDuration(bounds.maxMs)}`
+    const expected = `a duration ${range} such as ${examples}`
     const value = this.#take(key, expected, options)
     if (value === undefined) return undefined
     if (typeof value !== 'string') return this.#mismatch(key, expected, value)
@@ -156,7 +162,12 @@ export class HclBodyReader {
       this.report(key, `must be ${expected}; got ${JSON.stringify(value)}: ${parsed.reason}`)
       return undefined
     }
-    if (parsed.milliseconds < bounds.minMs) return this.#mismatch(key, expected, value)
+    if (
+      parsed.milliseconds < bounds.minMs ||
+      parsed.milliseconds > (bounds.maxMs ?? Number.POSITIVE_INFINITY)
+    ) {
+      return this.#mismatch(key, expected, value)
+    }
     return parsed.milliseconds
   }
 

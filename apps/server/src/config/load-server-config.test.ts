@@ -939,7 +939,15 @@ describe('loading the server configuration', () => {
         () => ({
           path: `${cluster}.kube_api_timeout`,
           message:
-            'must be a duration of at least 1ms such as "5s" or "500ms"; got "5": missing unit after "5" (units: ns, us, ms, s, m, h)',
+            'must be a duration from 1ms to 10m such as "5s" or "500ms"; got "5": missing unit after "5" (units: ns, us, ms, s, m, h)',
+        }),
+      ],
+      [
+        'with a kube_api_timeout longer than any agent waits (and past what a Node timer holds)',
+        [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_api_timeout: '"600h"' } })],
+        () => ({
+          path: `${cluster}.kube_api_timeout`,
+          message: 'must be a duration from 1ms to 10m such as "5s" or "500ms"; got "600h"',
         }),
       ],
       [
@@ -947,7 +955,7 @@ describe('loading the server configuration', () => {
         [SQLITE, psat({ demo: { ...PSAT_CLUSTER, kube_api_timeout: '"0s"' } })],
         () => ({
           path: `${cluster}.kube_api_timeout`,
-          message: 'must be a duration of at least 1ms such as "5s" or "500ms"; got "0s"',
+          message: 'must be a duration from 1ms to 10m such as "5s" or "500ms"; got "0s"',
         }),
       ],
       [

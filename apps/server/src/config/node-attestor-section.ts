@@ -217,10 +217,20 @@ function readAllowList(clusterName: string, cluster: HclBodyReader): string[] {
 }
 
 /** `kube_api_timeout`: the deadline of each Kubernetes API call, default 5 s. */
+/**
+ * The longest `kube_api_timeout`: an attestation waits this long at most, longer than any agent
+ * waits for its answer. (Beyond 2^31 − 1 ms, about 24.8 days, Node's timers fire at once, and
+ * every call would time out in a millisecond.)
+ */
+const MAX_KUBE_API_TIMEOUT_MS = 10 * 60_000
+
 function readKubeApiTimeout(cluster: HclBodyReader): number {
   return (
-    cluster.duration('kube_api_timeout', { minMs: 1, examples: ['5s', '500ms'] }) ??
-    SERVER_CONFIG_DEFAULTS.kubeApiTimeoutMs
+    cluster.duration('kube_api_timeout', {
+      minMs: 1,
+      maxMs: MAX_KUBE_API_TIMEOUT_MS,
+      examples: ['5s', '500ms'],
+    }) ?? SERVER_CONFIG_DEFAULTS.kubeApiTimeoutMs
   )
 }
 
