@@ -25,6 +25,23 @@ function ours(text: string): { document: unknown } | { refused: string } {
   }
 }
 
+/**
+ * The one deliberate difference: two equal keys in one object. HCL lets the last win; here it is
+ * refused, as two equal arguments of a body are (an allow-list must not vanish unseen).
+ */
+const DUPLICATE_OBJECT_KEY = /^object key .* is set twice/
+
+/** Holds `text`'s two readings to each other: the same document, or both refused. */
+function expectSameReading(
+  actual: { document: unknown } | { refused: string },
+  expected: { document: unknown } | { refused: string },
+  text: string,
+): void {
+  if ('refused' in actual && DUPLICATE_OBJECT_KEY.test(actual.refused)) return
+  if ('refused' in expected) expect(actual, text).toHaveProperty('refused')
+  else expect(JSON.stringify(actual), text).toBe(JSON.stringify(expected))
+}
+
 async function theirs(text: string): Promise<{ document: unknown } | { refused: string }> {
   try {
     return { document: await hcl2json('test.hcl', text) }
@@ -240,14 +257,22 @@ function hclDocumentArbitrary(): fc.Arbitrary<string> {
   return body
 }
 
+describe('the one difference from @cdktf/hcl2json', () => {
+  it('refuses an object key set twice, where hcl2json lets the last one win', async () => {
+    const text =
+      'clusters = {\n  "demo" = { allow = ["spire:spire-agent"] }\n  demo = { allow = ["other:agent"] }\n}\n'
+    expect(await theirs(text)).toEqual({ document: { clusters: { demo: { allow: ['other:agent'] } } } })
+    expect(ours(text)).toEqual({
+      refused: 'object key "demo" is set twice (first at 2:3); each key of an object may be set only once',
+    })
+  })
+})
+
 describe('the HCL parser, against @cdktf/hcl2json, on generated files', () => {
   it('accepts what hcl2json accepts, with the same document, and refuses what it refuses', async () => {
     await fc.assert(
       fc.asyncProperty(hclDocumentArbitrary(), async (text) => {
-        const expected = await theirs(text)
-        const actual = ours(text)
-        if ('refused' in expected) expect(actual, text).toHaveProperty('refused')
-        else expect(JSON.stringify(actual), text).toBe(JSON.stringify(expected))
+        expectSameReading(ours(text), await theirs(text), text)
       }),
       { numRuns: 400 },
     )
@@ -260,10 +285,7 @@ describe('the HCL parser, against @cdktf/hcl2json, on token soup', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(piece, { maxLength: 24 }), async (pieces) => {
         const text = pieces.join('')
-        const expected = await theirs(text)
-        const actual = ours(text)
-        if ('refused' in expected) expect(actual, text).toHaveProperty('refused')
-        else expect(JSON.stringify(actual), text).toBe(JSON.stringify(expected))
+        expectSameReading(ours(text), await theirs(text), text)
       }),
       { numRuns: 1_000 },
     )

@@ -1,3 +1,4 @@
+import { lineAndColumn } from './line-and-column.ts'
 import { HclSyntaxError } from './parser.ts'
 import type { Block, Body, Expression, TemplatePart } from './syntax-tree.ts'
 
@@ -123,8 +124,24 @@ class Converter {
       case 'tuple':
         return expression.items.map((item) => this.value(item))
       case 'object': {
+        // HCL (and so hcl2json) lets the last of two equal keys win. Refused here, as two equal
+        // arguments of a body are: in `clusters = { "demo" = {…} "demo" = {…} }` the first
+        // cluster's allow-list would vanish without a word.
         const object: Record<string, unknown> = {}
-        for (const item of expression.items) setOwn(object, this.key(item.key), this.value(item.value))
+        const seen = new Map<string, number>()
+        for (const item of expression.items) {
+          const key = this.key(item.key)
+          const first = seen.get(key)
+          if (first !== undefined) {
+            throw new HclSyntaxError(
+              item.key.start,
+              `object key ${JSON.stringify(key)} is set twice (first at ${lineAndColumn(this.text, first)}); ` +
+                'each key of an object may be set only once',
+            )
+          }
+          seen.set(key, item.key.start)
+          setOwn(object, key, this.value(item.value))
+        }
         return object
       }
       case 'unary': {
