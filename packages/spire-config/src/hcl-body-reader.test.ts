@@ -59,6 +59,16 @@ describe('HclBodyReader', () => {
         { path: 'port', message: expect.stringContaining('contains the HCL expression "${var.port}"') },
       ])
     })
+
+    it('reads the escapes $${ and %%{ as the literal text they stand for', async () => {
+      const { root, issues } = await readerOf(
+        'token_path = "/var/run/$${x}/token"\nnames = ["a%%{b}", "$${c}"]\nheredoc = <<EOF\n$${d}\nEOF\n',
+      )
+      expect(root.string('token_path', 'a file path')).toBe('/var/run/${x}/token')
+      expect(root.stringList('names', 'names', () => undefined)).toEqual(['a%{b}', '${c}'])
+      expect(root.string('heredoc', 'text')).toBe('${d}\n')
+      expect(issues).toEqual([])
+    })
   })
 
   describe('boolean', () => {

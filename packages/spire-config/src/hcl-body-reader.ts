@@ -304,7 +304,7 @@ export class HclBodyReader {
       )
       return undefined
     }
-    return value
+    return unescapeLiterals(value)
   }
 
   #mismatch(key: string, expected: string, value: unknown): undefined {
@@ -356,5 +356,19 @@ function listInWords(items: readonly string[]): string {
  */
 function findUnevaluatedExpression(value: unknown): string | undefined {
   const items = Array.isArray(value) ? value : [value]
-  return items.find((item): item is string => typeof item === 'string' && /\$\{|%\{/.test(item))
+  return items.find((item): item is string => typeof item === 'string' && UNEVALUATED.test(item))
+}
+
+/** `${` or `%{` that is not the escape `$${` / `%%{` of a literal one. */
+const UNEVALUATED = /(?<!\$)\$\{|(?<!%)%\{/
+
+/**
+ * The document keeps a literal `${` or `%{` escaped, as `$${` and `%%{` (hcl2json's form, so
+ * it cannot be taken for an expression): the value the configuration means has them unescaped.
+ */
+function unescapeLiterals(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/([$%])\1\{/g, '$1{')
+  if (Array.isArray(value))
+    return value.map((item) => (typeof item === 'string' ? unescapeLiterals(item) : item))
+  return value
 }
