@@ -87,6 +87,8 @@ const ACCEPTED: Record<string, string> = {
   'heredoc with interpolation': 'a = <<EOF\nhost ${var.host}\n$${literal}\nEOF\n',
   'indented heredoc starting with interpolation': 'a = <<-EOF\n  ${x} one\n    two\n  EOF\n',
   'empty heredoc': 'a = <<EOF\nEOF\n',
+  'a heredoc marker with trailing spaces': 'a = <<EOF\nx\nEOF  \nb = <<-EOT\n  y\n  EOT\t\n',
+  'a byte order mark': '\ufeffa = 1\n',
   lists: 'a = []\nb = [1, "two", true, null]\nc = [\n  "x",\n  "y",\n]\nd = [[1], [2, [3]]]\n',
   objects:
     'a = {}\nb = { x = 1, y = "two" }\nc = {\n  "quoted key" = 1\n  bare: 2\n  nested = { deep = [1] }\n}\nd = { 1 = "one", true = "t", null = "n" }\n',

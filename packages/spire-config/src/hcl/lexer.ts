@@ -149,6 +149,8 @@ class Lexer {
 
   constructor(text: string) {
     this.text = text
+    // A byte order mark, which some editors write first, is not part of the text (as in hcl2json).
+    if (text.charCodeAt(0) === 0xfeff) this.pos = 1
   }
 
   emit(type: TokenType, start: number, end: number, value = '', flag = false): Token {
@@ -386,7 +388,7 @@ class Lexer {
         const lineEnd = text.indexOf('\n', this.pos)
         if (lineEnd !== -1) {
           const line = text.slice(this.pos, lineEnd).replace(/\r$/, '')
-          if (line.replace(/^[ \t]+/, '') === marker) {
+          if (line.replace(/^[ \t]+|[ \t]+$/g, '') === marker) {
             if (flush) trimHeredocIndentation(literals, sequenceAtLineStart)
             for (const { token } of literals) token.value = token.value.replace(/([$%])\1\{/g, '$1{')
             this.emit('cheredoc', this.pos, lineEnd)
