@@ -203,6 +203,23 @@ plugins {
     ])
   })
 
+  it('refuses a cluster name the server could not have, which would fail every attestation', async () => {
+    const error = await invalid(`${agentBlock(MINIMAL_AGENT)}plugins {
+  NodeAttestor "k8s_psat" {
+    plugin_data {
+      cluster = "demo/prod"
+    }
+  }
+}`)
+    expect(error.issues).toEqual([
+      {
+        path: 'plugins.NodeAttestor.k8s_psat.plugin_data.cluster',
+        message:
+          'is not a usable cluster name: it becomes a SPIFFE ID path segment, so it may contain only letters, digits, ".", "-" and "_" (and is not "." or ".."); got "demo/prod"',
+      },
+    ])
+  })
+
   it('requires exactly one NodeAttestor, of a supported type', async () => {
     const none = await invalid(`${agentBlock(MINIMAL_AGENT)}plugins {}`)
     expect(none.issues).toEqual([

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
-import { type AttestorType, trustDomainProblem } from '@k8s-attest/core'
+import { type AttestorType, clusterNameProblem, trustDomainProblem } from '@k8s-attest/core'
 import {
   type ConfigSource,
   describeFileError,
@@ -385,9 +385,13 @@ function readNodeAttestor(
     const cluster = data.string('cluster', 'the cluster name configured on the server, such as "demo"', {
       required: true,
     })
+    // A name the server could never have configured (it is part of the agent's SPIFFE ID):
+    // refused here rather than at every attestation.
+    const nameProblem = cluster === undefined ? undefined : clusterNameProblem(cluster)
+    if (nameProblem !== undefined) data.report('cluster', `${nameProblem}; got ${JSON.stringify(cluster)}`)
     const tokenPath = data.string('token_path', 'a file path')
     data.rejectUnknownKeys()
-    if (cluster !== undefined && attestors.size === 1) {
+    if (cluster !== undefined && nameProblem === undefined && attestors.size === 1) {
       result = { type, cluster, tokenPath: resolvePath(tokenPath ?? AGENT_CONFIG_DEFAULTS.tokenPath[type]) }
     }
   }

@@ -116,6 +116,21 @@ export function satAgentId(input: SatAgentIdInput): string {
 }
 
 /**
+ * What is wrong with `name` as a cluster name, or `undefined`: the name becomes a path segment
+ * of every agent SPIFFE ID (`spiffe://<td>/spire/agent/k8s_psat/<cluster>/<node uid>`), so it
+ * must be a valid one. The server checks its clusters with it, and the agent the one it names.
+ */
+export function clusterNameProblem(name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..' || !/^[A-Za-z0-9._-]+$/.test(name)) {
+    return (
+      'is not a usable cluster name: it becomes a SPIFFE ID path segment, so it may contain only ' +
+      'letters, digits, ".", "-" and "_" (and is not "." or "..")'
+    )
+  }
+  return undefined
+}
+
+/**
  * What every agent ID of one node attestor and cluster starts with:
  * `spiffe://<td>/spire/agent/<attestor>/<cluster>/` (see {@link psatAgentId}, {@link satAgentId}).
  * An agent holds the server to it: the SVID it is given must be an agent's, of its own cluster.

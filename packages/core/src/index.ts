@@ -9,6 +9,7 @@
  */
 export {
   agentIdPrefix,
+  clusterNameProblem,
   type PsatAgentIdInput,
   type PsatAgentIdSource,
   psatAgentId,

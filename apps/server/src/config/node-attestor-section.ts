@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
+import { clusterNameProblem } from '@k8s-attest/core'
 import { describeFileError, type HclBodyReader } from '@k8s-attest/spire-config'
 import { kubeconfigCredentialProblems } from '../kubernetes/kubeconfig-credentials.ts'
 import {
@@ -282,20 +283,6 @@ function serviceAccountProblem(entry: string): string | undefined {
 function labelKeyProblem(key: string): string | undefined {
   if (!LABEL_KEY.test(key)) {
     return `must be a Kubernetes label key such as "topology.kubernetes.io/zone"; got ${JSON.stringify(key)}`
-  }
-  return undefined
-}
-
-/**
- * The cluster name becomes a path segment of every agent SPIFFE ID
- * (`spiffe://<td>/spire/agent/k8s_psat/<cluster>/<node uid>`), so it must be a valid one.
- */
-function clusterNameProblem(name: string): string | undefined {
-  if (name === '' || name === '.' || name === '..' || !/^[A-Za-z0-9._-]+$/.test(name)) {
-    return (
-      'is not a usable cluster name: it becomes a SPIFFE ID path segment, so it may contain only ' +
-      'letters, digits, ".", "-" and "_" (and is not "." or "..")'
-    )
   }
   return undefined
 }
