@@ -55,7 +55,7 @@ const LOG_LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error
  */
 const UNSUPPORTED_SPIRE_SERVER_KEYS: Readonly<Record<string, string>> = {
   admin_ids: 'k8s-attest reads admin IDs from the admin block: admin { admin_ids = [ … ] }',
-  ratelimit: 'k8s-attest names this block rate_limit { enabled = true, attestations_per_second = 1 }',
+  ratelimit: 'k8s-attest names this block rate_limit, with enabled and attestations_per_second inside it',
   ca_key_type: 'the CA key is always EC P-256',
   ca_subject: 'the CA subject is fixed (O=k8s-attest, CN=k8s-attest CA)',
   default_x509_svid_ttl: 'agent SVIDs live for agent_ttl (x509 mint takes -ttl for admin SVIDs)',
