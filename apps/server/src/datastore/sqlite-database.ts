@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname } from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import { DatastoreError, type DatastoreErrorCode } from './datastore-error.ts'
 import type { DatastoreLogger } from './datastore-logger.ts'
