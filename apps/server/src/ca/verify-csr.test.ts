@@ -1,11 +1,12 @@
 import { createHash, generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ATT_ERR_CSR_INVALID, CsrError } from './ca-errors.ts'
-import { derBitString, derPositiveInteger, derSequence, derTlv, encodeDer } from './der.ts'
+import { derPositiveInteger, derTlv } from './der.ts'
 import {
   createTestCsr,
   csrWithKeyBytes,
   p256KeyPair,
+  rsaSubjectPublicKeyInfo,
   sha256Signer,
   tamperWithSignature,
 } from './test-support/csr.ts'
@@ -90,27 +91,7 @@ describe('verifyCsr', () => {
       generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }).n ?? '',
       'base64url',
     )
-    const rsaEncryption = Uint8Array.of(
-      0x30,
-      0x0d,
-      0x06,
-      0x09,
-      0x2a,
-      0x86,
-      0x48,
-      0x86,
-      0xf7,
-      0x0d,
-      0x01,
-      0x01,
-      0x01,
-      0x05,
-      0x00,
-    )
-    const rsaPublicKey = encodeDer(
-      derSequence(derPositiveInteger(modulus), derPositiveInteger(Uint8Array.of(1))),
-    )
-    const spki = encodeDer(derSequence(rsaEncryption, derBitString(rsaPublicKey)))
+    const spki = rsaSubjectPublicKeyInfo(derPositiveInteger(modulus), derPositiveInteger(Uint8Array.of(1)))
     // With e = 1 the signature is its own message: the PKCS #1 v1.5 encoding of the digest.
     const forge = (info: Uint8Array) => {
       const digestInfo = Buffer.concat([
@@ -166,26 +147,7 @@ describe('verifyCsr', () => {
     const modulus = Buffer.concat([Buffer.of(0, 0), Buffer.from(jwk.n ?? '', 'base64url')])
     const exponent = Buffer.from(jwk.e ?? '', 'base64url')
     const integer = (octets: Uint8Array) => derTlv(0x02, octets)
-    const rsaEncryption = Uint8Array.of(
-      0x30,
-      0x0d,
-      0x06,
-      0x09,
-      0x2a,
-      0x86,
-      0x48,
-      0x86,
-      0xf7,
-      0x0d,
-      0x01,
-      0x01,
-      0x01,
-      0x05,
-      0x00,
-    )
-    const spki = encodeDer(
-      derSequence(rsaEncryption, derBitString(encodeDer(derSequence(integer(modulus), integer(exponent))))),
-    )
+    const spki = rsaSubjectPublicKeyInfo(integer(modulus), integer(exponent))
     const error = await refusal(csrWithKeyBytes(spki, 'rsa-sha256', sha256Signer(privateKey)))
     expect(error.check).toBe('encoding')
     expect(error.message).toBe(

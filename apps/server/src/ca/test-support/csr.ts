@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
-import { derBitString, derSequence, derTlv, encodeDer } from '../der.ts'
+import { type DerValue, derBitString, derSequence, derTlv, encodeDer } from '../der.ts'
 import { x509 } from '../x509.ts'
 
 /** Key algorithms tests request CSRs for, by a short name. */
@@ -69,6 +69,14 @@ export async function createTestCsr(options: TestCsrOptions = {}): Promise<TestC
         : [new x509.SubjectAlternativeNameExtension(options.requestedNames)],
   })
   return { pem: request.toString('pem'), der: new Uint8Array(request.rawData), keys }
+}
+
+/** The AlgorithmIdentifier of an RSA key: rsaEncryption (1.2.840.113549.1.1.1), NULL parameters. */
+const RSA_ENCRYPTION = Buffer.from('300d06092a864886f70d0101010500', 'hex')
+
+/** An RSA SubjectPublicKeyInfo of exactly the INTEGERs given, however malformed. */
+export function rsaSubjectPublicKeyInfo(modulus: DerValue, exponent: DerValue): Uint8Array {
+  return encodeDer(derSequence(RSA_ENCRYPTION, derBitString(encodeDer(derSequence(modulus, exponent)))))
 }
 
 /** The same CSR with one bit of its signature flipped. */
