@@ -263,6 +263,15 @@ export const secret = t.struct('v1.Secret', {
   type: t.string,
 })
 
+/** `v1.ConfigMap`: `binaryData` is `map[string][]byte`, base64 on the wire like a Secret's `data`. */
+export const configMap = t.struct('v1.ConfigMap', {
+  ...typeMeta,
+  metadata: metadataField,
+  immutable: t.pointer(t.bool),
+  data: t.map(t.string),
+  binaryData: t.map(t.string, 'map[string][]uint8'),
+})
+
 const policyRule = t.struct('v1.PolicyRule', {
   verbs: t.required(t.list(t.string)),
   apiGroups: t.list(t.string),
@@ -286,18 +295,35 @@ const subject = t.struct('v1.Subject', {
   namespace: t.string,
 })
 
+const roleRef = t.required(
+  t.struct(
+    'v1.RoleRef',
+    { apiGroup: t.required(t.string), kind: t.required(t.string), name: t.required(t.string) },
+    { atomic: true },
+  ),
+)
+
 /** `rbacv1.ClusterRoleBinding`. */
 export const clusterRoleBinding = t.struct('v1.ClusterRoleBinding', {
   ...typeMeta,
   metadata: metadataField,
   subjects: t.list(subject),
-  roleRef: t.required(
-    t.struct(
-      'v1.RoleRef',
-      { apiGroup: t.required(t.string), kind: t.required(t.string), name: t.required(t.string) },
-      { atomic: true },
-    ),
-  ),
+  roleRef,
+})
+
+/** `rbacv1.Role`: a ClusterRole's rules, without aggregation, that apply in one namespace. */
+export const role = t.struct('v1.Role', {
+  ...typeMeta,
+  metadata: metadataField,
+  rules: t.required(t.list(policyRule)),
+})
+
+/** `rbacv1.RoleBinding`: a ClusterRoleBinding's fields; `roleRef` may name a Role. */
+export const roleBinding = t.struct('v1.RoleBinding', {
+  ...typeMeta,
+  metadata: metadataField,
+  subjects: t.list(subject),
+  roleRef,
 })
 
 /** `authenticationv1.TokenRequest`. */

@@ -21,6 +21,10 @@ describe('validateName', () => {
     expect(validateName('system:auth-delegator', 'path-segment')).toEqual([])
     expect(validateName('a/b', 'path-segment')[0]?.detail).toBe("may not contain '/'")
     expect(validateName('..', 'path-segment')[0]?.detail).toBe("may not be '..'")
+    expect(validateName('a/b%c', 'path-segment').map((error) => error.detail)).toEqual([
+      "may not contain '/'",
+      "may not contain '%'",
+    ])
   })
 })
 

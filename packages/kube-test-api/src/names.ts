@@ -54,12 +54,15 @@ export function validateName(name: string, rule: NameRule, field = 'metadata.nam
       if (name === '.' || name === '..') {
         return [{ field, type: 'Invalid value', value: name, detail: `may not be '${name}'` }]
       }
-      for (const forbidden of ['/', '%']) {
-        if (name.includes(forbidden)) {
-          return [{ field, type: 'Invalid value', value: name, detail: `may not contain '${forbidden}'` }]
-        }
-      }
-      return []
+      // `IsValidPathSegmentName` reports every forbidden character, not just the first.
+      return ['/', '%']
+        .filter((forbidden) => name.includes(forbidden))
+        .map((forbidden) => ({
+          field,
+          type: 'Invalid value',
+          value: name,
+          detail: `may not contain '${forbidden}'`,
+        }))
     }
   }
 }

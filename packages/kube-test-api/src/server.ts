@@ -171,7 +171,11 @@ async function handleRequest(cluster: Cluster, req: IncomingMessage, res: Server
     const decision = cluster.authorizer.authorize(caller.user, info, caller.identity)
     if (!decision.allowed) {
       const resource = info.resourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined
-      throw forbidden(resource, info.resourceRequest ? info.name : '', forbiddenReason(caller.user, info))
+      throw forbidden(
+        resource,
+        info.resourceRequest ? info.name : '',
+        forbiddenReason(caller.user, info, decision.reason),
+      )
     }
     await route(cluster, req, res, url, info, caller)
   } catch (error) {

@@ -37,6 +37,19 @@ describe('Status objects', () => {
     })
   })
 
+  it('leave the value out of Too long errors and print Go-syntax values as they are', () => {
+    const error = invalid({ group: 'rbac.authorization.k8s.io', kind: 'Role' }, 'r', [
+      { field: '[]', type: 'Too long', value: 'ignored', detail: 'must have at most 1048576 bytes' },
+      { field: 'rules[0].nonResourceURLs', type: 'Invalid value', goValue: '[]string{"/x"}', detail: 'no' },
+    ])
+    expect(error.message).toBe(
+      'Role.rbac.authorization.k8s.io "r" is invalid: [[]: Too long: must have at most 1048576 bytes, rules[0].nonResourceURLs: Invalid value: []string{"/x"}: no]',
+    )
+    expect(error.toJSON().details).toMatchObject({
+      causes: [{ reason: 'FieldValueTooLong' }, { reason: 'FieldValueInvalid' }],
+    })
+  })
+
   it('carry a stable code and are recognised by shape', () => {
     const error = notFound({ group: '', resource: 'pods' }, 'p')
     expect(error.code).toBe('ATT_ERR_KUBE_TEST_NOT_FOUND')

@@ -251,6 +251,7 @@ export type FieldErrorType =
   | 'Forbidden'
   | 'Unsupported value'
   | 'Duplicate value'
+  | 'Too long'
 
 const CAUSE_BY_FIELD_ERROR: Readonly<Record<FieldErrorType, string>> = {
   'Invalid value': 'FieldValueInvalid',
@@ -258,23 +259,36 @@ const CAUSE_BY_FIELD_ERROR: Readonly<Record<FieldErrorType, string>> = {
   Forbidden: 'FieldValueForbidden',
   'Unsupported value': 'FieldValueNotSupported',
   'Duplicate value': 'FieldValueDuplicate',
+  'Too long': 'FieldValueTooLong',
 }
 
 /** A `field.Error`: which field, what kind of problem, the bad value, and why. */
 export interface FieldError {
   readonly field: string
   readonly type: FieldErrorType
-  /** The offending value, printed as Go's field errors print it; omit for Required/Forbidden. */
+  /** The offending value, printed as Go's field errors print it; omit for Required/Forbidden/Too long. */
   readonly value?: string | number | boolean | null
+  /**
+   * The offending value already in Go syntax, written as is: what `%#v`
+   * prints for a struct or a slice (`rbac.RoleRef{APIGroup:"…", …}`,
+   * `[]string{"/healthz"}`), which is how `ErrorBody` shows such values.
+   */
+  readonly goValue?: string
   readonly detail?: string
 }
+
+/**
+ * Error types whose body never shows the value: `field.TooLong` leaves it out
+ * (`metadata.annotations: Too long: must have at most 262144 bytes`).
+ */
+const VALUELESS_TYPES: ReadonlySet<FieldErrorType> = new Set(['Required value', 'Forbidden', 'Too long'])
 
 /** `field.Error.ErrorBody()`: `Invalid value: 60: may not specify …`. */
 export function fieldErrorBody(error: FieldError): string {
   let body: string = error.type
-  if (error.type !== 'Required value' && error.type !== 'Forbidden') {
+  if (!VALUELESS_TYPES.has(error.type)) {
     const value = error.value === undefined || error.value === null ? 'null' : error.value
-    body += `: ${typeof value === 'string' ? goQuote(value) : String(value)}`
+    body += `: ${error.goValue ?? (typeof value === 'string' ? goQuote(value) : String(value))}`
   }
   return error.detail ? `${body}: ${error.detail}` : body
 }

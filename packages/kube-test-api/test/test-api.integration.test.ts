@@ -97,9 +97,7 @@ describe('the programmatic API', () => {
     }
     expect(isKubeStatusError(refused)).toBe(true)
     expect(refused).toMatchObject({ code: 'ATT_ERR_KUBE_TEST_NOT_FOUND', httpStatus: 404 })
-    expect(() => api.getObject('configmaps', 'x')).toThrow(
-      '"configmaps" is not a resource the test API stores',
-    )
+    expect(() => api.getObject('services', 'x')).toThrow('"services" is not a resource the test API stores')
     expect(() => api.signToken([] as unknown as JsonObject)).toThrow('"claims" must be a JSON object')
   })
 
@@ -134,7 +132,7 @@ describe('HTTP behaviour beyond the recordings', () => {
   it('authorizes before routing, then answers unknown paths as kube-apiserver does', async () => {
     expect((await call('GET', '/nothing', { token: null })).status).toBe(403)
     expect(await call('GET', '/nothing')).toMatchObject({ status: 404, raw: '404 page not found\n' })
-    const unknownResource = await call('GET', '/api/v1/configmaps')
+    const unknownResource = await call('GET', '/api/v1/services')
     expect(unknownResource.status).toBe(404)
     expect(JSON.parse(unknownResource.raw)).toMatchObject({
       message: 'the server could not find the requested resource',

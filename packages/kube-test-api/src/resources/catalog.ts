@@ -1,8 +1,9 @@
+import { configMaps } from './config-maps.ts'
 import type { ResourceDefinition } from './definition.ts'
 import { namespaces } from './namespaces.ts'
 import { nodes } from './nodes.ts'
 import { pods } from './pods.ts'
-import { clusterRoleBindings, clusterRoles } from './rbac.ts'
+import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac.ts'
 import { secrets } from './secrets.ts'
 import { serviceAccounts } from './service-accounts.ts'
 
@@ -13,8 +14,11 @@ export const RESOURCE_DEFINITIONS: readonly ResourceDefinition[] = [
   pods,
   nodes,
   secrets,
+  configMaps,
   clusterRoles,
   clusterRoleBindings,
+  roles,
+  roleBindings,
 ]
 
 /** The definition serving `group`/`version`/`resource`, if any. */

@@ -1,88 +1,71 @@
 import {
   clusterRoleBinding as clusterRoleBindingSchema,
   clusterRole as clusterRoleSchema,
+  roleBinding as roleBindingSchema,
+  role as roleSchema,
 } from '../api-types.ts'
-import { arrayAt, isJsonObject, type JsonObject, jsonEqual, objectAt, stringAt } from '../json.ts'
-import type { FieldError } from '../status.ts'
 import type { ResourceDefinition } from './definition.ts'
+import { defaultBinding, RBAC_GROUP, validateBinding, validatePolicyRules } from './rbac-validation.ts'
 
-/** The RBAC API group. */
-export const RBAC_GROUP = 'rbac.authorization.k8s.io'
+/**
+ * The RBAC resources: ClusterRoles and ClusterRoleBindings, and their
+ * namespaced forms, Roles and RoleBindings. All are named by path segment
+ * (`ValidateRBACName`), have no status, and answer a DELETE with a `Status`.
+ * The authorizer (`authorization.ts`) reads them.
+ */
 
-/** User and Group subjects belong to the RBAC group; ServiceAccount subjects to none. */
-function defaultSubjects(binding: JsonObject): void {
-  for (const subject of (arrayAt(binding, 'subjects') ?? []).filter(isJsonObject)) {
-    const kind = stringAt(subject, 'kind')
-    if ((kind === 'User' || kind === 'Group') && !stringAt(subject, 'apiGroup')) subject.apiGroup = RBAC_GROUP
-  }
-}
+export { RBAC_GROUP }
 
-function validateBinding(binding: JsonObject, previous: JsonObject | undefined): FieldError[] {
-  const errors: FieldError[] = []
-  const roleRef = objectAt(binding, 'roleRef') ?? {}
-  if (!stringAt(roleRef, 'name')) errors.push({ field: 'roleRef.name', type: 'Required value' })
-  const kind = stringAt(roleRef, 'kind') ?? ''
-  if (kind !== 'ClusterRole') {
-    errors.push({
-      field: 'roleRef.kind',
-      type: 'Unsupported value',
-      value: kind,
-      detail: 'supported values: "ClusterRole"',
-    })
-  }
-  ;(arrayAt(binding, 'subjects') ?? []).forEach((subject, index) => {
-    const entry = isJsonObject(subject) ? subject : {}
-    const path = `subjects[${index}]`
-    if (!stringAt(entry, 'name')) errors.push({ field: `${path}.name`, type: 'Required value' })
-    const subjectKind = stringAt(entry, 'kind') ?? ''
-    if (subjectKind === 'ServiceAccount' && !stringAt(entry, 'namespace')) {
-      errors.push({ field: `${path}.namespace`, type: 'Required value' })
-    } else if (!['ServiceAccount', 'User', 'Group'].includes(subjectKind)) {
-      errors.push({
-        field: `${path}.kind`,
-        type: 'Unsupported value',
-        value: subjectKind,
-        detail: 'supported values: "ServiceAccount", "User", "Group"',
-      })
-    }
-  })
-  if (previous !== undefined && !jsonEqual(objectAt(previous, 'roleRef'), roleRef)) {
-    errors.push({
-      field: 'roleRef',
-      type: 'Invalid value',
-      value: stringAt(roleRef, 'name') ?? '',
-      detail: 'cannot change roleRef',
-    })
-  }
-  return errors
-}
+const common = {
+  group: RBAC_GROUP,
+  version: 'v1',
+  nameRule: 'path-segment',
+  hasStatus: false,
+  deleteReturnsObject: false,
+} as const
 
 /** The `clusterroles` resource. */
 export const clusterRoles: ResourceDefinition = {
-  group: RBAC_GROUP,
-  version: 'v1',
+  ...common,
   resource: 'clusterroles',
   kind: 'ClusterRole',
   listKind: 'ClusterRoleList',
   namespaced: false,
   schema: clusterRoleSchema,
-  nameRule: 'path-segment',
-  hasStatus: false,
-  deleteReturnsObject: false,
+  validate: (role) => validatePolicyRules(role, 'cluster'),
 }
 
 /** The `clusterrolebindings` resource. */
 export const clusterRoleBindings: ResourceDefinition = {
-  group: RBAC_GROUP,
-  version: 'v1',
+  ...common,
   resource: 'clusterrolebindings',
   kind: 'ClusterRoleBinding',
   listKind: 'ClusterRoleBindingList',
   namespaced: false,
   schema: clusterRoleBindingSchema,
-  nameRule: 'path-segment',
-  hasStatus: false,
-  deleteReturnsObject: false,
-  applyDefaults: defaultSubjects,
-  validate: validateBinding,
+  applyDefaults: defaultBinding,
+  validate: (binding, previous) => validateBinding(binding, previous, 'cluster'),
+}
+
+/** The `roles` resource: rules that apply in the Role's namespace only. */
+export const roles: ResourceDefinition = {
+  ...common,
+  resource: 'roles',
+  kind: 'Role',
+  listKind: 'RoleList',
+  namespaced: true,
+  schema: roleSchema,
+  validate: (role) => validatePolicyRules(role, 'namespace'),
+}
+
+/** The `rolebindings` resource: grants a Role, or a ClusterRole's rules, in its own namespace. */
+export const roleBindings: ResourceDefinition = {
+  ...common,
+  resource: 'rolebindings',
+  kind: 'RoleBinding',
+  listKind: 'RoleBindingList',
+  namespaced: true,
+  schema: roleBindingSchema,
+  applyDefaults: defaultBinding,
+  validate: (binding, previous) => validateBinding(binding, previous, 'namespace'),
 }
