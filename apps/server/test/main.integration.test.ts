@@ -139,6 +139,43 @@ it('runs from a config file with -expandEnv, serves over TLS, and exits 0 on SIG
   }
 })
 
+it('publishes its trust bundle into the ConfigMap of Notifier "k8sbundle" once it listens', async () => {
+  world.api.createObject(
+    'configmaps',
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'agents-trust' } },
+    'spire',
+  )
+  const file = join(dir, 'notifier.conf')
+  const text = configText(
+    'trust_domain = "example.org"\nbind_address = "127.0.0.1"\nbind_port = 0\ndata_dir = "./notifier-data"',
+  ).replace(
+    /\n}\n$/,
+    `\n  Notifier "k8sbundle" {\n    plugin_data {\n      config_map = "agents-trust"\n      kube_config_file_path = "${world.kubeconfigPath}"\n    }\n  }\n}\n`,
+  )
+  await writeFile(file, text)
+  const child = spawn(process.execPath, ['--conditions=@k8s-attest/source', MAIN, 'run', '-config', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  try {
+    await listeningUrl(child)
+    const bundle = await readFile(join(dir, 'notifier-data', 'ca', 'bundle.pem'), 'utf8')
+    const deadline = Date.now() + 20_000
+    let data: Record<string, string> | undefined
+    while (data?.['bundle.crt'] === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      data = (
+        world.api.getObject('configmaps', 'agents-trust', 'spire').object as { data?: Record<string, string> }
+      ).data
+    }
+    expect(data).toEqual({ 'bundle.crt': bundle })
+    child.kill('SIGTERM')
+    const [code] = (await once(child, 'exit')) as [number | null]
+    expect(code).toBe(0)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  }
+})
+
 /**
  * Reads the child's JSON log until fastify says where it listens, and keeps draining both pipes
  * afterwards: a child whose stdout is no longer read can stall in a log write and never reach

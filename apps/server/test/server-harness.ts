@@ -220,6 +220,7 @@ export function harnessConfig(options: HarnessOptions, dataDir: string): ServerC
     listener: { ...SERVER_CONFIG_DEFAULTS.listener, ...options.listener },
     workers: 1,
     metrics: undefined,
+    bundleNotifier: undefined,
     dataStore: options.dataStore ?? {
       databaseType: 'sqlite3',
       connectionString: join(dataDir, 'datastore.sqlite3'),

@@ -31,6 +31,11 @@ let trust: string
 
 beforeAll(async () => {
   world = await KubeWorld.start()
+  world.api.createObject(
+    'configmaps',
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'spire-bundle' } },
+    'spire',
+  )
   dir = await mkdtemp(join(tmpdir(), 'k8s-attest-workers-'))
   await writeFile(join(dir, 'admin-token'), ADMIN_TOKEN)
   configFile = join(dir, 'server.conf')
@@ -80,6 +85,9 @@ plugins {
         }
       }
     }
+  }
+  Notifier "k8sbundle" {
+    plugin_data { kube_config_file_path = "${world.kubeconfigPath}" }
   }
 }
 `
@@ -176,6 +184,16 @@ it('attests agents concurrently through both workers, each recorded exactly once
     .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
   expect(successes).toBe(AGENTS)
   expect(metrics).toContain(`k8s_attest_agents{state="active"} ${AGENTS}`)
+})
+
+it('publishes the trust bundle from the primary, which maintains the CA, and from no worker', async () => {
+  const published = () => logLines().filter((line) => line.msg === 'trust bundle published to ConfigMap')
+  await eventually(() => published().length > 0)
+  expect(published().map((line) => line.worker)).toEqual(['primary'])
+  const configMap = world.api.getObject('configmaps', 'spire-bundle', 'spire').object as {
+    data?: Record<string, string>
+  }
+  expect(configMap.data).toEqual({ 'bundle.crt': trust })
 })
 
 it('honours a dashboard session made through one worker on the other, and ends it everywhere', async () => {

@@ -12,6 +12,7 @@ import { LOG_FIELDS } from '../logging/log-fields.ts'
 import { createLogger } from '../logging/logger.ts'
 import { ServerMetrics } from '../metrics/metrics.ts'
 import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
+import { type K8sBundleNotifier, startK8sBundleNotifier } from '../notifier/k8s-bundle-notifier.ts'
 import type { CliIo } from './cli-io.ts'
 import { CONFIG_FLAGS, configLoaderFromFlags, loadConfigFromFlags } from './config-flags.ts'
 import { type FlagSpec, type ParsedFlags, parseFlags } from './flags.ts'
@@ -32,8 +33,8 @@ const GRACE_MS = 10_000
  * With `server.workers` above 1 the same command is the primary (`runPrimary`: it forks the
  * workers and serves no request itself), and each worker, started by node:cluster with the same
  * arguments, runs the rest of this function: it shares the listening port, asks the primary
- * for what workers share (`WorkerLink`), leaves CA changes and `/metrics` to it, and tags its
- * log lines with its worker id.
+ * for what workers share (`WorkerLink`), leaves CA changes, the k8sbundle notifier and
+ * `/metrics` to it, and tags its log lines with its worker id.
  *
  * @returns the exit status for a failure before listening; after listening the process runs
  *   until a signal.
@@ -119,6 +120,7 @@ async function serve(
     throw error
   }
   let metricsListener: MetricsListener | undefined
+  let bundleNotifier: K8sBundleNotifier | undefined
   // Before listen: a SIGTERM that arrives as soon as the listener is up must close gracefully too.
   // SIGHUP re-reads the configuration (as `POST /v1/admin/reload`); the reloader logs the
   // outcome, a refusal included, and the server keeps running either way.
@@ -131,6 +133,7 @@ async function serve(
     if (err !== undefined) logger.error({ err }, 'closing after an uncaught error')
     else logger.info({ signal }, 'closing')
     process.off('SIGHUP', reloadOnHangup)
+    await bundleNotifier?.close()
     await metricsListener?.close()
     await app.close()
     link?.close()
@@ -161,6 +164,9 @@ async function serve(
     io.stderr(`cannot start: cannot listen on ${listening}: ${reason}\n`)
     return 1
   }
+  // In a worker the primary publishes the bundle: it maintains the CA.
+  if (config.bundleNotifier !== undefined && link === undefined)
+    bundleNotifier = startK8sBundleNotifier(config.bundleNotifier, { ca, logger })
   return 0
 }
 

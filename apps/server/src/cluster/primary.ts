@@ -9,6 +9,7 @@ import { openAgentStore } from '../datastore/open-agent-store.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
 import { ATTESTATIONS_TOTAL, type AttestationTotal, attestationTotalsOf } from '../metrics/metrics.ts'
 import { type MetricsListener, startMetricsListener } from '../metrics/metrics-listener.ts'
+import { startK8sBundleNotifier } from '../notifier/k8s-bundle-notifier.ts'
 import { IpcChannel, type IpcEndpoint } from './ipc-channel.ts'
 import { FixedWindowCounters, RATE_LIMIT_METHOD } from './rate-limit-store.ts'
 import { PRIMARY_METHODS, WORKER_METHODS } from './worker-link.ts'
@@ -38,7 +39,7 @@ interface RunningWorker {
  * creates it), then forks `workers` processes that share the listening port (node:cluster,
  * round-robin: the primary accepts and hands each connection to the next worker). It keeps what
  * the workers must agree on — dashboard sessions, rate-limit counts, CA creation and rotation —
- * serves `/metrics` from every worker's registry aggregated, and turns signals into actions on
+ * publishes the trust bundle (`Notifier "k8sbundle"`), serves `/metrics` from every worker's registry aggregated, and turns signals into actions on
  * every worker: SIGHUP reloads each, SIGTERM/SIGINT stop each gracefully and then the primary
  * (exit 0).
  *
@@ -119,7 +120,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     logger.info({ address, port }, 'serving Prometheus metrics at /metrics, aggregated over the workers')
   }
 
+  // The primary maintains the CA, so it is the one process that publishes its bundle.
+  const bundleNotifier =
+    config.bundleNotifier === undefined
+      ? undefined
+      : startK8sBundleNotifier(config.bundleNotifier, { ca, logger })
+
   const finish = async (status: number): Promise<never> => {
+    await bundleNotifier?.close().catch(() => undefined)
     await metricsListener?.close().catch(() => undefined)
     logger.info({ status }, status === 0 ? 'every worker stopped; exiting' : 'exiting after a failure')
     process.exit(status)

@@ -323,6 +323,12 @@ describe('loading the server configuration', () => {
           maxConnections: 1000,
         },
         metrics: { host: '127.0.0.1', port: 9988 },
+        bundleNotifier: {
+          namespace: 'spire',
+          configMap: 'spire-bundle',
+          configMapKey: 'bundle.crt',
+          kubeConfigFile: undefined,
+        },
         dataStore: {
           databaseType: 'sqlite3',
           connectionString: resolve(EXAMPLE_CONFIG, '../.data/server/datastore.sqlite3'),
@@ -1064,6 +1070,123 @@ describe('loading the server configuration', () => {
       ],
     ])('%s', async (_name, plugins, issue) => {
       expect(await issuesOf(configText({ plugins }))).toEqual([issue(dir)])
+    })
+  })
+
+  describe('the Notifier "k8sbundle" plugin', () => {
+    const notifier = (pluginData: Settings | undefined) =>
+      pluginData === undefined
+        ? 'Notifier "k8sbundle" {\n}'
+        : `Notifier "k8sbundle" {\nplugin_data {\n${attributes(pluginData)}\n}\n}`
+    const path = 'plugins.Notifier.k8sbundle.plugin_data'
+
+    it("is off without the block, and takes SPIRE's defaults from an empty one", async () => {
+      expect((await parse(configText())).bundleNotifier).toBeUndefined()
+      const expected = {
+        namespace: 'spire',
+        configMap: 'spire-bundle',
+        configMapKey: 'bundle.crt',
+        kubeConfigFile: undefined,
+      }
+      for (const block of [notifier(undefined), notifier({})]) {
+        const config = await parse(configText({ plugins: [SQLITE, psat(), block] }))
+        expect(config.bundleNotifier).toEqual(expected)
+      }
+    })
+
+    it('reads every key, the kubeconfig path resolved against the file and checked', async () => {
+      const config = await parse(
+        configText({
+          plugins: [
+            SQLITE,
+            psat(),
+            notifier({
+              namespace: '"k8s-attest"',
+              config_map: '"trust.bundle"',
+              config_map_key: '"ca_bundle.pem"',
+              kube_config_file_path: '"kubeconfig.yaml"',
+            }),
+          ],
+        }),
+      )
+      expect(config.bundleNotifier).toEqual({
+        namespace: 'k8s-attest',
+        configMap: 'trust.bundle',
+        configMapKey: 'ca_bundle.pem',
+        kubeConfigFile: join(dir, 'kubeconfig.yaml'),
+      })
+    })
+
+    it('cannot be changed by a reload', async () => {
+      const { changedNonReloadableKeys } = await import('../reload/config-diff.ts')
+      const running = await parse(configText())
+      const next = await parse(configText({ plugins: [SQLITE, psat(), notifier({})] }))
+      expect(changedNonReloadableKeys(running, next)).toEqual(['plugins.Notifier "k8sbundle"'])
+    })
+
+    it.each<[string, string, (dir: string) => ConfigIssue]>([
+      [
+        'of an unknown kind',
+        'Notifier "gcs_bucket" {\nplugin_data {\n}\n}',
+        () => ({
+          path: 'plugins.Notifier.gcs_bucket',
+          message:
+            'is not a known Notifier plugin; expected Notifier "k8sbundle" { plugin_data { namespace = "spire" } }',
+        }),
+      ],
+      [
+        'with a namespace that is no DNS-1123 label',
+        notifier({ namespace: '"Spire"' }),
+        () => ({
+          path: `${path}.namespace`,
+          message:
+            'must be a Kubernetes namespace (a DNS-1123 label: at most 63 lowercase letters, digits and "-"); got "Spire"',
+        }),
+      ],
+      [
+        'with a config_map that is no ConfigMap name',
+        notifier({ config_map: '"spire_bundle"' }),
+        () => ({
+          path: `${path}.config_map`,
+          message:
+            'must be a ConfigMap name (a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and "."); got "spire_bundle"',
+        }),
+      ],
+      [
+        'with a config_map_key that is no data key',
+        notifier({ config_map_key: '"bundle/crt"' }),
+        () => ({
+          path: `${path}.config_map_key`,
+          message:
+            'must be a ConfigMap data key (at most 253 letters, digits, "-", "_" and "."); got "bundle/crt"',
+        }),
+      ],
+      [
+        "with the attestors' key name for the kubeconfig",
+        notifier({ kube_config_file: '"kubeconfig.yaml"' }),
+        () => ({
+          path: `${path}.kube_config_file`,
+          message: "is not supported: here it is kube_config_file_path, as in SPIRE's k8sbundle",
+        }),
+      ],
+      [
+        "with SPIRE's webhook_label, which k8s-attest does not have",
+        notifier({ webhook_label: '"spiffe.io/webhook"' }),
+        () => ({
+          path: `${path}.webhook_label`,
+          message: "is not supported: k8s-attest's k8sbundle publishes to a ConfigMap only",
+        }),
+      ],
+      [
+        'with a kube_config_file_path that does not exist',
+        notifier({ kube_config_file_path: '"missing.yaml"' }),
+        (dir) => ({
+          path: `${path}.kube_config_file_path`,
+          message: `cannot read ${JSON.stringify(join(dir, 'missing.yaml'))}: no such file`,
+        }),
+      ],
+    ])('refuses it %s', async (_name, block, issue) => {
+      expect(await issuesOf(configText({ plugins: [SQLITE, psat(), block] }))).toEqual([issue(dir)])
     })
   })
 })

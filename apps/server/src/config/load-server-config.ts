@@ -8,6 +8,7 @@ import {
 } from '@k8s-attest/spire-config'
 import { readDataStoreSection } from './datastore-section.ts'
 import { readNodeAttestors } from './node-attestor-section.ts'
+import { readNotifierSection } from './notifier-section.ts'
 import type { ServerConfig } from './server-config.ts'
 import { readServerSection } from './server-section.ts'
 import { readTelemetrySection } from './telemetry-section.ts'
@@ -32,7 +33,6 @@ const UNSUPPORTED_PLUGIN_TYPES: Readonly<Record<string, string>> = {
   KeyManager: 'the CA key is kept in data_dir, as with SPIRE\'s KeyManager "disk"',
   UpstreamAuthority: 'the CA is self-signed; upstream authorities are not supported',
   NodeResolver: 'k8s-attest has no node resolvers',
-  Notifier: 'k8s-attest has no notifiers',
   BundlePublisher: 'k8s-attest has no bundle publishers',
   CredentialComposer: 'k8s-attest has no credential composers',
 }
@@ -42,8 +42,8 @@ const UNSUPPORTED_PLUGIN_TYPES: Readonly<Record<string, string>> = {
  * `server { … }` and `plugins { … }`).
  *
  * Relative paths inside the file (`data_dir`, `bearer_token_file`, `kube_config_file`,
- * `service_account_key_file`, a SQLite `connection_string`) resolve against the directory of
- * the file, not the working directory. Files the configuration points to are read now.
+ * `kube_config_file_path`, `service_account_key_file`, a SQLite `connection_string`) resolve
+ * against the directory of the file, not the working directory. Files the configuration points to are read now.
  *
  * @throws {ConfigError} `ATT_ERR_CONFIG_UNREADABLE` when the file cannot be read,
  *   `ATT_ERR_CONFIG_SYNTAX` for HCL syntax errors, `ATT_ERR_CONFIG_INVALID` listing every other
@@ -85,8 +85,17 @@ export async function parseServerConfig(
     const server = await readServerSection(serverBlock, resolvePath, warnings)
     const dataStore = readDataStoreSection(pluginsBlock, resolvePath, server.dataDir)
     const nodeAttestors = await readNodeAttestors(pluginsBlock, resolvePath)
+    const bundleNotifier = await readNotifierSection(pluginsBlock, resolvePath)
     pluginsBlock?.rejectUnknownKeys(UNSUPPORTED_PLUGIN_TYPES)
-    return deepFreeze({ configFile: fileName, ...server, dataStore, nodeAttestors, metrics, warnings })
+    return deepFreeze({
+      configFile: fileName,
+      ...server,
+      dataStore,
+      nodeAttestors,
+      bundleNotifier,
+      metrics,
+      warnings,
+    })
   })
 }
 

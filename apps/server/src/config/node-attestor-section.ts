@@ -1,7 +1,6 @@
-import { readFile, stat } from 'node:fs/promises'
 import { clusterNameProblem } from '@k8s-attest/core'
-import { describeFileError, type HclBodyReader } from '@k8s-attest/spire-config'
-import { kubeconfigCredentialProblems } from '../kubernetes/kubeconfig-credentials.ts'
+import type { HclBodyReader } from '@k8s-attest/spire-config'
+import { KUBERNETES_NAMES, readKubeConfigFile } from './kubernetes-settings.ts'
 import {
   type NodeAttestorsConfig,
   PSAT_TOKEN_VERIFICATIONS,
@@ -16,9 +15,6 @@ import { loadServiceAccountKeys } from './service-account-keys.ts'
 const CLUSTERS_EXAMPLE = '{ "<cluster name>" = { service_account_allow_list = ["spire:spire-agent"] } }'
 const ALLOW_LIST_ITEM = 'service accounts written "namespace:name", e.g. "spire:spire-agent"'
 
-/** A Kubernetes namespace is a DNS-1123 label; a service account name a DNS-1123 subdomain. */
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
-const SERVICE_ACCOUNT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 /** A label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
@@ -101,7 +97,7 @@ async function readPsatCluster(
   const audience = cluster.stringList('audience', 'audiences such as "spire-server"', (item) =>
     item === '' ? 'must not be empty; write audience = [] to use the API server audiences' : undefined,
   ) ?? [...SERVER_CONFIG_DEFAULTS.psatAudience]
-  const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
+  const kubeConfigFile = await readKubeConfigFile(cluster, 'kube_config_file', resolvePath)
   const kubeApiTimeoutMs = readKubeApiTimeout(cluster)
   const allowedNodeLabelKeys =
     cluster.stringList('allowed_node_label_keys', 'label keys', labelKeyProblem) ?? []
@@ -156,7 +152,7 @@ async function readSatCluster(
   const issuerSetting = cluster.string('service_account_issuer', 'the issuer ("iss") of the tokens', {
     allowEmpty: true,
   })
-  const kubeConfigFile = await readKubeConfigFile(cluster, resolvePath)
+  const kubeConfigFile = await readKubeConfigFile(cluster, 'kube_config_file', resolvePath)
   const timeoutSetting = cluster.has('kube_api_timeout')
   const kubeApiTimeoutMs = readKubeApiTimeout(cluster)
   cluster.rejectUnknownKeys()
@@ -235,45 +231,15 @@ function readKubeApiTimeout(cluster: HclBodyReader): number {
   )
 }
 
-/** `kube_config_file`: `undefined` for in-cluster configuration, else an existing file. */
-async function readKubeConfigFile(
-  cluster: HclBodyReader,
-  resolvePath: (path: string) => string,
-): Promise<string | undefined> {
-  const setting = cluster.string(
-    'kube_config_file',
-    'a kubeconfig path, or "" for in-cluster configuration',
-    {
-      allowEmpty: true,
-    },
-  )
-  if (setting === undefined || setting === '') return undefined
-  const path = resolvePath(setting)
-  try {
-    const info = await stat(path)
-    if (!info.isFile()) cluster.report('kube_config_file', `${JSON.stringify(path)} is not a file`)
-    else {
-      // Credentials @kubernetes/client-node would silently drop are refused now, not found
-      // out as "missing RBAC" of system:anonymous at the first call.
-      for (const problem of kubeconfigCredentialProblems(await readFile(path, 'utf8'))) {
-        cluster.report('kube_config_file', `${JSON.stringify(path)}: ${problem}`)
-      }
-    }
-  } catch (error) {
-    cluster.report('kube_config_file', `cannot read ${JSON.stringify(path)}: ${describeFileError(error)}`)
-  }
-  return path
-}
-
 function serviceAccountProblem(entry: string): string | undefined {
   const [namespace, name, ...rest] = entry.split(':')
   if (
     rest.length > 0 ||
     namespace === undefined ||
     name === undefined ||
-    !NAMESPACE.test(namespace) ||
+    !KUBERNETES_NAMES.namespace.test(namespace) ||
     name.length > 253 ||
-    !SERVICE_ACCOUNT_NAME.test(name)
+    !KUBERNETES_NAMES.objectName.test(name)
   ) {
     return `must be a service account written "namespace:name", e.g. "spire:spire-agent"; got ${JSON.stringify(entry)}`
   }

@@ -60,10 +60,36 @@ export interface ServerConfig {
   /** `plugins.NodeAttestor "k8s_psat"` / `"k8s_sat"`: at least one is configured. */
   readonly nodeAttestors: NodeAttestorsConfig
   /**
+   * `plugins.Notifier "k8sbundle"`: the Kubernetes ConfigMap the server keeps its trust bundle
+   * in, for agents to bootstrap from (`trust_bundle_path` on a ConfigMap volume). `undefined`
+   * (no block): the bundle is only in `<data_dir>/ca/bundle.pem` and at `GET /v1/bundle`.
+   */
+  readonly bundleNotifier: K8sBundleNotifierConfig | undefined
+  /**
    * Problems that do not stop the server but should be logged at start, e.g. an `agent_ttl`
    * that CA rotation will cut short. Same shape as {@link ConfigError} issues.
    */
   readonly warnings: readonly ConfigIssue[]
+}
+
+/**
+ * `plugins { Notifier "k8sbundle" { plugin_data { … } } }`, SPIRE's keys and defaults: the
+ * server writes its trust bundle into one key of an existing ConfigMap at start and whenever
+ * the bundle changes (a successor CA prepared, a CA expired), so an agent that starts with an
+ * empty `data_dir` always finds the CAs the server's certificate chains to.
+ */
+export interface K8sBundleNotifierConfig {
+  /** `namespace`: the ConfigMap's namespace. Default `"spire"`. */
+  readonly namespace: string
+  /** `config_map`: the ConfigMap's name. It must exist (the server only patches it). Default `"spire-bundle"`. */
+  readonly configMap: string
+  /** `config_map_key`: the key of its `data` that holds the bundle (PEM). Default `"bundle.crt"`. */
+  readonly configMapKey: string
+  /**
+   * `kube_config_file_path`: absolute path of the kubeconfig to reach the API server with;
+   * `undefined` (`""` or left out) for the in-cluster service account.
+   */
+  readonly kubeConfigFile: string | undefined
 }
 
 /** Log levels, named as pino names them. */
@@ -265,4 +291,9 @@ export const SERVER_CONFIG_DEFAULTS = Object.freeze({
    * and the agent, which retries a 503 after `Retry-After`, is better served by an answer now.
    */
   kubeApiTimeoutMs: 5_000,
+  bundleNotifier: Object.freeze({
+    namespace: 'spire',
+    configMap: 'spire-bundle',
+    configMapKey: 'bundle.crt',
+  }),
 })

@@ -3,6 +3,7 @@ import {
   ApiException,
   type KubernetesListObject,
   type KubernetesObject,
+  type V1ConfigMap,
   type V1Node,
   type V1Pod,
   type V1ServiceAccount,
@@ -35,7 +36,7 @@ import { type JsonRequest, PooledKubeConfig } from './pooled-kube-config.ts'
 
 /** One Kubernetes API call, reported for metrics. */
 export interface KubeApiCall {
-  readonly verb: 'create' | 'get' | 'list' | 'watch'
+  readonly verb: 'create' | 'get' | 'list' | 'watch' | 'patch'
   /** The resource, or the non-resource path of service account issuer discovery. */
   readonly resource:
     | 'tokenreviews'
@@ -43,11 +44,24 @@ export interface KubeApiCall {
     | 'nodes'
     | 'serviceaccounts'
     | 'selfsubjectaccessreviews'
+    | 'configmaps'
     | typeof DISCOVERY_PATH
     | typeof JWKS_PATH
   /** HTTP status, or `"error"` when no answer came (connection refused, timeout). */
   readonly code: string
   readonly durationMs: number
+}
+
+/** What {@link KubeClusterClient.getConfigMap} reads of a ConfigMap. */
+export interface ConfigMapData {
+  readonly resourceVersion: string
+  readonly data: Readonly<Record<string, string>>
+}
+
+/** One {@link KubeClusterClient.patchConfigMap}: the keys to set, at the version they were read. */
+export interface ConfigMapPatch {
+  readonly resourceVersion: string
+  readonly data: Readonly<Record<string, string>>
 }
 
 /** Which pods and nodes {@link KubeClusterClient.startCaches} watches, and how. */
@@ -173,6 +187,44 @@ export class KubeClusterClient implements ClusterClient {
       options,
     )
     return account && serviceAccountInfo(account)
+  }
+
+  /**
+   * One ConfigMap's `data` and `resourceVersion` (the k8sbundle notifier's read before its
+   * patch); `undefined` when the API server answers 404.
+   */
+  async getConfigMap(
+    namespace: string,
+    name: string,
+    options: CallOptions = {},
+  ): Promise<ConfigMapData | undefined> {
+    const configMap = await this.#getOrNotFound<V1ConfigMap>(
+      'configmaps',
+      namespacedPath('configmaps', namespace, name),
+      options,
+    )
+    if (configMap === undefined) return undefined
+    return { resourceVersion: configMap.metadata?.resourceVersion ?? '', data: configMap.data ?? {} }
+  }
+
+  /**
+   * Sets the keys of `patch.data` in one ConfigMap's `data` (a JSON merge patch: other keys
+   * stay), only if the ConfigMap is still at `patch.resourceVersion`: the API server answers
+   * 409 Conflict otherwise, so a read-modify-write never overwrites a change it did not see.
+   */
+  async patchConfigMap(
+    namespace: string,
+    name: string,
+    patch: ConfigMapPatch,
+    options: CallOptions = {},
+  ): Promise<void> {
+    await this.#call('patch', 'configmaps', {
+      method: 'PATCH',
+      path: namespacedPath('configmaps', namespace, name),
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { resourceVersion: patch.resourceVersion }, data: patch.data },
+      signal: options.signal,
+    })
   }
 
   /**
@@ -372,7 +424,11 @@ export class KubeClusterClient implements ClusterClient {
 }
 
 /** The path of one object in a namespace: `/api/v1/namespaces/{namespace}/{resource}/{name}`. */
-function namespacedPath(resource: 'pods' | 'serviceaccounts', namespace: string, name: string): string {
+function namespacedPath(
+  resource: 'pods' | 'serviceaccounts' | 'configmaps',
+  namespace: string,
+  name: string,
+): string {
   return `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}/${encodeURIComponent(name)}`
 }
 

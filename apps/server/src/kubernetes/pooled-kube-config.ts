@@ -26,13 +26,15 @@ interface AuthorizationHeaderStep {
 
 /** One call of {@link PooledKubeConfig.requestJson}. */
 export interface JsonRequest {
-  readonly method: 'GET' | 'POST'
+  readonly method: 'GET' | 'POST' | 'PATCH'
   /** The API path, under the server URL's own path: `/api/v1/nodes`. */
   readonly path: string
   /** Query parameters (`fieldSelector`), encoded by undici. */
   readonly query?: Readonly<Record<string, string>>
   /** Sent as JSON. */
   readonly body?: unknown
+  /** The body's media type: `application/merge-patch+json` for a PATCH. @default 'application/json' */
+  readonly contentType?: string
   /** @default 'application/json' */
   readonly accept?: string
   readonly signal?: AbortSignal | undefined
@@ -83,7 +85,8 @@ export class PooledKubeConfig extends KubeConfig {
    *
    * Every call the server makes but the watches goes this way: the TokenReview (once per
    * attestation), the self-check's SelfSubjectAccessReviews (which so run this code before the
-   * first attestation does), the informers' lists, the GET fallbacks and issuer discovery.
+   * first attestation does), the informers' lists, the GET fallbacks, issuer discovery and the
+   * k8sbundle notifier's ConfigMap reads and patches.
    * client-node's generated APIs would run WHATWG fetch (web streams, a `Request` and `Headers`
    * per call), a middleware chain and ObjectSerializer's walk over the whole model both ways —
    * under `pnpm bench` about a tenth of the server's busy time per attestation — and loading
@@ -100,7 +103,7 @@ export class PooledKubeConfig extends KubeConfig {
     const { origin, pathPrefix } = this.#endpoint ?? this.#readEndpoint()
     const headers = await this.#credentialHeaders()
     headers.accept = request.accept ?? 'application/json'
-    if (request.body !== undefined) headers['content-type'] = 'application/json'
+    if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json'
     // The dispatcher's own request(): undici's top-level one parses a URL string on every call.
     const pools = this.#pools ?? this.#openPools()
     const response = await (pools?.requests ?? getGlobalDispatcher()).request({

@@ -31,6 +31,7 @@ export const NON_RELOADABLE_KEYS = {
   metrics: 'telemetry.Prometheus',
   dataStore: 'plugins.DataStore "sql"',
   workers: 'server.workers',
+  bundleNotifier: 'plugins.Notifier "k8sbundle"',
 } as const satisfies Record<Exclude<keyof ServerConfig, 'configFile' | 'warnings' | 'nodeAttestors'>, string>
 
 /** The configuration-file names of the non-reloadable keys whose values differ, in file order. */
