@@ -13,7 +13,8 @@ import { probeOnce } from './probes.ts'
 
 /**
  * The kind overlay, as `kubectl apply -k deploy/overlays/kind` would apply it, run here: the
- * Kubernetes test API plays the cluster (the manifests' namespace, service accounts and RBAC
+ * Kubernetes test API plays the cluster (the manifests' namespace, service accounts, RBAC and
+ * ConfigMaps
  * applied to it, three nodes), and kubelet-runner.ts runs the rendered Deployment's and
  * DaemonSet's pods as containers of the images built from the Dockerfiles. The server reaches
  * the API through the in-cluster configuration (`kube_config_file = ""`).
@@ -70,18 +71,22 @@ beforeAll(async () => {
   serverPod = await startPod(cluster, placement(SERVER, 'control-plane', serverIp, serverTemplate))
   await serverPod.waitForProbe(SERVER, 'readinessProbe')
 
-  // Publishing the trust bundle, as an operator does after the server's first start
-  // (e2e/kind/run.sh: kubectl exec … into ConfigMap spire-bundle).
-  const bundle = await readFile(
-    join(cluster.stateDirectory, 'persistent-volumes', NAMESPACE, 'spire-server-data', 'ca', 'bundle.pem'),
-    'utf8',
-  )
-  cluster.objects.push({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'spire-bundle', namespace: NAMESPACE },
-    data: { 'bundle.crt': bundle },
+  // The server's k8sbundle notifier publishes its trust bundle into ConfigMap spire-bundle; the
+  // agents' pods mount that key, so they start once it is there (kubelet would hold them before).
+  const bundle = await eventually('the trust bundle published to ConfigMap spire-bundle', async () => {
+    const stored = api.getObject('configmaps', 'spire-bundle', NAMESPACE).object as {
+      data?: Record<string, string>
+    }
+    const published = stored.data?.['bundle.crt']
+    if (published === undefined) throw new Error('ConfigMap spire-bundle has no bundle.crt yet')
+    return published
   })
+  expect(bundle).toBe(
+    await readFile(
+      join(cluster.stateDirectory, 'persistent-volumes', NAMESPACE, 'spire-server-data', 'ca', 'bundle.pem'),
+      'utf8',
+    ),
+  )
   const secret = findObject(objects, 'Secret', 'spire-server-admin')
   admin = {
     url: `https://${serverIp}:8081`,
@@ -299,6 +304,9 @@ function applyClusterObjects(target: KubeTestApi, rendered: readonly KubeObject[
     ServiceAccount: 'serviceaccounts',
     ClusterRole: 'clusterroles.rbac.authorization.k8s.io',
     ClusterRoleBinding: 'clusterrolebindings.rbac.authorization.k8s.io',
+    Role: 'roles.rbac.authorization.k8s.io',
+    RoleBinding: 'rolebindings.rbac.authorization.k8s.io',
+    ConfigMap: 'configmaps',
   }
   for (const kind of Object.keys(resources)) {
     for (const object of rendered.filter((candidate) => candidate.kind === kind))

@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { chmod, chown, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { KubeTestApi } from '@k8s-attest/kube-test-api'
+import { isKubeStatusError, type KubeTestApi } from '@k8s-attest/kube-test-api'
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers'
 import type { KubeObject } from '../support/manifests.ts'
 import { AtomicVolume } from './atomic-volume.ts'
@@ -379,7 +379,7 @@ async function materialiseVolume(
 ): Promise<ProjectedToken | undefined> {
   const group = identity.fsGroup ?? 0
   if (volume.configMap !== undefined) {
-    const data = dataOf(cluster, 'ConfigMap', volume.configMap.name, namespace, 'data', false)
+    const data = selectItems(configMapData(cluster, volume.configMap.name, namespace), volume.configMap)
     await AtomicVolume.create(directory, data, {
       uid: 0,
       gid: group,
@@ -450,6 +450,44 @@ function dataOf(
       file,
       base64 ? Buffer.from(value.replace(/\s/g, ''), 'base64') : value,
     ]),
+  )
+}
+
+/**
+ * A ConfigMap's `data` as the API server holds it now (what the server's k8sbundle notifier
+ * wrote), or as rendered when the API does not hold it (the configuration files).
+ */
+function configMapData(
+  cluster: Cluster,
+  name: string,
+  namespace: string,
+): Record<string, string | Uint8Array> {
+  try {
+    const stored = cluster.api.getObject('configmaps', name, namespace).object as {
+      data?: Record<string, string>
+    }
+    return { ...stored.data }
+  } catch (error) {
+    if (!isKubeStatusError(error) || error.httpStatus !== 404) throw error
+    return dataOf(cluster, 'ConfigMap', name, namespace, 'data', false)
+  }
+}
+
+/** A volume's `items`: the keys named, each at its path; all of them when there are none. */
+function selectItems(
+  data: Record<string, string | Uint8Array>,
+  volume: NonNullable<VolumeSpec['configMap']>,
+): Record<string, string | Uint8Array> {
+  if (volume.items === undefined) return data
+  return Object.fromEntries(
+    volume.items.map(({ key, path }) => {
+      const value = data[key]
+      if (value === undefined)
+        throw new Error(
+          `ConfigMap ${volume.name} has no key ${key} (kubelet would hold the pod: FailedMount)`,
+        )
+      return [path, value]
+    }),
   )
 }
 

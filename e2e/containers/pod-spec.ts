@@ -58,7 +58,7 @@ const POD_SPEC: Shape = {
   volumes: [
     {
       name: true,
-      configMap: { name: true, defaultMode: true },
+      configMap: { name: true, defaultMode: true, items: [{ key: true, path: true }] },
       secret: { secretName: true, defaultMode: true },
       emptyDir: {},
       persistentVolumeClaim: { claimName: true },
@@ -148,7 +148,12 @@ export interface ContainerSpec {
 
 export interface VolumeSpec {
   readonly name: string
-  readonly configMap?: { readonly name: string; readonly defaultMode?: number }
+  readonly configMap?: {
+    readonly name: string
+    readonly defaultMode?: number
+    /** Only these keys, each at its path; a key the ConfigMap lacks holds the pod (FailedMount). */
+    readonly items?: readonly { readonly key: string; readonly path: string }[]
+  }
   readonly secret?: { readonly secretName: string; readonly defaultMode?: number }
   readonly emptyDir?: Record<string, never>
   readonly persistentVolumeClaim?: { readonly claimName: string }

@@ -75,12 +75,21 @@ step "4. Applying the kind overlay; waiting up to 180 s for the server to be rea
 kc apply -k deploy/overlays/kind
 kc -n "$NAMESPACE" rollout status deployment/spire-server --timeout=180s
 
-step "5. Publishing the server's trust bundle as ConfigMap spire-bundle (the agents wait for it)"
-bundle="$(mktemp)"
+step "5. Waiting up to 60 s for the server to publish its trust bundle into ConfigMap spire-bundle (its k8sbundle notifier; the agents' pods wait for the key)"
+deadline=$((SECONDS + 60))
+published() { kc -n "$NAMESPACE" get configmap spire-bundle -o jsonpath='{.data.bundle\.crt}' 2>/dev/null || true; }
+until [[ "$(published)" == *"BEGIN CERTIFICATE"* ]]; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "run.sh: ConfigMap spire-bundle holds no bundle.crt after 60 s; the server's log says why:" >&2
+    kc -n "$NAMESPACE" logs deployment/spire-server | grep -i 'bundle' >&2 || true
+    exit 1
+  fi
+  sleep 2
+done
 kc -n "$NAMESPACE" exec deployment/spire-server -- \
-  node -e "process.stdout.write(require('node:fs').readFileSync('/var/lib/k8s-attest/ca/bundle.pem'))" >"$bundle"
-grep -q 'BEGIN CERTIFICATE' "$bundle" || { echo "run.sh: the server's bundle.pem holds no certificate" >&2; exit 1; }
-kc -n "$NAMESPACE" create configmap spire-bundle --from-file=bundle.crt="$bundle" --dry-run=client -o yaml | kc apply -f -
+  node -e "process.stdout.write(require('node:fs').readFileSync('/var/lib/k8s-attest/ca/bundle.pem'))" |
+  cmp -s - <(published) ||
+  { echo "run.sh: ConfigMap spire-bundle differs from the server's data_dir/ca/bundle.pem" >&2; exit 1; }
 
 step "6. Waiting up to 300 s for an agent on every node (startup probe: k8s-attest-agent healthcheck)"
 kc -n "$NAMESPACE" rollout status daemonset/spire-agent --timeout=300s

@@ -1,5 +1,10 @@
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1'
-import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  Role,
+  RoleBinding,
+} from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import {
   ConfigMap,
   Namespace,
@@ -23,6 +28,8 @@ const MODELS: Readonly<Record<string, { new (data: never): { validate(): void } 
   'apps/v1/DaemonSet': DaemonSet,
   'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 }
 
 const KUSTOMIZATIONS = ['deploy/base', 'deploy/overlays/kind'] as const
@@ -90,6 +97,49 @@ describe.each(KUSTOMIZATIONS)('kubectl kustomize %s', (directory) => {
       readOnly: true,
     })
   })
+
+  it('lets the server keep the trust bundle in the ConfigMap the agents bootstrap from', () => {
+    const serverConf = String(
+      (findObject(objects, 'ConfigMap', 'spire-server').data as Record<string, string>)['server.conf'],
+    )
+    const agentConf = String(
+      (findObject(objects, 'ConfigMap', 'spire-agent').data as Record<string, string>)['agent.conf'],
+    )
+    // SPIRE's defaults, which the base relies on: namespace spire, ConfigMap spire-bundle, key bundle.crt.
+    const notifier = /Notifier\s+"k8sbundle"\s*\{\s*plugin_data\s*\{([^}]*)\}/.exec(serverConf)
+    expect(notifier?.[1]?.trim(), 'Notifier "k8sbundle" with its defaults in server.conf').toBe('')
+    expect(findObject(objects, 'ConfigMap', 'spire-bundle').data).toBeUndefined()
+
+    const binding = findObject(objects, 'RoleBinding', 'k8s-attest-server-bundle') as unknown as {
+      roleRef: { kind: string; name: string }
+      subjects: readonly { kind: string; name: string; namespace: string }[]
+    }
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }])
+    expect(binding.roleRef.kind).toBe('Role')
+    const role = findObject(objects, 'Role', binding.roleRef.name) as unknown as { rules: readonly unknown[] }
+    expect(role.rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: ['spire-bundle'],
+        verbs: ['get', 'patch'],
+      },
+    ])
+    expect(podSpecOf(findObject(objects, 'Deployment', 'spire-server')).serviceAccountName).toBe(
+      'spire-server',
+    )
+
+    const agent = podSpecOf(findObject(objects, 'DaemonSet', 'spire-agent'))
+    const volume = agent.volumes?.find((candidate) => candidate.name === 'bundle')
+    expect(volume?.configMap).toEqual({
+      name: 'spire-bundle',
+      items: [{ key: 'bundle.crt', path: 'bundle.crt' }],
+    })
+    const mount = agent.containers[0]?.volumeMounts?.find(
+      (candidate) => (candidate as { name: string }).name === 'bundle',
+    ) as { mountPath: string } | undefined
+    expect(/trust_bundle_path\s*=\s*"([^"]+)"/.exec(agentConf)?.[1]).toBe(`${mount?.mountPath}/bundle.crt`)
+  })
 })
 
 describe('the kind overlay', () => {
@@ -143,6 +193,7 @@ interface PodSpecView {
     readonly name: string
     readonly projected?: { readonly sources: readonly unknown[] }
     readonly secret?: { readonly secretName: string }
+    readonly configMap?: unknown
   }[]
 }
 
