@@ -141,13 +141,15 @@ describe('Authorizer with RoleBindings', () => {
     )
   }
 
+  /** A Role in `namespace`, or a ClusterRole for `''`, of the one `rule`. */
   function createRole(
     cluster: ReturnType<typeof createTestCluster>['cluster'],
     namespace: string,
     name: string,
     rule: Record<string, string[]>,
   ): void {
-    cluster.registry.create(roles, namespace, { metadata: { name }, rules: [rule] }, write)
+    const definition = namespace === '' ? clusterRoles : roles
+    cluster.registry.create(definition, namespace, { metadata: { name }, rules: [rule] }, write)
   }
 
   const configMapReader = { verbs: ['get', 'list'], apiGroups: [''], resources: ['configmaps'] }
@@ -165,12 +167,7 @@ describe('Authorizer with RoleBindings', () => {
 
   it('allows through a ClusterRole named by a RoleBinding, in that namespace only', () => {
     const cluster = clusterWithNamespaces()
-    cluster.registry.create(
-      clusterRoles,
-      '',
-      { metadata: { name: 'cm-reader' }, rules: [configMapReader] },
-      write,
-    )
+    createRole(cluster, '', 'cm-reader', configMapReader)
     bindRole(cluster, 'spire', 'read-cm', { kind: 'ClusterRole', name: 'cm-reader' })
     expect(cluster.authorizer.authorize(serviceAccount, getConfigMap)).toEqual({
       allowed: true,
@@ -320,12 +317,7 @@ describe('Authorizer with RoleBindings', () => {
 
   it('names the ClusterRoleBinding when both kinds of binding grant the request', () => {
     const cluster = clusterWithNamespaces()
-    cluster.registry.create(
-      clusterRoles,
-      '',
-      { metadata: { name: 'cm-reader' }, rules: [configMapReader] },
-      write,
-    )
+    createRole(cluster, '', 'cm-reader', configMapReader)
     bindRole(cluster, 'spire', 'read-cm', { kind: 'ClusterRole', name: 'cm-reader' })
     cluster.registry.create(
       clusterRoleBindings,

@@ -1,8 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createTestCluster } from '../../test/support/test-cluster.ts'
+import { createTestCluster, refusal } from '../../test/support/test-cluster.ts'
 import type { JsonObject, JsonValue } from '../json.ts'
 import type { Registry } from '../registry.ts'
-import { isKubeStatusError } from '../status.ts'
 import { configMaps, MAX_CONFIG_MAP_SIZE } from './config-maps.ts'
 import { namespaces } from './namespaces.ts'
 
@@ -15,17 +14,6 @@ beforeEach(() => {
   registry = createTestCluster().cluster.registry
   registry.create(namespaces, '', { metadata: { name: 'spire' } }, write)
 })
-
-/** The `Status` body of the refusal `action` throws. */
-function refusal(action: () => unknown): JsonObject {
-  try {
-    action()
-  } catch (error) {
-    if (isKubeStatusError(error)) return error.toJSON()
-    throw error
-  }
-  throw new Error('expected the call to throw')
-}
 
 function create(body: JsonObject): JsonObject {
   return registry.create(configMaps, 'spire', body, write)

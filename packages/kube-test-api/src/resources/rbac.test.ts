@@ -1,8 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createTestCluster } from '../../test/support/test-cluster.ts'
+import { createTestCluster, refusal } from '../../test/support/test-cluster.ts'
 import type { JsonObject } from '../json.ts'
 import type { Registry } from '../registry.ts'
-import { isKubeStatusError } from '../status.ts'
 import { namespaces } from './namespaces.ts'
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac.ts'
 
@@ -16,17 +15,6 @@ beforeEach(() => {
   registry = createTestCluster().cluster.registry
   registry.create(namespaces, '', { metadata: { name: 'spire' } }, write)
 })
-
-/** The `Status` body of the refusal `action` throws. */
-function refusal(action: () => unknown): JsonObject {
-  try {
-    action()
-  } catch (error) {
-    if (isKubeStatusError(error)) return error.toJSON()
-    throw error
-  }
-  throw new Error('expected the call to throw')
-}
 
 /** The message and causes of a 422, the parts that differ from refusal to refusal. */
 function invalidParts(status: JsonObject): { message: unknown; causes: unknown } {

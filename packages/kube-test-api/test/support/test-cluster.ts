@@ -2,6 +2,7 @@ import { ManualClock } from '../../src/clock.ts'
 import { Cluster, type ClusterSettings } from '../../src/cluster.ts'
 import type { JsonObject } from '../../src/json.ts'
 import { generateSigningKey, type SigningKey } from '../../src/signing-key.ts'
+import { isKubeStatusError } from '../../src/status.ts'
 
 /**
  * A cluster without a server, for unit tests of what sits behind the HTTP
@@ -50,4 +51,15 @@ export function createTestCluster(overrides: Partial<ClusterSettings> = {}): {
 export function uidOf(object: JsonObject): string {
   const metadata = object.metadata as JsonObject
   return String(metadata.uid)
+}
+
+/** The `Status` body of the refusal `action` throws (a `KubeStatusError`); anything else is rethrown. */
+export function refusal(action: () => unknown): JsonObject {
+  try {
+    action()
+  } catch (error) {
+    if (isKubeStatusError(error)) return error.toJSON()
+    throw error
+  }
+  throw new Error('expected the call to throw')
 }
