@@ -129,6 +129,31 @@ describe('PooledKubeConfig.requestJson', () => {
     await config.closeConnections()
   })
 
+  it('says what in-cluster configuration lacks outside a pod, instead of "Invalid URL"', async () => {
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT }
+    delete process.env.KUBERNETES_SERVICE_HOST
+    delete process.env.KUBERNETES_SERVICE_PORT
+    try {
+      const config = new PooledKubeConfig()
+      config.loadFromCluster()
+      await expect(config.requestJson({ method: 'GET', path: '/api/v1/nodes' })).rejects.toThrow(
+        new TypeError(
+          'in-cluster configuration needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which Kubernetes sets in every pod; outside a cluster, name a kubeconfig file',
+        ),
+      )
+    } finally {
+      if (saved.host !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved.host
+      if (saved.port !== undefined) process.env.KUBERNETES_SERVICE_PORT = saved.port
+    }
+  })
+
+  it('names a cluster server that is not a URL', async () => {
+    const config = kubeConfigFor('https://api.example:port')
+    await expect(config.requestJson({ method: 'GET', path: '/api/v1/nodes' })).rejects.toThrow(
+      new TypeError('the cluster server "https://api.example:port" is not a URL'),
+    )
+  })
+
   it('says so when the kubeconfig names no server', async () => {
     const config = new PooledKubeConfig()
     await expect(config.requestJson({ method: 'POST', path: '/apis/x', body: {} })).rejects.toThrow(

@@ -64,6 +64,17 @@ interface ApiServerEndpoint {
 export class PooledKubeConfig extends KubeConfig {
   #pools: Pools | undefined
   #endpoint: ApiServerEndpoint | undefined
+  /** Loaded by {@link loadFromCluster}: its server comes from the pod's environment. */
+  #inCluster = false
+
+  /**
+   * client-node's in-cluster configuration, remembered as such: outside a pod it builds the
+   * server URL `https://undefined:undefined`, which the first call then explains.
+   */
+  override loadFromCluster(pathPrefix?: string): void {
+    super.loadFromCluster(pathPrefix)
+    this.#inCluster = true
+  }
 
   /**
    * client-node's `Watch` calls this for every watch it opens: the same headers as
@@ -140,6 +151,13 @@ export class PooledKubeConfig extends KubeConfig {
   #readEndpoint(): ApiServerEndpoint {
     const server = this.getCurrentCluster()?.server
     if (!server) throw new TypeError('the kubeconfig names no cluster server')
+    if (this.#inCluster && !process.env.KUBERNETES_SERVICE_HOST) {
+      throw new TypeError(
+        'in-cluster configuration needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which Kubernetes sets in every pod; outside a cluster, name a kubeconfig file',
+      )
+    }
+    if (!URL.canParse(server))
+      throw new TypeError(`the cluster server ${JSON.stringify(server)} is not a URL`)
     const url = new URL(server)
     this.#endpoint = { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') }
     return this.#endpoint
