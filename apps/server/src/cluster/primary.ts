@@ -39,9 +39,9 @@ interface RunningWorker {
  * creates it), then forks `workers` processes that share the listening port (node:cluster,
  * round-robin: the primary accepts and hands each connection to the next worker). It keeps what
  * the workers must agree on — dashboard sessions, rate-limit counts, CA creation and rotation —
- * publishes the trust bundle (`Notifier "k8sbundle"`), serves `/metrics` from every worker's registry aggregated, and turns signals into actions on
- * every worker: SIGHUP reloads each, SIGTERM/SIGINT stop each gracefully and then the primary
- * (exit 0).
+ * publishes the trust bundle (`Notifier "k8sbundle"`), serves `/metrics` from every worker's
+ * registry aggregated, and turns signals into actions on every worker: SIGHUP reloads each,
+ * SIGTERM/SIGINT stop each gracefully and then the primary (exit 0).
  *
  * A worker that dies is logged and restarted with backoff (see `RestartPolicy`); a worker that
  * dies before it ever listened, or too many young deaths in a row, stop everything with exit 1.
