@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto'
-import { agentIdPrefix, type SvidResponse } from '@k8s-attest/core'
+import type { SvidResponse } from '@k8s-attest/core'
 import type { Logger } from 'pino'
 import { type AgentHandle, type AgentOutcome, SvidWaiters, svidInfo } from './agent-handle.ts'
 import { type AtomicFileWriter, writeFileAtomic } from './atomic-file.ts'
@@ -22,11 +22,12 @@ import { REATTEST_ON_RENEWAL_CODES, type RenewalMethod, renewalMethod, rotationT
 import { type Scheduler, systemScheduler } from './scheduler.ts'
 import { ServerClient } from './server-client.ts'
 import { expectedServerId } from './spiffe.ts'
+import { type AcceptedSvid, acceptSvidAnswer } from './svid-answer.ts'
 import { prepareDataDir, removeStoredSvid, storeBundle, storeSvid } from './svid-store.ts'
-import { type HeldSvid, verifySvid } from './svid-verify.ts'
+import type { HeldSvid } from './svid-verify.ts'
 import { readTokenFile } from './token-file.ts'
 import { bootstrapTrustBundle } from './trust-bootstrap.ts'
-import { sameTrustBundle, type TrustBundle, trustBundleFromCertificates } from './trust-bundle.ts'
+import { sameTrustBundle, type TrustBundle } from './trust-bundle.ts'
 
 // What an embedder needs next to runAgent, from this package's main entry point.
 export {
@@ -94,11 +95,7 @@ export function runAgent(config: AgentConfig, deps: AgentDeps = {}): AgentHandle
   return new AgentRunner(config, deps).start()
 }
 
-interface ObtainedSvid {
-  readonly svid: HeldSvid
-  readonly bundle: TrustBundle
-  readonly method: RenewalMethod
-}
+type ObtainedSvid = AcceptedSvid
 
 class AgentRunner {
   readonly #config: AgentConfig
@@ -356,55 +353,13 @@ class AgentRunner {
   }
 
   #verifyResponse(response: SvidResponse, privateKey: KeyObject, method: RenewalMethod): ObtainedSvid {
-    const bundle =
-      response.bundle.length > 0
-        ? trustBundleFromCertificates(response.bundle, `the bundle sent by ${this.#client.origin}`)
-        : this.#bundle
-    if (bundle === undefined) {
-      // Only reachable with insecure_bootstrap, when the server sends no bundle at all.
-      throw new AgentError(
-        'ATT_ERR_TRUST_BUNDLE_INVALID',
-        `${this.#client.origin} sent no trust bundle with the SVID; with insecure_bootstrap the agent needs it to verify the SVID and, later, the server`,
-        { check: 'response_bundle', expected: 'at least one CA certificate' },
-      )
-    }
-    const svid = verifySvid({
-      chainPem: response.svid,
-      privateKey,
-      bundle,
-      trustDomain: this.#config.trustDomain,
+    return acceptSvidAnswer(response, privateKey, method, {
+      config: this.#config,
+      origin: this.#client.origin,
+      heldBundle: this.#bundle,
+      heldSvid: this.#held,
       now: this.#scheduler.now(),
-      expectedSpiffeId: response.spiffe_id,
     })
-    this.#checkIdentity(svid, method)
-    return { svid, bundle, method }
-  }
-
-  /**
-   * The SVID must name an agent of this node attestor and cluster, and a renewal must keep the
-   * agent's ID: an authenticated server that erred (or a bug) must not hand this agent another
-   * identity — the server's own, say.
-   *
-   * @throws {AgentError} `ATT_ERR_SVID_VERIFICATION_FAILED` (`svid_agent_id`, `svid_spiffe_id_kept`).
-   */
-  #checkIdentity(svid: HeldSvid, method: RenewalMethod): void {
-    const { type, cluster } = this.#config.nodeAttestor
-    const prefix = agentIdPrefix(this.#config.trustDomain, type, cluster)
-    if (!svid.spiffeId.startsWith(prefix)) {
-      throw new AgentError(
-        'ATT_ERR_SVID_VERIFICATION_FAILED',
-        `the SVID certifies ${JSON.stringify(svid.spiffeId)}, which is not a ${type} agent ID of cluster "${cluster}"`,
-        { check: 'svid_agent_id', value: svid.spiffeId, expected: `${prefix}…` },
-      )
-    }
-    const held = this.#held
-    if (method === 'renew' && held !== undefined && svid.spiffeId !== held.spiffeId) {
-      throw new AgentError(
-        'ATT_ERR_SVID_VERIFICATION_FAILED',
-        `the renewed SVID certifies ${JSON.stringify(svid.spiffeId)}, but this agent is ${JSON.stringify(held.spiffeId)}`,
-        { check: 'svid_spiffe_id_kept', value: svid.spiffeId, expected: held.spiffeId },
-      )
-    }
   }
 
   /**
