@@ -21,12 +21,13 @@ const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10'
 /**
  * Sets the demo up in the cluster `kubeconfigPath` names (its current context), with the
  * kubeconfig's own credentials: a namespace of its own (`k8s-attest-demo-<random>`), the
- * server's and the agents' service accounts, a ClusterRole and binding giving the server
- * exactly what either token verification mode needs (TokenReview, or the issuer discovery URLs
- * and service accounts for JWKS mode; pods and nodes for both), and on each node an agent pod (a pause
- * container) that the agent's projected token is bound to — k8s_psat identifies an agent by
- * its pod and node. Tokens come from the cluster's TokenRequest API. `stop()` deletes the
- * namespace (and with it the accounts and pods) and the cluster-wide RBAC objects.
+ * server's and the agents' service accounts, RBAC giving the server exactly what either token
+ * verification mode needs — a ClusterRole and binding for TokenReview, the issuer discovery URLs
+ * and nodes, a Role and binding in the namespace for its pods and service accounts —, and on
+ * each node an agent pod (a pause container) that the agent's projected token is bound to —
+ * k8s_psat identifies an agent by its pod and node. Tokens come from the cluster's TokenRequest
+ * API. `stop()` deletes the namespace (and with it the accounts, pods and Role) and the
+ * cluster-wide RBAC objects.
  *
  * @throws {Error} naming the step that failed; what was created until then is removed.
  */
@@ -80,12 +81,11 @@ export async function connectCluster(
           metadata: { name: clusterRole, labels: MANAGED_BY },
           rules: [
             { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-            { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+            { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
             {
               nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'],
               verbs: ['get'],
             },
-            { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'watch'] },
           ],
         },
       }),
@@ -101,6 +101,29 @@ export async function connectCluster(
       }),
     )
     undo.push(() => rbac.deleteClusterRoleBinding({ name: clusterRole }))
+    // The agents' pods and service accounts, in their namespace only (as deploy/base grants them);
+    // deleting the namespace deletes these.
+    await step(`creating Role ${namespace}/${SERVER_ACCOUNT}`, () =>
+      rbac.createNamespacedRole({
+        namespace,
+        body: {
+          metadata: { name: SERVER_ACCOUNT, labels: MANAGED_BY },
+          rules: [
+            { apiGroups: [''], resources: ['pods', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] },
+          ],
+        },
+      }),
+    )
+    await step(`creating RoleBinding ${namespace}/${SERVER_ACCOUNT}`, () =>
+      rbac.createNamespacedRoleBinding({
+        namespace,
+        body: {
+          metadata: { name: SERVER_ACCOUNT, labels: MANAGED_BY },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SERVER_ACCOUNT },
+          subjects: [{ kind: 'ServiceAccount', name: SERVER_ACCOUNT, namespace }],
+        },
+      }),
+    )
 
     const agentNodes: AgentNode[] = []
     for (const [index, node] of nodes.entries()) {
@@ -119,7 +142,7 @@ export async function connectCluster(
       })
     }
     say(
-      `created in ${target.server}: namespace ${namespace} (service accounts, ${agentNodes.length} agent pods), ClusterRole and ClusterRoleBinding ${clusterRole}`,
+      `created in ${target.server}: namespace ${namespace} (service accounts, a Role and its binding, ${agentNodes.length} agent pods), ClusterRole and ClusterRoleBinding ${clusterRole}`,
     )
 
     const requestToken = async (account: string, seconds: number, audiences?: string[], pod?: AgentNode) => {

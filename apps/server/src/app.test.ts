@@ -140,9 +140,9 @@ describe('buildApp (over fake cluster clients)', () => {
     })
     expect(psat.calls).toEqual([
       'checkPermission create tokenreviews',
-      'checkPermission get pods',
-      'checkPermission list pods',
-      'checkPermission watch pods',
+      'checkPermission get pods in namespace spire',
+      'checkPermission list pods in namespace spire',
+      'checkPermission watch pods in namespace spire',
       'checkPermission get nodes',
       'checkPermission list nodes',
       'checkPermission watch nodes',

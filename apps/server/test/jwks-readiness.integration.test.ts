@@ -47,8 +47,9 @@ it('asks for exactly the permissions of JWKS mode, and is ready once they are gr
     cluster: 'demo',
     attestor: 'k8s_psat',
     missing:
-      'get pods, list pods, watch pods, get nodes, list nodes, watch nodes, ' +
-      'get serviceaccounts, list serviceaccounts, watch serviceaccounts',
+      'get pods in namespace spire, list pods in namespace spire, watch pods in namespace spire, ' +
+      'get nodes, list nodes, watch nodes, get serviceaccounts in namespace spire, ' +
+      'list serviceaccounts in namespace spire, watch serviceaccounts in namespace spire',
   })
 
   world.api.createObject('clusterroles.rbac.authorization.k8s.io', {
@@ -57,9 +58,31 @@ it('asks for exactly the permissions of JWKS mode, and is ready once they are gr
     metadata: { name: 'k8s-attest-server-jwks' },
     rules: [
       { nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'], verbs: ['get'] },
-      { apiGroups: [''], resources: ['pods', 'nodes', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
     ],
   })
+  // Pods and service accounts in the agents' namespace only, as deploy/ grants them.
+  world.api.createObject(
+    'roles.rbac.authorization.k8s.io',
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'k8s-attest-server-jwks' },
+      rules: [{ apiGroups: [''], resources: ['pods', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] }],
+    },
+    'spire',
+  )
+  world.api.createObject(
+    'rolebindings.rbac.authorization.k8s.io',
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'k8s-attest-server-jwks' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-attest-server-jwks' },
+      subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
+    },
+    'spire',
+  )
   world.api.createObject('clusterrolebindings.rbac.authorization.k8s.io', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',

@@ -46,25 +46,51 @@ it('keeps /ready failing with the RBAC rule logged, and recovers once the rules 
     cluster: 'demo',
     attestor: 'k8s_psat',
     level: 'error',
-    missing: 'create tokenreviews, get pods, list pods, watch pods, get nodes, list nodes, watch nodes',
+    missing:
+      'create tokenreviews, get pods in namespace spire, list pods in namespace spire, ' +
+      'watch pods in namespace spire, get nodes, list nodes, watch nodes',
   })
   expect(hint?.rbac_rule).toBe(
     [
+      '# ClusterRole',
       '- apiGroups: ["authentication.k8s.io"]\n  resources: ["tokenreviews"]\n  verbs: ["create"]',
-      '- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get", "list", "watch"]',
       '- apiGroups: [""]\n  resources: ["nodes"]\n  verbs: ["get", "list", "watch"]',
+      '# Role in namespace spire',
+      '- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get", "list", "watch"]',
     ].join('\n'),
   )
 
+  // Exactly what the hint says, as deploy/base grants it: pods in the agents' namespace only.
   world.api.createObject('clusterroles.rbac.authorization.k8s.io', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: 'k8s-attest-server' },
     rules: [
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
     ],
   })
+  world.api.createObject(
+    'roles.rbac.authorization.k8s.io',
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'k8s-attest-server' },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+    },
+    'spire',
+  )
+  world.api.createObject(
+    'rolebindings.rbac.authorization.k8s.io',
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'k8s-attest-server' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-attest-server' },
+      subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
+    },
+    'spire',
+  )
   world.api.createObject('clusterrolebindings.rbac.authorization.k8s.io', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',

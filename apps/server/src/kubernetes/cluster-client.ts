@@ -67,6 +67,11 @@ export interface ResourcePermission {
   readonly resource: string
   /** API group; `""` is the core group. */
   readonly group: string
+  /**
+   * The namespace it is needed in (a Role there grants it). Absent: cluster-wide, for a
+   * cluster-scoped resource (nodes) or a review, which only a ClusterRole grants.
+   */
+  readonly namespace?: string
 }
 
 /** A permission on a non-resource URL (`nonResourceAttributes`), e.g. `get /openid/v1/jwks`. */
@@ -86,11 +91,39 @@ export type PermissionCheck = Permission & {
   readonly reason: string
 }
 
-/** `"get pods"`, `"get /openid/v1/jwks"`: a permission as messages name it. */
+/**
+ * `"get nodes"`, `"get pods in namespace spire"`, `"get /openid/v1/jwks"`: a permission as
+ * messages name it.
+ */
 export function describePermission(permission: Permission): string {
-  return 'path' in permission
-    ? `${permission.verb} ${permission.path}`
-    : `${permission.verb} ${permission.resource}`
+  if ('path' in permission) return `${permission.verb} ${permission.path}`
+  const where = permission.namespace === undefined ? '' : ` in namespace ${permission.namespace}`
+  return `${permission.verb} ${permission.resource}${where}`
+}
+
+/**
+ * A permission in {@link REQUIRED_PERMISSIONS}: cluster-wide, or needed in each namespace of the
+ * cluster's `service_account_allow_list` (`inAllowListNamespaces`), where the agents' pods and
+ * service accounts are; {@link permissionsFor} turns the second kind into one per namespace.
+ */
+export type RequiredPermission =
+  | Permission
+  | (Omit<ResourcePermission, 'namespace'> & { readonly inAllowListNamespaces: true })
+
+/**
+ * The permissions `required` amounts to in a cluster whose allow-list names `serviceAccounts`
+ * (`namespace:name`): each namespaced one once per namespace, in the allow-list's order.
+ */
+export function permissionsFor(
+  required: readonly RequiredPermission[],
+  serviceAccounts: readonly string[],
+): Permission[] {
+  const namespaces = [...new Set(serviceAccounts.map((entry) => entry.split(':')[0] ?? ''))]
+  return required.flatMap((permission): Permission[] => {
+    if (!('inAllowListNamespaces' in permission)) return [permission]
+    const { verb, resource, group } = permission
+    return namespaces.map((namespace) => ({ verb, resource, group, namespace }))
+  })
 }
 
 /** Options every {@link ClusterClient} call takes. */
@@ -166,19 +199,23 @@ export const SELF_CHECK_PERMISSION: ResourcePermission = {
   group: 'authorization.k8s.io',
 }
 
-/** Reading the pods and nodes k8s_psat checks, for the informers and their fallback GETs. */
-const POD_AND_NODE_PERMISSIONS: readonly ResourcePermission[] = [
-  { verb: 'get', resource: 'pods', group: '' },
-  { verb: 'list', resource: 'pods', group: '' },
-  { verb: 'watch', resource: 'pods', group: '' },
+/**
+ * Reading the pods and nodes k8s_psat checks, for the informers and their fallback GETs: pods
+ * only in the allow-list's namespaces (an agent's pod is in its service account's namespace, and
+ * the informers watch those namespaces only), nodes cluster-wide (they have no namespace).
+ */
+const POD_AND_NODE_PERMISSIONS: readonly RequiredPermission[] = [
+  { verb: 'get', resource: 'pods', group: '', inAllowListNamespaces: true },
+  { verb: 'list', resource: 'pods', group: '', inAllowListNamespaces: true },
+  { verb: 'watch', resource: 'pods', group: '', inAllowListNamespaces: true },
   { verb: 'get', resource: 'nodes', group: '' },
   { verb: 'list', resource: 'nodes', group: '' },
   { verb: 'watch', resource: 'nodes', group: '' },
 ]
 
 /**
- * The permissions each use of a cluster needs, in the order the startup self-check reports
- * them: k8s_psat reviews the token and reads the agent's pod and node — `list` and `watch`
+ * The permissions each use of a cluster needs (see {@link permissionsFor}), in the order the
+ * startup self-check reports them: k8s_psat reviews the token and reads the agent's pod and node — `list` and `watch`
  * for the informer caches, `get` for lookups the caches cannot answer; k8s_psat in JWKS mode
  * reads the issuer's discovery document and keys instead of reviewing, and also the service
  * accounts (which kube-apiserver's TokenReview would have checked); k8s_sat in TokenReview mode
@@ -190,9 +227,9 @@ export const REQUIRED_PERMISSIONS = {
     { verb: 'get', path: '/.well-known/openid-configuration' },
     { verb: 'get', path: '/openid/v1/jwks' },
     ...POD_AND_NODE_PERMISSIONS,
-    { verb: 'get', resource: 'serviceaccounts', group: '' },
-    { verb: 'list', resource: 'serviceaccounts', group: '' },
-    { verb: 'watch', resource: 'serviceaccounts', group: '' },
+    { verb: 'get', resource: 'serviceaccounts', group: '', inAllowListNamespaces: true },
+    { verb: 'list', resource: 'serviceaccounts', group: '', inAllowListNamespaces: true },
+    { verb: 'watch', resource: 'serviceaccounts', group: '', inAllowListNamespaces: true },
   ],
   k8s_sat: [TOKEN_REVIEW_PERMISSION],
-} as const satisfies Record<'k8s_psat' | 'k8s_psat_jwks' | 'k8s_sat', readonly Permission[]>
+} as const satisfies Record<'k8s_psat' | 'k8s_psat_jwks' | 'k8s_sat', readonly RequiredPermission[]>

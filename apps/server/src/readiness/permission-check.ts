@@ -37,33 +37,55 @@ export async function checkPermissions(target: PermissionTarget): Promise<Permis
 }
 
 /**
- * The ClusterRole rules that grant `permissions`, one rule per resource (or non-resource URL)
- * with its verbs, as YAML to paste under `rules:` of the server's ClusterRole, e.g.
+ * The RBAC rules that grant `permissions`, one rule per resource (or non-resource URL) with its
+ * verbs, as YAML to paste under `rules:`: cluster-wide permissions into the server's
+ * ClusterRole, namespaced ones into a Role of that namespace bound to the server. With
+ * namespaced ones, each group is headed by a comment saying where it goes, e.g.
  *
  * ```yaml
+ * # ClusterRole
  * - apiGroups: ["authentication.k8s.io"]
  *   resources: ["tokenreviews"]
  *   verbs: ["create"]
+ * # Role in namespace spire
  * - apiGroups: [""]
  *   resources: ["pods"]
  *   verbs: ["get", "list", "watch"]
  * ```
  */
 export function rbacRuleSnippet(permissions: readonly Permission[]): string {
-  const rules = new Map<string, { target: string; verbs: string[] }>()
+  const groups = new Map<string, Map<string, { target: string; verbs: string[] }>>()
   for (const permission of permissions) {
+    const where = 'path' in permission || permission.namespace === undefined ? '' : permission.namespace
     const target =
       'path' in permission
         ? `nonResourceURLs: [${JSON.stringify(permission.path)}]`
         : `apiGroups: [${JSON.stringify(permission.group)}]\n  resources: [${JSON.stringify(permission.resource)}]`
+    const rules = groups.get(where) ?? new Map<string, { target: string; verbs: string[] }>()
     const rule = rules.get(target) ?? { target, verbs: [] }
     if (!rule.verbs.includes(permission.verb)) rule.verbs.push(permission.verb)
     rules.set(target, rule)
+    groups.set(where, rules)
   }
-  return [...rules.values()]
-    .map(
-      ({ target, verbs }) =>
-        `- ${target}\n  verbs: [${verbs.map((verb) => JSON.stringify(verb)).join(', ')}]`,
-    )
+  const headed = [...groups.keys()].some((where) => where !== '')
+  return [...groups]
+    .sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : 0))
+    .flatMap(([where, rules]) => [
+      ...(headed ? [where === '' ? '# ClusterRole' : `# Role in namespace ${where}`] : []),
+      ...[...rules.values()].map(
+        ({ target, verbs }) =>
+          `- ${target}\n  verbs: [${verbs.map((verb) => JSON.stringify(verb)).join(', ')}]`,
+      ),
+    ])
     .join('\n')
+}
+
+/** Where {@link rbacRuleSnippet}'s rules go: the server's ClusterRole, or RBAC of several kinds. */
+export function rbacRuleDestination(permissions: readonly Permission[]): string {
+  const namespaced = permissions.some(
+    (permission) => !('path' in permission) && permission.namespace !== undefined,
+  )
+  return namespaced
+    ? "the server's RBAC (a ClusterRole, and a Role per namespace bound to it)"
+    : "the server's ClusterRole"
 }

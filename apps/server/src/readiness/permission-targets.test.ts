@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { FakeClusterClient } from '../../test/fake-cluster-client.ts'
 import { psatClusterConfig } from '../../test/psat-cluster-config.ts'
 import type { NodeAttestorsConfig, PsatClusterConfig } from '../config/server-config.ts'
-import { REQUIRED_PERMISSIONS } from '../kubernetes/cluster-client.ts'
+import { permissionsFor, REQUIRED_PERMISSIONS } from '../kubernetes/cluster-client.ts'
 import { permissionTargets } from './permission-targets.ts'
 
 function psatCluster(
@@ -32,8 +32,8 @@ describe('permissionTargets', () => {
     }
     const targets = permissionTargets(clients, nodeAttestors)
     expect(targets.map(({ cluster, permissions }) => [cluster, permissions])).toEqual([
-      ['reviewed', REQUIRED_PERMISSIONS.k8s_psat],
-      ['local', REQUIRED_PERMISSIONS.k8s_psat_jwks],
+      ['reviewed', permissionsFor(REQUIRED_PERMISSIONS.k8s_psat, ['spire:spire-agent'])],
+      ['local', permissionsFor(REQUIRED_PERMISSIONS.k8s_psat_jwks, ['spire:spire-agent'])],
     ])
     // JWKS mode never reviews tokens, so it is not asked for TokenReview.
     expect(REQUIRED_PERMISSIONS.k8s_psat_jwks).not.toContainEqual(REQUIRED_PERMISSIONS.k8s_sat[0])

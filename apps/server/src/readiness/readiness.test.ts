@@ -1,12 +1,13 @@
 import { AttestError } from '@k8s-attest/core'
 import { describe, expect, it } from 'vitest'
 import { FakeClusterClient } from '../../test/fake-cluster-client.ts'
-import { REQUIRED_PERMISSIONS } from '../kubernetes/cluster-client.ts'
+import { permissionsFor, REQUIRED_PERMISSIONS } from '../kubernetes/cluster-client.ts'
 import { createLogger } from '../logging/logger.ts'
 import { DEFAULT_FAILING_RECHECK_MS, DEFAULT_PERMISSION_RECHECK_MS, Readiness } from './readiness.ts'
 
+const PERMISSIONS = permissionsFor(REQUIRED_PERMISSIONS.k8s_psat, ['spire:spire-agent'])
 /** SelfSubjectAccessReviews per permission check: one per required permission. */
-const PER_CHECK = REQUIRED_PERMISSIONS.k8s_psat.length
+const PER_CHECK = PERMISSIONS.length
 
 interface LogLine {
   readonly level: string
@@ -26,7 +27,7 @@ function scenario() {
         if (store.failure !== undefined) throw store.failure
       },
     },
-    targets: [{ attestor: 'k8s_psat', cluster: 'demo', client, permissions: REQUIRED_PERMISSIONS.k8s_psat }],
+    targets: [{ attestor: 'k8s_psat', cluster: 'demo', client, permissions: PERMISSIONS }],
     logger: createLogger({
       level: 'info',
       destination: { write: (line: string) => lines.push(JSON.parse(line) as LogLine) },
@@ -46,10 +47,10 @@ describe('Readiness', () => {
 
   it('turns ready at the first probe after RBAC is fixed, not a minute later', async () => {
     const { client, clock, readiness, checks, lines } = scenario()
-    client.deniedPermissions.add('get pods')
+    client.deniedPermissions.add('get pods in namespace spire')
     await readiness.checkPermissionsNow()
     expect((await readiness.report()).problems).toEqual([
-      'cluster "demo" (k8s_psat): the server\'s identity may not get pods',
+      'cluster "demo" (k8s_psat): the server\'s identity may not get pods in namespace spire',
     ])
     client.deniedPermissions.clear()
     clock.now += DEFAULT_FAILING_RECHECK_MS - 1
@@ -59,8 +60,8 @@ describe('Readiness', () => {
     expect(await readiness.report()).toEqual({ ready: true, problems: [] })
     expect(checks()).toBe(2 * PER_CHECK)
     expect(lines.map((line) => line.msg)).toEqual([
-      'cluster "demo" (k8s_psat): the server\'s identity may not get pods; add these rules to the server\'s ClusterRole:\n- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get"]',
-      'not ready: cluster "demo" (k8s_psat): the server\'s identity may not get pods',
+      'cluster "demo" (k8s_psat): the server\'s identity may not get pods in namespace spire; add these rules to the server\'s RBAC (a ClusterRole, and a Role per namespace bound to it):\n# Role in namespace spire\n- apiGroups: [""]\n  resources: ["pods"]\n  verbs: ["get"]',
+      'not ready: cluster "demo" (k8s_psat): the server\'s identity may not get pods in namespace spire',
       'cluster "demo" (k8s_psat): all required permissions granted',
       'ready',
     ])

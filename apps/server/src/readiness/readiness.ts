@@ -3,7 +3,12 @@ import type { AgentStore } from '../datastore/agent-store.ts'
 import { describePermission } from '../kubernetes/cluster-client.ts'
 import { describeErrorChain } from '../logging/error-chain.ts'
 import { LOG_FIELDS } from '../logging/log-fields.ts'
-import { checkPermissions, type PermissionTarget, rbacRuleSnippet } from './permission-check.ts'
+import {
+  checkPermissions,
+  type PermissionTarget,
+  rbacRuleDestination,
+  rbacRuleSnippet,
+} from './permission-check.ts'
 
 /** How old a passing permission check may get. Default 60 s: a revoked rule is noticed within a minute, or at once by an attestation it breaks. */
 export const DEFAULT_PERMISSION_RECHECK_MS = 60_000
@@ -50,9 +55,9 @@ export interface ReadinessReport {
  *   a revoked rule shows without waiting for the minute);
  * - in the background every 60 s, so changes are logged even without probes.
  *
- * Every change is logged once, when it happens — a missing rule with the exact ClusterRole rule
- * to add, an API that cannot be asked with the whole error chain, the datastore failing and
- * recovering, and the readiness itself turning — never a line per failing probe.
+ * Every change is logged once, when it happens — a missing rule with the exact ClusterRole or
+ * Role rule to add, an API that cannot be asked with the whole error chain, the datastore
+ * failing and recovering, and the readiness itself turning — never a line per failing probe.
  */
 export class Readiness {
   readonly #options: ReadinessOptions
@@ -219,7 +224,7 @@ export class Readiness {
           missing: names,
           rbac_rule: rbacRuleSnippet(result.missing),
         },
-        `${problem}; add these rules to the server's ClusterRole:\n${rbacRuleSnippet(result.missing)}`,
+        `${problem}; add these rules to ${rbacRuleDestination(result.missing)}:\n${rbacRuleSnippet(result.missing)}`,
       )
       return
     }
