@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The deployment on a real Kubernetes: a kind cluster (kind-config.yaml: one control plane, two
 # workers), the images built and loaded, the kind overlay applied, and every node's agent
-# attested with an ID ending in that node's UID. Needs docker, kind and kubectl on PATH, and a
-# Docker that can run kind's privileged node containers.
+# attested with an ID ending in that node's UID, and the server reachable from this machine at
+# https://127.0.0.1:8081 (the dashboard's address). Needs docker, kind, kubectl and curl on PATH,
+# and a Docker that can run kind's privileged node containers.
 #
 #   e2e/kind/run.sh [--keep] [--offline]     (or: make kind-e2e KIND_E2E_ARGS=--keep)
 #
@@ -30,8 +31,8 @@ done
 step() { printf '\n== %s\n' "$*"; }
 kc() { kubectl --context "$CONTEXT" "$@"; }
 
-for tool in docker kind kubectl; do
-  command -v "$tool" >/dev/null || { echo "run.sh: $tool is not on PATH (needs docker, kind and kubectl)" >&2; exit 1; }
+for tool in docker kind kubectl curl; do
+  command -v "$tool" >/dev/null || { echo "run.sh: $tool is not on PATH (needs docker, kind, kubectl and curl)" >&2; exit 1; }
 done
 
 teardown() {
@@ -116,5 +117,15 @@ while :; do
 done
 echo "every node ($(wc -w <<<"$node_uids")) has an attested agent whose ID ends in its UID"
 
-step "8. The attested agents"
+step "8. The server from this machine: https://127.0.0.1:8081/ready through kind's port mapping (kind-config.yaml) and NodePort 30081"
+ca_file="$(mktemp)"
+published >"$ca_file"
+if ! curl --silent --show-error --fail --max-time 10 --cacert "$ca_file" https://127.0.0.1:8081/ready; then
+  echo "run.sh: https://127.0.0.1:8081 does not answer; a cluster created before kind-config.yaml mapped the port needs recreating (kind delete cluster --name $CLUSTER)" >&2
+  exit 1
+fi
+echo
+echo "dashboard: https://127.0.0.1:8081/dashboard/ (sign in with deploy/overlays/kind/admin-token; the CA: ConfigMap spire-bundle)"
+
+step "9. The attested agents"
 "${admin_cli[@]}"

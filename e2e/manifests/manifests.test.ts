@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1'
 import {
   ClusterRole,
@@ -14,7 +16,8 @@ import {
   ServiceAccount,
 } from 'kubernetes-models/v1'
 import { describe, expect, it } from 'vitest'
-import { findObject, type KubeObject, renderKustomization } from '../support/manifests.ts'
+import { parse } from 'yaml'
+import { findObject, type KubeObject, REPO_ROOT, renderKustomization } from '../support/manifests.ts'
 
 /** Each kind the manifests may hold, with the validator generated from Kubernetes' OpenAPI schema. */
 const MODELS: Readonly<Record<string, { new (data: never): { validate(): void } }>> = {
@@ -153,6 +156,40 @@ describe('the kind overlay', () => {
       for (const container of podSpecOf(findObject(objects, kind, name)).containers)
         expect(container.imagePullPolicy, `${kind} ${name}`).toBe('Never')
     }
+  })
+
+  it("publishes the server on the host's 127.0.0.1:8081 through kind's port mapping and a NodePort", () => {
+    const service = findObject(objects, 'Service', 'spire-server-host') as unknown as {
+      spec: {
+        type: string
+        selector: Record<string, string>
+        ports: readonly { nodePort: number; targetPort: string }[]
+      }
+    }
+    expect(service.spec.type).toBe('NodePort')
+    const deployment = findObject(objects, 'Deployment', 'spire-server') as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> } } }
+    }
+    expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector)
+    const container = podSpecOf(findObject(objects, 'Deployment', 'spire-server'))
+      .containers[0] as unknown as {
+      ports: readonly { name: string; containerPort: number }[]
+    }
+    expect(container.ports.map((port) => port.name)).toContain(service.spec.ports[0]?.targetPort)
+
+    const kind = parse(readFileSync(resolve(REPO_ROOT, 'kind-config.yaml'), 'utf8')) as {
+      nodes: readonly { role: string; extraPortMappings?: readonly Record<string, unknown>[] }[]
+    }
+    const mappings = kind.nodes.flatMap((node) => node.extraPortMappings ?? [])
+    expect(mappings).toEqual([
+      {
+        containerPort: service.spec.ports[0]?.nodePort,
+        hostPort: 8081,
+        listenAddress: '127.0.0.1',
+        protocol: 'TCP',
+      },
+    ])
+    expect(kind.nodes.find((node) => node.extraPortMappings !== undefined)?.role).toBe('control-plane')
   })
 
   it('supplies the admin Secret the server mounts', () => {
