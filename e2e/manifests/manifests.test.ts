@@ -87,6 +87,14 @@ describe.each(KUSTOMIZATIONS)('kubectl kustomize %s', (directory) => {
     }
   })
 
+  it('never restarts an agent for its SVID lapsing (the server down): startup and readiness probes only', () => {
+    const container = podSpecOf(findObject(objects, 'DaemonSet', 'spire-agent'))
+      .containers[0] as unknown as Record<string, { exec?: { command: readonly string[] } } | undefined>
+    expect(container.livenessProbe).toBeUndefined()
+    for (const probe of ['startupProbe', 'readinessProbe'])
+      expect(container[probe]?.exec?.command.slice(0, 2), probe).toEqual(['k8s-attest-agent', 'healthcheck'])
+  })
+
   it("mounts the agent's projected token for audience spire-server at /var/run/secrets/tokens/spire-agent", () => {
     const pod = podSpecOf(findObject(objects, 'DaemonSet', 'spire-agent'))
     expect(pod.serviceAccountName).toBe('spire-agent')
