@@ -194,6 +194,12 @@ it('publishes the trust bundle from the primary, which maintains the CA, and fro
     data?: Record<string, string>
   }
   expect(configMap.data).toEqual({ 'bundle.crt': trust })
+  // The primary's own counter is served with the workers' metrics.
+  const metricsPort = logLines().find(
+    (line) => typeof line.port === 'number' && line.worker === 'primary',
+  )?.port
+  const metrics = await (await request(`http://127.0.0.1:${String(metricsPort)}/metrics`)).body.text()
+  expect(metrics).toContain('k8s_attest_bundle_notifier_rounds_total{outcome="published"} 1')
 })
 
 it('honours a dashboard session made through one worker on the other, and ends it everywhere', async () => {

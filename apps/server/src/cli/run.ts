@@ -166,7 +166,7 @@ async function serve(
   }
   // In a worker the primary publishes the bundle: it maintains the CA.
   if (config.bundleNotifier !== undefined && link === undefined)
-    bundleNotifier = startK8sBundleNotifier(config.bundleNotifier, { ca, logger })
+    bundleNotifier = startK8sBundleNotifier(config.bundleNotifier, { ca, logger, registry: metrics.registry })
   return 0
 }
 

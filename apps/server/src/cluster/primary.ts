@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { ConfigReloadResponse } from '@k8s-attest/core'
 import type { FastifyBaseLogger } from 'fastify'
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client'
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client'
 import { CertificateAuthority } from '../ca/certificate-authority.ts'
 import type { ServerConfig } from '../config/server-config.ts'
 import { MemorySessionTable, type StoredSession } from '../dashboard/session-table.ts'
@@ -76,6 +76,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const restarts = new RestartPolicy()
   let stopping = false
 
+  // The primary's own metrics (the trust-bundle notifier's), served with the workers'.
+  const primaryMetrics = new Registry()
   const aggregate = async (): Promise<Registry> => {
     const running = [...workers.values()].filter((entry) => entry.listening)
     const answers = await Promise.all(
@@ -83,7 +85,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         entry.channel.request<MetricObjectWithValues<MetricValue<string>>[]>(WORKER_METHODS.metrics),
       ),
     )
-    return AggregatorRegistry.aggregate(answers)
+    return AggregatorRegistry.aggregate([...answers, await primaryMetrics.getMetricsAsJSON()])
   }
   const attestationTotals = async (): Promise<AttestationTotal[]> => {
     const counter = (await aggregate()).getSingleMetric(ATTESTATIONS_TOTAL)
@@ -124,7 +126,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const bundleNotifier =
     config.bundleNotifier === undefined
       ? undefined
-      : startK8sBundleNotifier(config.bundleNotifier, { ca, logger })
+      : startK8sBundleNotifier(config.bundleNotifier, { ca, logger, registry: primaryMetrics })
 
   const finish = async (status: number): Promise<never> => {
     await bundleNotifier?.close().catch(() => undefined)

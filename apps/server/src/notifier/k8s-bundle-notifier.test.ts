@@ -218,9 +218,11 @@ describe('K8sBundleNotifier.start', () => {
     vi.useFakeTimers()
     const api = new FakeConfigMapApi()
     api.failures.push(apiError(503), apiError(403))
+    const rounds: string[] = []
     const { notifier, lines, setBundle } = notifierWith(api, {
       firstRetryDelayMs: 1000,
       checkIntervalMs: 60_000,
+      onRound: (outcome) => rounds.push(outcome),
     })
     notifier.start()
     await vi.advanceTimersByTimeAsync(0)
@@ -248,6 +250,8 @@ describe('K8sBundleNotifier.start', () => {
     expect(api.configMap?.data['bundle.crt']).toBe(BUNDLE_A)
     await vi.advanceTimersByTimeAsync(1)
     expect(api.configMap?.data['bundle.crt']).toBe(BUNDLE_B)
+
+    expect(rounds).toEqual(['failure', 'failure', 'published', 'published'])
 
     await notifier.close()
     expect(api.closed).toBe(true)

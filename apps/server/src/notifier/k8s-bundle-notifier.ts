@@ -1,5 +1,6 @@
 import { ApiException } from '@kubernetes/client-node'
 import type { FastifyBaseLogger } from 'fastify'
+import { Counter, type Registry } from 'prom-client'
 import type { CertificateAuthority } from '../ca/certificate-authority.ts'
 import type { K8sBundleNotifierConfig } from '../config/server-config.ts'
 import type { CallOptions } from '../kubernetes/cluster-client.ts'
@@ -36,7 +37,12 @@ export interface K8sBundleNotifierOptions {
   readonly callTimeoutMs?: number
   /** Default `Date.now`. */
   readonly now?: () => number
+  /** Called after each scheduled round with what it did (for the rounds counter). */
+  readonly onRound?: (outcome: RoundOutcome) => void
 }
+
+/** What one scheduled round did: a {@link PublishOutcome}, or `failure`. */
+export type RoundOutcome = PublishOutcome | 'failure'
 
 /** What one {@link K8sBundleNotifier.publish} did. */
 export type PublishOutcome =
@@ -78,6 +84,7 @@ export class K8sBundleNotifier {
   readonly #firstRetryDelayMs: number
   readonly #callTimeoutMs: number
   readonly #now: () => number
+  readonly #onRound: (outcome: RoundOutcome) => void
   /** The bundle the ConfigMap was last seen or made to hold, and when. */
   #confirmed: { readonly pem: string; readonly atMs: number } | undefined
   #failures = 0
@@ -95,6 +102,7 @@ export class K8sBundleNotifier {
     this.#firstRetryDelayMs = options.firstRetryDelayMs ?? 1000
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000
     this.#now = options.now ?? Date.now
+    this.#onRound = options.onRound ?? (() => {})
   }
 
   /** `namespace/name`, as kubectl names the ConfigMap. */
@@ -172,6 +180,7 @@ export class K8sBundleNotifier {
     const fields = { config_map: this.configMapName, key: this.#config.configMapKey }
     try {
       const outcome = await this.publish()
+      this.#onRound(outcome)
       if (this.#failures > 0) this.#logger.info({ ...fields, outcome }, 'trust bundle notifier recovered')
       this.#failures = 0
       if (outcome === 'published') this.#logger.info(fields, 'trust bundle published to ConfigMap')
@@ -179,6 +188,7 @@ export class K8sBundleNotifier {
         this.#logger.debug(fields, 'ConfigMap already holds the trust bundle')
       this.#schedule(this.#checkIntervalMs)
     } catch (error) {
+      this.#onRound('failure')
       this.#failures++
       const retryInMs = Math.min(this.#firstRetryDelayMs * 2 ** (this.#failures - 1), this.#checkIntervalMs)
       this.#logger.error(
@@ -200,11 +210,21 @@ function isConflict(error: unknown): boolean {
   return cause instanceof ApiException && cause.code === 409
 }
 
+/** The name of the notifier's rounds counter. */
+export const BUNDLE_NOTIFIER_ROUNDS_TOTAL = 'k8s_attest_bundle_notifier_rounds_total'
+
 /** Options of {@link startK8sBundleNotifier}. */
 export interface StartK8sBundleNotifierOptions {
   /** The CA whose bundle is published; the notifier runs its due rotations before reading it. */
   readonly ca: CertificateAuthority
   readonly logger: FastifyBaseLogger
+  /**
+   * Where `k8s_attest_bundle_notifier_rounds_total{outcome}` is registered: the server's own
+   * registry, or in a server of `server.workers` the primary's, which `/metrics` aggregates with
+   * the workers'. A rising `failure` count is the alert: agents with an empty data_dir may not
+   * trust the server until a round publishes.
+   */
+  readonly registry: Registry
 }
 
 /**
@@ -217,6 +237,12 @@ export function startK8sBundleNotifier(
   options: StartK8sBundleNotifierOptions,
 ): K8sBundleNotifier {
   const { ca } = options
+  const rounds = new Counter({
+    name: BUNDLE_NOTIFIER_ROUNDS_TOTAL,
+    help: 'Rounds of the trust-bundle notifier (Notifier "k8sbundle") by outcome: published, already-published, unchanged, failure',
+    labelNames: ['outcome'] as const,
+    registers: [options.registry],
+  })
   const notifier = new K8sBundleNotifier({
     config,
     api: KubeClusterClient.fromKubeconfig({
@@ -229,6 +255,7 @@ export function startK8sBundleNotifier(
       return ca.bundle().pem
     },
     logger: options.logger,
+    onRound: (outcome) => rounds.inc({ outcome }),
   })
   notifier.start()
   return notifier
