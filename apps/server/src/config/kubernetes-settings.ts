@@ -8,9 +8,18 @@ export const KUBERNETES_NAMES = {
   namespace: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
   /** A service account or ConfigMap name: a DNS-1123 subdomain (at most 253 characters, checked apart). */
   objectName: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
-  /** A key of a ConfigMap's `data`. */
-  configMapKey: /^[-._a-zA-Z0-9]+$/,
 } as const
+
+/**
+ * Why `key` cannot be a key of a ConfigMap's `data`, as kube-apiserver's `IsConfigMapKey` says
+ * (kubelet makes each key a file name in a volume), or `undefined` for a valid key.
+ */
+export function configMapKeyProblem(key: string): string | undefined {
+  if (key.length > 253 || !/^[-._a-zA-Z0-9]+$/.test(key))
+    return 'at most 253 letters, digits, "-", "_" and "."'
+  if (key === '.' || key === '..' || key.startsWith('..')) return 'not ".", ".." or a name starting with ".."'
+  return undefined
+}
 
 /**
  * A kubeconfig path setting (`kube_config_file`, the k8sbundle notifier's

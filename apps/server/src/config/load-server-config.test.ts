@@ -1162,6 +1162,14 @@ describe('loading the server configuration', () => {
         }),
       ],
       [
+        'with a config_map_key kubelet could not make a file of',
+        notifier({ config_map_key: '"..data"' }),
+        () => ({
+          path: `${path}.config_map_key`,
+          message: 'must be a ConfigMap data key (not ".", ".." or a name starting with ".."); got "..data"',
+        }),
+      ],
+      [
         "with the attestors' key name for the kubeconfig",
         notifier({ kube_config_file: '"kubeconfig.yaml"' }),
         () => ({

@@ -1,5 +1,5 @@
 import type { HclBodyReader } from '@k8s-attest/spire-config'
-import { KUBERNETES_NAMES, readKubeConfigFile } from './kubernetes-settings.ts'
+import { configMapKeyProblem, KUBERNETES_NAMES, readKubeConfigFile } from './kubernetes-settings.ts'
 import { type K8sBundleNotifierConfig, SERVER_CONFIG_DEFAULTS } from './server-config.ts'
 
 const EXAMPLE = 'Notifier "k8sbundle" { plugin_data { namespace = "spire" } }'
@@ -63,10 +63,11 @@ async function readK8sBundlePluginData(
       `must be a ConfigMap name (a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and "."); got ${JSON.stringify(configMap)}`,
     )
   }
-  if (configMapKey.length > 253 || !KUBERNETES_NAMES.configMapKey.test(configMapKey)) {
+  const keyProblem = configMapKeyProblem(configMapKey)
+  if (keyProblem !== undefined) {
     pluginData.report(
       'config_map_key',
-      `must be a ConfigMap data key (at most 253 letters, digits, "-", "_" and "."); got ${JSON.stringify(configMapKey)}`,
+      `must be a ConfigMap data key (${keyProblem}); got ${JSON.stringify(configMapKey)}`,
     )
   }
   return { namespace, configMap, configMapKey, kubeConfigFile }

@@ -9,7 +9,7 @@ import { CertificateAuthority } from '../ca/certificate-authority.ts'
 import { SERVER_CONFIG_DEFAULTS } from '../config/server-config.ts'
 import { KubeClusterClient } from '../kubernetes/kube-cluster-client.ts'
 import { createLogger } from '../logging/logger.ts'
-import { K8sBundleNotifier } from './k8s-bundle-notifier.ts'
+import { type ConfigMapApi, K8sBundleNotifier } from './k8s-bundle-notifier.ts'
 
 /*
  * The notifier against the Kubernetes test API, as the server's own service account with the
@@ -122,7 +122,7 @@ describe('K8sBundleNotifier against the API server', () => {
     expect(await notifierFor('spire-bundle').publish()).toBe('already-published')
   })
 
-  it('publishes the successor CA half a ca_ttl before it signs, so agents bootstrapped then trust it', async () => {
+  it('publishes the successor CA when it is prepared, a third of a ca_ttl before it signs', async () => {
     const rotationDir = await mkdtemp(join(tmpdir(), 'k8s-attest-notifier-rotation-'))
     let clock = new Date('2026-12-07T00:00:00Z')
     const rotating = await CertificateAuthority.open({
@@ -165,7 +165,7 @@ describe('K8sBundleNotifier against the API server', () => {
     }
   })
 
-  it('is refused a patch at a version the ConfigMap has left (409), which makes it read again', async () => {
+  it('is refused a patch at a version the ConfigMap has left (409)', async () => {
     const client = serverClient()
     const read = await client.getConfigMap('spire', 'spire-bundle')
     expect(read?.resourceVersion).toMatch(/^\d+$/)
@@ -183,6 +183,49 @@ describe('K8sBundleNotifier against the API server', () => {
     expect((stale as AttestError).cause).toBeInstanceOf(ApiException)
     expect(((stale as AttestError).cause as ApiException<unknown>).code).toBe(409)
     expect(configMapData('spire-bundle')?.['README.txt']).toBe('changed')
+  })
+
+  it('reads again after the 409 of a write made between its read and its patch, and keeps both', async () => {
+    // As the admin: the server's Role names spire-bundle alone.
+    const client = KubeClusterClient.fromKubeconfig({ cluster: 'demo', kubeconfigFile: world.kubeconfigPath })
+    clients.push(client)
+    let interposed = false
+    // Another writer (a second server, an operator) changes the ConfigMap right after this read.
+    const racing: ConfigMapApi = {
+      getConfigMap: async (namespace, name, options) => {
+        const read = await client.getConfigMap(namespace, name, options)
+        if (!interposed && read !== undefined) {
+          interposed = true
+          await client.patchConfigMap(namespace, name, {
+            resourceVersion: read.resourceVersion,
+            data: { 'other.txt': 'written meanwhile' },
+          })
+        }
+        return read
+      },
+      patchConfigMap: (namespace, name, patch, options) =>
+        client.patchConfigMap(namespace, name, patch, options),
+      close: () => client.close(),
+    }
+    world.api.createObject(
+      'configmaps',
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'racing-bundle' } },
+      'spire',
+    )
+    const conflictsBefore = world.api.counters.requests({ verb: 'patch', resource: 'configmaps' })
+    const notifier = new K8sBundleNotifier({
+      config: { ...CONFIG, configMap: 'racing-bundle' },
+      api: racing,
+      currentBundle: async () => ca.bundle().pem,
+      logger: createLogger({ level: 'error' }),
+    })
+    expect(await notifier.publish()).toBe('published')
+    expect(configMapData('racing-bundle')).toEqual({
+      'other.txt': 'written meanwhile',
+      'bundle.crt': ca.bundle().pem,
+    })
+    // The other write, the refused patch, and the one after the second read.
+    expect(world.api.counters.requests({ verb: 'patch', resource: 'configmaps' }) - conflictsBefore).toBe(3)
   })
 
   it('says which ConfigMap is missing, and what the server may not do when RBAC refuses', async () => {

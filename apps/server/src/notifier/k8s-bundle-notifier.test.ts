@@ -2,6 +2,7 @@ import { AttestError } from '@k8s-attest/core'
 import { ApiException } from '@kubernetes/client-node'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { K8sBundleNotifierConfig } from '../config/server-config.ts'
+import type { CallOptions } from '../kubernetes/cluster-client.ts'
 import { kubeApiError } from '../kubernetes/kube-api-error.ts'
 import type { ConfigMapData, ConfigMapPatch } from '../kubernetes/kube-cluster-client.ts'
 import { createLogger } from '../logging/logger.ts'
@@ -258,6 +259,37 @@ describe('K8sBundleNotifier.start', () => {
     setBundle(BUNDLE_A)
     await vi.advanceTimersByTimeAsync(600_000)
     expect(api.configMap?.data['bundle.crt']).toBe(BUNDLE_B)
+  })
+
+  it('aborts a call in flight when it closes, instead of waiting out the call timeout', async () => {
+    const api = new FakeConfigMapApi()
+    let reason: unknown
+    let called: () => void = () => {}
+    const inFlight = new Promise<void>((resolve) => {
+      called = resolve
+    })
+    // An API server that accepts and never answers: only the call's signal ends the wait.
+    api.getConfigMap = (_namespace: string, _name: string, options?: CallOptions) =>
+      new Promise((_resolve, reject) => {
+        called()
+        options?.signal?.addEventListener('abort', () => {
+          reason = options.signal?.reason
+          reject(reason)
+        })
+      })
+    const rounds: string[] = []
+    const { notifier, lines } = notifierWith(api, {
+      callTimeoutMs: 3_600_000,
+      onRound: (outcome) => rounds.push(outcome),
+    })
+    notifier.start()
+    await inFlight
+    await notifier.close()
+    expect((reason as Error).message).toBe('the server is closing')
+    expect(api.closed).toBe(true)
+    // Cut short by the close: neither counted nor logged as a failure.
+    expect(rounds).toEqual([])
+    expect(lines.filter((line) => line.level === 'error')).toEqual([])
   })
 
   it('never retries less often than its check interval', async () => {

@@ -60,11 +60,11 @@ const MAX_CONFLICTS = 5
  * SPIRE's `Notifier "k8sbundle"`: keeps the server's trust bundle in one key of a ConfigMap, so
  * that an agent starting with an empty `data_dir` (a new node, a pod rescheduled) reads CAs that
  * the server's certificate chains to, whichever CA signs now. Without it the ConfigMap holds
- * the CAs of the day it was written, and from the first CA rotation on (half a `ca_ttl`) new
- * agents cannot verify the server.
+ * the CAs of the day it was written, and from the first takeover on (the successor signs from
+ * 5/6 of a `ca_ttl`) new agents cannot verify the server.
  *
- * It publishes at start and whenever the bundle changes: a successor CA is prepared (and so
- * published half a CA lifetime before it signs), a superseded one expires. Each publication
+ * It publishes at start and whenever the bundle changes: a successor CA is prepared (at half
+ * the CA's life, so published a third of a `ca_ttl` before it signs), a superseded one expires. Each publication
  * reads the ConfigMap and patches it at the version it read (a JSON merge patch with
  * `metadata.resourceVersion`: the API server answers 409 when someone else wrote in between, and
  * the round starts again), so several servers sharing the ConfigMap never undo each other's
@@ -91,6 +91,8 @@ export class K8sBundleNotifier {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #closed = false
+  /** Aborts the call in flight when the server closes: it must not hold the shutdown's grace period. */
+  readonly #closing = new AbortController()
 
   constructor(options: K8sBundleNotifierOptions) {
     this.#config = options.config
@@ -159,10 +161,11 @@ export class K8sBundleNotifier {
     }
   }
 
-  /** Stops the checks, waits for one in flight, and closes the API connections. */
+  /** Stops the checks, aborts a call in flight and waits for its round to end, and closes the API connections. */
   async close(): Promise<void> {
     this.#closed = true
     clearTimeout(this.#timer)
+    this.#closing.abort(new Error('the server is closing'))
     await this.#running
     await this.#api.close()
   }
@@ -188,6 +191,8 @@ export class K8sBundleNotifier {
         this.#logger.debug(fields, 'ConfigMap already holds the trust bundle')
       this.#schedule(this.#checkIntervalMs)
     } catch (error) {
+      // A round cut short by close() is no failure of the notifier.
+      if (this.#closed) return
       this.#onRound('failure')
       this.#failures++
       const retryInMs = Math.min(this.#firstRetryDelayMs * 2 ** (this.#failures - 1), this.#checkIntervalMs)
@@ -200,7 +205,7 @@ export class K8sBundleNotifier {
   }
 
   #callOptions(): CallOptions {
-    return { signal: AbortSignal.timeout(this.#callTimeoutMs) }
+    return { signal: AbortSignal.any([AbortSignal.timeout(this.#callTimeoutMs), this.#closing.signal]) }
   }
 }
 
