@@ -69,7 +69,10 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 /** See {@link AgentConfig.trustBootstrap}. */
 export type TrustBootstrap =
   | {
-      /** `trust_bundle_path`: a PEM file of CA certificates, read when the configuration loads. */
+      /**
+       * `trust_bundle_path`: a PEM file of CA certificates, read and checked when the
+       * configuration loads (`bundle`), and read again at each bootstrap.
+       */
       readonly kind: 'bundle_file'
       readonly path: string
       readonly bundle: TrustBundle

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { getCACertificates } from 'node:tls'
 import { Agent, request } from 'undici'
 import type { TrustBootstrap } from './config.ts'
@@ -21,16 +22,18 @@ export interface BootstrapOptions {
 const MAX_BUNDLE_BYTES = 1024 * 1024
 
 /**
- * The bundle to trust the server with the first time, from the configured bootstrap:
- * the file read at configuration time, the URL fetched now, or `undefined` for
+ * The bundle to trust the server with the first time, from the configured bootstrap: the file
+ * read now (the configuration checked it when it loaded; a ConfigMap volume's file changes
+ * under a running agent, so a bootstrap after the bundle did not vouch for the server reads what
+ * the server's notifier has published since), the URL fetched now, or `undefined` for
  * `insecure_bootstrap` (the server is then checked by SPIFFE ID only).
  *
  * The URL is fetched over HTTPS verified by the system's CAs, never by the bundle being
  * fetched: a bundle cannot vouch for itself, and an unverified fetch would hand trust to
  * whoever answers first.
  *
- * @throws {AgentError} `ATT_ERR_TRUST_BUNDLE_UNAVAILABLE` (the fetch failed; worth retrying) or
- *   `ATT_ERR_TRUST_BUNDLE_INVALID` (the document is not a bundle).
+ * @throws {AgentError} `ATT_ERR_TRUST_BUNDLE_UNAVAILABLE` (the file cannot be read or the fetch
+ *   failed; worth retrying) or `ATT_ERR_TRUST_BUNDLE_INVALID` (the document is not a bundle).
  */
 export async function bootstrapTrustBundle(
   bootstrap: TrustBootstrap,
@@ -38,12 +41,27 @@ export async function bootstrapTrustBundle(
 ): Promise<TrustBundle | undefined> {
   switch (bootstrap.kind) {
     case 'bundle_file':
-      return bootstrap.bundle
+      return readTrustBundleFile(bootstrap.path)
     case 'insecure':
       return undefined
     case 'bundle_url':
       return fetchTrustBundle(bootstrap.url, bootstrap.format, options)
   }
+}
+
+async function readTrustBundleFile(path: string): Promise<TrustBundle> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    throw new AgentError(
+      'ATT_ERR_TRUST_BUNDLE_UNAVAILABLE',
+      `cannot read trust_bundle_path ${JSON.stringify(path)} (${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message})`,
+      { check: 'trust_bundle_path', value: path, cause: error },
+    )
+  }
+  return trustBundleFromPem(text, path)
 }
 
 async function fetchTrustBundle(

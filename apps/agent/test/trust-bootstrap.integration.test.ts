@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { TrustBootstrap } from '../src/config.ts'
 import type { AgentError } from '../src/errors.ts'
@@ -83,10 +86,30 @@ describe('bootstrapTrustBundle from trust_bundle_url', () => {
     })
   })
 
-  it('returns the configured file bundle as is, and nothing for insecure_bootstrap', async () => {
-    const bundle = trustBundleFromPem(domainCa.certPem, 'bundle.pem')
-    const file: TrustBootstrap = { kind: 'bundle_file', path: 'bundle.pem', bundle }
-    expect(await bootstrapTrustBundle(file, options())).toBe(bundle)
+  it('reads the file as it is now (a ConfigMap volume changes it), and nothing for insecure_bootstrap', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'k8s-attest-bootstrap-'))
+    try {
+      const path = join(directory, 'bundle.crt')
+      await writeFile(path, domainCa.certPem)
+      const loaded = trustBundleFromPem(domainCa.certPem, path)
+      const file: TrustBootstrap = { kind: 'bundle_file', path, bundle: loaded }
+      expect((await bootstrapTrustBundle(file, options()))?.authoritiesPem).toEqual(loaded.authoritiesPem)
+      await writeFile(path, webCa.certPem)
+      expect((await bootstrapTrustBundle(file, options()))?.authoritiesPem).toEqual(
+        trustBundleFromPem(webCa.certPem, path).authoritiesPem,
+      )
+      await rm(path)
+      await expect(bootstrapTrustBundle(file, options())).rejects.toMatchObject({
+        code: 'ATT_ERR_TRUST_BUNDLE_UNAVAILABLE',
+        message: expect.stringMatching(/^cannot read trust_bundle_path ".*bundle\.crt" \(ENOENT: /),
+      })
+      await writeFile(path, 'not a bundle')
+      await expect(bootstrapTrustBundle(file, options())).rejects.toMatchObject({
+        code: 'ATT_ERR_TRUST_BUNDLE_INVALID',
+      })
+    } finally {
+      await rm(directory, { recursive: true, force: true })
+    }
     const insecure: TrustBootstrap = { kind: 'insecure' }
     expect(await bootstrapTrustBundle(insecure, options())).toBeUndefined()
   })
@@ -106,6 +129,37 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
     } finally {
       await agent.stop()
       await server.close()
+      await fixture.cleanup()
+    }
+  })
+
+  it('reads trust_bundle_path again after it did not vouch for the server, and attests once it does', async () => {
+    const server = await FakeServer.start({ ca: domainCa })
+    const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
+    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
+    const path = join(fixture.config.dataDir, '..', 'mounted-bundle.crt')
+    await writeFile(path, stale.certPem)
+    const trustBootstrap = {
+      kind: 'bundle_file',
+      path,
+      bundle: trustBundleFromPem(stale.certPem, path),
+    } as const
+    const logs = new LogCapture()
+    const scheduler = new ManualScheduler()
+    const agent = runAgent({ ...fixture.config, trustBootstrap }, { logger: logs.logger(), scheduler })
+    try {
+      await scheduler.nextSleep()
+      expect(logs.entries().map((entry) => entry.code)).toContain('ATT_ERR_SERVER_UNTRUSTED')
+      // kubelet writes what the server's notifier published into the mounted file: no restart needed.
+      await writeFile(path, domainCa.certPem)
+      await scheduler.advanceThroughNextSleep()
+      expect((await agent.nextSvid()).spiffeId).toBe(
+        'spiffe://example.org/spire/agent/k8s_psat/demo/node-uid-1',
+      )
+    } finally {
+      await agent.stop()
+      await server.close()
+      await rm(path, { force: true })
       await fixture.cleanup()
     }
   })
