@@ -64,15 +64,18 @@ const MAX_CONFLICTS = 5
  * 5/6 of a `ca_ttl`) new agents cannot verify the server.
  *
  * It publishes at start and whenever the bundle changes: a successor CA is prepared (at half
- * the CA's life, so published a third of a `ca_ttl` before it signs), a superseded one expires. Each publication
- * reads the ConfigMap and patches it at the version it read (a JSON merge patch with
- * `metadata.resourceVersion`: the API server answers 409 when someone else wrote in between, and
- * the round starts again), so several servers sharing the ConfigMap never undo each other's
- * newer write unseen. Only the configured key is written; other keys stay. The ConfigMap must
- * exist: the server needs only `get` and `patch` on that one name, as in SPIRE.
+ * the CA's life, so published a third of a `ca_ttl` before it signs), a superseded one
+ * expires. Each publication reads the ConfigMap and patches it at the version it read (a JSON
+ * merge patch with `metadata.resourceVersion`: the API server answers 409 when someone else
+ * wrote in between, and the round starts again), so several servers sharing the ConfigMap never
+ * undo each other's newer write unseen. Only the configured key is written; other keys stay.
+ * The ConfigMap must exist: the server needs only `get` and `patch` on that one name, as in
+ * SPIRE.
  *
- * A failure (no ConfigMap, RBAC, an API server down) is logged with what to fix and retried
- * with backoff; it never stops the server, which goes on attesting the agents that trust it.
+ * A failure (no ConfigMap, RBAC, an API server down) is logged with what to fix, counted, and
+ * retried with backoff; it never stops the server, which goes on attesting the agents that
+ * trust it. {@link close} aborts a call in flight, so a hung API server cannot hold up the
+ * shutdown.
  */
 export class K8sBundleNotifier {
   readonly #config: K8sBundleNotifierConfig
@@ -91,7 +94,7 @@ export class K8sBundleNotifier {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #closed = false
-  /** Aborts the call in flight when the server closes: it must not hold the shutdown's grace period. */
+  /** Aborts the call in flight when the server closes: it must not hold up the shutdown. */
   readonly #closing = new AbortController()
 
   constructor(options: K8sBundleNotifierOptions) {
@@ -161,7 +164,7 @@ export class K8sBundleNotifier {
     }
   }
 
-  /** Stops the checks, aborts a call in flight and waits for its round to end, and closes the API connections. */
+  /** Stops the checks, aborts a call in flight (waiting for its round to end), closes the connections. */
   async close(): Promise<void> {
     this.#closed = true
     clearTimeout(this.#timer)
