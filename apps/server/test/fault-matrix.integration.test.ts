@@ -30,16 +30,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'k8s-attest-faults-'))
   // The server's own identity for the "rbac" cluster: a service account whose RBAC the test
   // removes and restores.
-  world.api.createServiceAccount('spire', 'spire-server')
+  const rbacKubeconfig = await world.serverKubeconfig()
   grantServerRbac()
-  const { token } = world.api.requestToken({
-    namespace: 'spire',
-    serviceAccount: 'spire-server',
-    expirationSeconds: 3600,
-  })
-  const rbacKubeconfig = await world.api.writeKubeconfig({
-    identity: { name: 'system:serviceaccount:spire:spire-server', token },
-  })
   // A kubeconfig that trusts a CA the test API's certificate was not issued by.
   const foreign = await CertificateAuthority.open({
     dataDir: join(dir, 'foreign-ca'),

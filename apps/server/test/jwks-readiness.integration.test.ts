@@ -15,15 +15,7 @@ let server: RunningServer
 
 beforeAll(async () => {
   world = await KubeWorld.start()
-  world.api.createServiceAccount('spire', 'spire-server')
-  const { token } = world.api.requestToken({
-    namespace: 'spire',
-    serviceAccount: 'spire-server',
-    expirationSeconds: 3600,
-  })
-  const kubeconfigPath = await world.api.writeKubeconfig({
-    identity: { name: 'system:serviceaccount:spire:spire-server', token },
-  })
+  const kubeconfigPath = await world.serverKubeconfig()
   server = await startServer({
     clusters: { psat: { demo: { world, kubeconfigPath, config: { tokenVerification: 'jwks' } } } },
     intervals: { failingPermissionRecheckMs: 0 },
@@ -52,44 +44,16 @@ it('asks for exactly the permissions of JWKS mode, and is ready once they are gr
       'list serviceaccounts in namespace spire, watch serviceaccounts in namespace spire',
   })
 
-  world.api.createObject('clusterroles.rbac.authorization.k8s.io', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'k8s-attest-server-jwks' },
-    rules: [
-      { nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'], verbs: ['get'] },
-      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
-    ],
-  })
+  world.grantServer('k8s-attest-server-jwks', [
+    { nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+  ])
   // Pods and service accounts in the agents' namespace only, as deploy/ grants them.
-  world.api.createObject(
-    'roles.rbac.authorization.k8s.io',
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'k8s-attest-server-jwks' },
-      rules: [{ apiGroups: [''], resources: ['pods', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] }],
-    },
+  world.grantServer(
+    'k8s-attest-server-jwks',
+    [{ apiGroups: [''], resources: ['pods', 'serviceaccounts'], verbs: ['get', 'list', 'watch'] }],
     'spire',
   )
-  world.api.createObject(
-    'rolebindings.rbac.authorization.k8s.io',
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'k8s-attest-server-jwks' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-attest-server-jwks' },
-      subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
-    },
-    'spire',
-  )
-  world.api.createObject('clusterrolebindings.rbac.authorization.k8s.io', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: 'k8s-attest-server-jwks' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'k8s-attest-server-jwks' },
-    subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
-  })
   expect(await server.request('GET', '/ready')).toMatchObject({ status: 200, body: { status: 'ready' } })
   const agent = world.newAgentPod()
   const response = await server.attest('k8s_psat', 'demo', agent.token, (await newAgentKey()).csrPem)

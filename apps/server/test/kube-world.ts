@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { type KubeTestApi, type KubeTestApiOptions, startKubeTestApi } from '@k8s-attest/kube-test-api'
+import {
+  type JsonObject,
+  type KubeTestApi,
+  type KubeTestApiOptions,
+  startKubeTestApi,
+} from '@k8s-attest/kube-test-api'
+
+const RBAC = 'rbac.authorization.k8s.io'
+/** The server's own service account, as deploy/base names it. */
+const SERVER_SUBJECT = { kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }
 
 /** An agent pod on its own node, with a projected token bound to it. */
 export interface AgentPod {
@@ -75,6 +84,46 @@ export class KubeWorld {
       audiences: [...audiences],
       boundObject: { kind: 'Pod', name: agent.podName, uid: agent.podUid },
     }).token
+  }
+
+  /**
+   * A kubeconfig that authenticates as the server's own service account, `spire:spire-server`
+   * (created here), which holds no RBAC until {@link grantServer}.
+   */
+  async serverKubeconfig(): Promise<string> {
+    this.api.createServiceAccount('spire', 'spire-server')
+    const { token } = this.api.requestToken({
+      namespace: 'spire',
+      serviceAccount: 'spire-server',
+      expirationSeconds: 3600,
+    })
+    return this.api.writeKubeconfig({ identity: { name: 'system:serviceaccount:spire:spire-server', token } })
+  }
+
+  /**
+   * Grants `spire:spire-server` the `rules`, as deploy/ does: a Role and a RoleBinding, both
+   * named `name`, in `namespace`; without one a ClusterRole and a ClusterRoleBinding.
+   */
+  grantServer(name: string, rules: readonly JsonObject[], namespace?: string): void {
+    const [role, binding] =
+      namespace === undefined ? ['ClusterRole', 'ClusterRoleBinding'] : ['Role', 'RoleBinding']
+    const resource = (kind: string) => `${kind.toLowerCase()}s.${RBAC}`
+    this.api.createObject(
+      resource(role),
+      { apiVersion: `${RBAC}/v1`, kind: role, metadata: { name }, rules: [...rules] },
+      namespace,
+    )
+    this.api.createObject(
+      resource(binding),
+      {
+        apiVersion: `${RBAC}/v1`,
+        kind: binding,
+        metadata: { name },
+        roleRef: { apiGroup: RBAC, kind: role, name },
+        subjects: [SERVER_SUBJECT],
+      },
+      namespace,
+    )
   }
 
   async stop(): Promise<void> {

@@ -13,15 +13,7 @@ let server: RunningServer
 
 beforeAll(async () => {
   world = await KubeWorld.start()
-  world.api.createServiceAccount('spire', 'spire-server')
-  const { token } = world.api.requestToken({
-    namespace: 'spire',
-    serviceAccount: 'spire-server',
-    expirationSeconds: 3600,
-  })
-  const kubeconfigPath = await world.api.writeKubeconfig({
-    identity: { name: 'system:serviceaccount:spire:spire-server', token },
-  })
+  const kubeconfigPath = await world.serverKubeconfig()
   // Every probe re-checks while not ready, so the test needs no clock: what a probe 5 s later does.
   server = await startServer({
     clusters: { psat: { demo: { world, kubeconfigPath } } },
@@ -61,43 +53,15 @@ it('keeps /ready failing with the RBAC rule logged, and recovers once the rules 
   )
 
   // Exactly what the hint says, as deploy/base grants it: pods in the agents' namespace only.
-  world.api.createObject('clusterroles.rbac.authorization.k8s.io', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'k8s-attest-server' },
-    rules: [
-      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
-    ],
-  })
-  world.api.createObject(
-    'roles.rbac.authorization.k8s.io',
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: 'k8s-attest-server' },
-      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
-    },
+  world.grantServer('k8s-attest-server', [
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+  ])
+  world.grantServer(
+    'k8s-attest-server',
+    [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
     'spire',
   )
-  world.api.createObject(
-    'rolebindings.rbac.authorization.k8s.io',
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'k8s-attest-server' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'k8s-attest-server' },
-      subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
-    },
-    'spire',
-  )
-  world.api.createObject('clusterrolebindings.rbac.authorization.k8s.io', {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: 'k8s-attest-server' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'k8s-attest-server' },
-    subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
-  })
   // No waiting for the minute's re-check: the next probe asks again, and is answered ready.
   const ready = await server.request('GET', '/ready')
   expect(ready).toMatchObject({ status: 200, body: { status: 'ready' } })

@@ -18,7 +18,6 @@ import { type ConfigMapApi, K8sBundleNotifier } from './k8s-bundle-notifier.ts'
  */
 
 const CONFIG = { ...SERVER_CONFIG_DEFAULTS.bundleNotifier, kubeConfigFile: undefined }
-const RBAC = 'rbac.authorization.k8s.io'
 
 let world: KubeWorld
 let dataDir: string
@@ -35,43 +34,19 @@ beforeAll(async () => {
     caTtlMs: 86_400_000,
     agentTtlMs: 3_600_000,
   })
-  world.api.createServiceAccount('spire', 'spire-server')
-  world.api.createObject(
-    `roles.${RBAC}`,
-    {
-      apiVersion: `${RBAC}/v1`,
-      kind: 'Role',
-      metadata: { name: 'k8s-attest-server-bundle' },
-      rules: [
-        {
-          apiGroups: [''],
-          resources: ['configmaps'],
-          resourceNames: ['spire-bundle'],
-          verbs: ['get', 'patch'],
-        },
-      ],
-    },
+  serverKubeconfig = await world.serverKubeconfig()
+  world.grantServer(
+    'k8s-attest-server-bundle',
+    [
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: ['spire-bundle'],
+        verbs: ['get', 'patch'],
+      },
+    ],
     'spire',
   )
-  world.api.createObject(
-    `rolebindings.${RBAC}`,
-    {
-      apiVersion: `${RBAC}/v1`,
-      kind: 'RoleBinding',
-      metadata: { name: 'k8s-attest-server-bundle' },
-      roleRef: { apiGroup: RBAC, kind: 'Role', name: 'k8s-attest-server-bundle' },
-      subjects: [{ kind: 'ServiceAccount', name: 'spire-server', namespace: 'spire' }],
-    },
-    'spire',
-  )
-  const { token } = world.api.requestToken({
-    namespace: 'spire',
-    serviceAccount: 'spire-server',
-    expirationSeconds: 3600,
-  })
-  serverKubeconfig = await world.api.writeKubeconfig({
-    identity: { name: 'system:serviceaccount:spire:spire-server', token },
-  })
 })
 
 afterAll(async () => {
