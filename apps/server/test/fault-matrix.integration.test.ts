@@ -179,6 +179,12 @@ describe('Kubernetes API faults', () => {
     const refused = await attest('demo', world.tokenFor(agent))
     expectUnavailable(refused, 'demo')
     expect(refused.headers['retry-after']).toBe('7')
+    // kube-apiserver's 429 is plain text, not a Status: the log quotes it without its newline.
+    const quoted = server.logLines.filter((line) => line.includes('failed with HTTP 429: '))
+    expect(quoted.length).toBeGreaterThan(0)
+    for (const line of quoted) {
+      expect(line).toContain('failed with HTTP 429: Too many requests, please try again later."')
+    }
     expect((await attest('demo', world.tokenFor(agent))).status).toBe(200)
     await expectInvariants()
   })

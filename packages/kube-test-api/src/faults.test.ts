@@ -12,7 +12,7 @@ describe('FaultInjector', () => {
     faults.inject({ error: { status: 500 } })
     const outcome = faults.decide(version)
     expect(outcome.latencyMs).toBe(150)
-    expect(outcome.error).toMatchObject({ httpStatus: 429 })
+    expect(outcome.error).toEqual({ httpStatus: 429, text: 'Too many requests, please try again later.\n' })
     expect(outcome.retryAfterSeconds).toBe(1)
   })
 

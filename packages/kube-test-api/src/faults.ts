@@ -1,9 +1,10 @@
 import { type RequestInfo, resourceLabel } from './request-info.ts'
-import { internalError, type KubeStatusError, serviceUnavailable, tooManyRequests } from './status.ts'
+import { internalError, type KubeStatusError, serviceUnavailable } from './status.ts'
 
 /**
  * Faults a test injects into request handling: added latency, errors
- * (500, 503, or 429 with `Retry-After`), requests held unanswered until the
+ * (500 and 503 as `Status` objects, 429 with `Retry-After` as the plain text of
+ * kube-apiserver's priority and fairness), requests held unanswered until the
  * fault is removed (`hang`), and answers cut off mid-body (`resetMidResponse`),
  * at a given rate, optionally only for one verb and/or resource and only a
  * number of times. Connection-level faults (refusing or resetting new
@@ -12,6 +13,20 @@ import { internalError, type KubeStatusError, serviceUnavailable, tooManyRequest
 
 /** The statuses an injected error can have. */
 export type InjectedErrorStatus = 429 | 500 | 503
+
+/**
+ * An error kube-apiserver answers in plain text instead of a `Status` object. Its priority and
+ * fairness filter (and the max-in-flight filter before it) rejects a request with Go's
+ * `http.Error`, before any API serializer is chosen.
+ */
+export interface PlainTextError {
+  readonly httpStatus: number
+  /** The body, newline included, as `http.Error` writes it. */
+  readonly text: string
+}
+
+/** What kube-apiserver's overload filters write with their 429 (`tooManyRequests` in `maxinflight.go`). */
+export const TOO_MANY_REQUESTS_TEXT = 'Too many requests, please try again later.\n'
 
 /** What to inject, and for which requests. */
 export interface FaultRule {
@@ -60,7 +75,8 @@ export interface FaultOutcome {
   readonly latencyMs: number
   /** Held unanswered (see {@link FaultRule.hang}); `held` says until when. */
   readonly hang: boolean
-  readonly error?: KubeStatusError
+  /** A `Status` object, or plain text for a 429 (see {@link PlainTextError}). */
+  readonly error?: KubeStatusError | PlainTextError
   /** The `Retry-After` header value, when the error carries one. */
   readonly retryAfterSeconds?: number
   /** Resolves when the request may go on (a `hang` fault was removed). */
@@ -110,14 +126,17 @@ function validateRule(rule: FaultRule): void {
   }
 }
 
-function errorOf(rule: FaultRule): { error: KubeStatusError; retryAfterSeconds?: number } | undefined {
+type InjectedFailure = { error: KubeStatusError | PlainTextError; retryAfterSeconds?: number }
+
+function errorOf(rule: FaultRule): InjectedFailure | undefined {
   const spec = rule.error
   if (spec === undefined) return undefined
   switch (spec.status) {
-    case 429: {
-      const retryAfterSeconds = spec.retryAfterSeconds ?? 1
-      return { error: tooManyRequests(retryAfterSeconds), retryAfterSeconds }
-    }
+    case 429:
+      return {
+        error: { httpStatus: 429, text: TOO_MANY_REQUESTS_TEXT },
+        retryAfterSeconds: spec.retryAfterSeconds ?? 1,
+      }
     case 503: {
       const error = serviceUnavailable(spec.message ?? 'the server is currently unable to handle the request')
       return spec.retryAfterSeconds === undefined
@@ -166,7 +185,7 @@ export class FaultInjector {
   decide(request: RequestInfo): FaultOutcome {
     let latencyMs = 0
     let hang = false
-    let failure: { error: KubeStatusError; retryAfterSeconds?: number } | undefined
+    let failure: InjectedFailure | undefined
     const holds: Promise<void>[] = []
     let resetMidResponse = false
     for (const fault of this.#faults) {

@@ -66,10 +66,16 @@ export function writeStatusError(
   })
 }
 
-/** Writes plain text (health checks, the 404 of unknown paths). */
-export function writeText(res: ServerResponse, statusCode: number, text: string): void {
+/** Writes plain text (health checks, the 404 of unknown paths, the overload filters' 429). */
+export function writeText(
+  res: ServerResponse,
+  statusCode: number,
+  text: string,
+  headers?: Readonly<Record<string, string>>,
+): void {
   res.writeHead(statusCode, {
     ...baseHeaders('text/plain; charset=utf-8'),
+    ...headers,
     'X-Content-Type-Options': 'nosniff',
     'Content-Length': String(Buffer.byteLength(text)),
   })

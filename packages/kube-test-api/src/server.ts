@@ -164,7 +164,8 @@ async function handleRequest(cluster: Cluster, req: IncomingMessage, res: Server
     if (fault.error !== undefined) {
       const headers =
         fault.retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(fault.retryAfterSeconds) }
-      writeStatusError(res, fault.error, req.headers.accept, headers)
+      if (isKubeStatusError(fault.error)) writeStatusError(res, fault.error, req.headers.accept, headers)
+      else writeText(res, fault.error.httpStatus, fault.error.text, headers)
       return
     }
     const caller = authenticate(cluster, req.headers.authorization)

@@ -366,16 +366,6 @@ export function requestEntityTooLarge(): KubeStatusError {
   })
 }
 
-/** The 429 of kube-apiserver's priority and fairness, with `Retry-After`. */
-export function tooManyRequests(retryAfterSeconds: number): KubeStatusError {
-  return new KubeStatusError({
-    code: 429,
-    reason: 'TooManyRequests',
-    message: 'Too many requests, please try again later.',
-    details: { retryAfterSeconds },
-  })
-}
-
 /** `errors.NewServiceUnavailable`. */
 export function serviceUnavailable(message: string): KubeStatusError {
   return new KubeStatusError({ code: 503, reason: 'ServiceUnavailable', message })

@@ -108,17 +108,14 @@ describe('injected faults', () => {
     })
   })
 
-  it('answer 429 with Retry-After as priority and fairness does', async () => {
+  it('answer 429 with Retry-After in plain text, as priority and fairness does (http.Error, no Status)', async () => {
     api.faults.inject({ error: { status: 429, retryAfterSeconds: 2 } })
     const response = await get('/version')
     expect(response.status).toBe(429)
     expect(response.headers['retry-after']).toBe('2')
-    expect(JSON.parse(response.raw)).toMatchObject({
-      message: 'Too many requests, please try again later.',
-      reason: 'TooManyRequests',
-      details: { retryAfterSeconds: 2 },
-      code: 429,
-    })
+    expect(response.headers['content-type']).toBe('text/plain; charset=utf-8')
+    expect(response.headers['x-content-type-options']).toBe('nosniff')
+    expect(response.raw).toBe('Too many requests, please try again later.\n')
   })
 
   it('hit only the verb and resource they name, as many times as allowed', async () => {

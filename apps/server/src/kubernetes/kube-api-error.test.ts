@@ -26,6 +26,21 @@ describe('kubeApiError', () => {
     )
   })
 
+  it("quotes a plain-text answer without its newline, as kube-apiserver's overload filters write a 429", () => {
+    const overloaded = new ApiException(429, '', 'Too many requests, please try again later.\n', {
+      'retry-after': '1',
+    })
+    expect(kubeApiError('prod', 'create', 'tokenreviews', overloaded)).toMatchObject({
+      code: 'ATT_ERR_KUBE_API_UNAVAILABLE',
+      message:
+        'Kubernetes API call create tokenreviews in cluster "prod" failed with HTTP 429: Too many requests, please try again later.',
+      details: { retryAfterSeconds: 1 },
+    })
+    expect(kubeApiError('prod', 'get', 'pods', new ApiException(502, '', '\n', {})).message).toBe(
+      'Kubernetes API call get pods in cluster "prod" failed with HTTP 502: no message',
+    )
+  })
+
   it('calls a refusal of our own request (RBAC, credentials) a misconfiguration, quoting the Status', () => {
     const refused = new ApiException(
       403,

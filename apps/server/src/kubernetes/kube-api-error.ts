@@ -36,13 +36,16 @@ export function kubeApiError(cluster: string, verb: string, resource: string, er
   })
 }
 
-/** The `message` of a Kubernetes `Status` body, which client-node hands over as text or object. */
+/**
+ * The `message` of a Kubernetes `Status` body, which client-node hands over as text or object;
+ * else the start of the text itself (kube-apiserver's overload filters answer 429 in plain text).
+ */
 function statusMessage(body: unknown): string {
   const parsed = typeof body === 'string' ? safeJson(body) : body
   if (parsed !== null && typeof parsed === 'object' && 'message' in parsed) {
     return String((parsed as { message: unknown }).message)
   }
-  return typeof body === 'string' ? body.slice(0, 200) : 'no message'
+  return typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 200) : 'no message'
 }
 
 function safeJson(text: string): unknown {
