@@ -285,7 +285,7 @@ it('stops with exit 1 when a worker cannot start (its port is taken)', async () 
   }
 }, 60_000)
 
-it('restarts a worker that dies, and stops every process on SIGTERM with exit 0', async () => {
+it('restarts a worker that dies, reloads it once it listens, and stops every process on SIGTERM with exit 0', async () => {
   const pidsOf = () =>
     logLines()
       .filter((line) => line.msg === 'worker listening')
@@ -293,7 +293,19 @@ it('restarts a worker that dies, and stops every process on SIGTERM with exit 0'
   const [victim] = pidsOf()
   process.kill(victim as number, 'SIGKILL')
   await eventually(() => logLines().some((line) => line.msg === 'worker died; restarting it'))
+  // SIGHUP while its successor starts: it may have read the file before the change, so it is
+  // reloaded once it listens; the reload is not refused for want of it.
+  const sawStarting = () =>
+    logLines().some((line) => line.starting === 1 && line.reloaded === 1 && line.exited === 0)
+  await eventually(() => {
+    if (!sawStarting()) server.child.kill('SIGHUP')
+    return sawStarting()
+  })
   await eventually(() => pidsOf().length === 3)
+  await eventually(() =>
+    logLines().some((line) => line.msg === 'worker reloaded its configuration once it listened'),
+  )
+  expect(logLines().filter((line) => String(line.msg).startsWith('configuration reload refused'))).toEqual([])
   const ready = await onFreshConnection('/ready')
   expect(ready.status).toBe(200)
 

@@ -12,6 +12,7 @@ import { type MetricsListener, startMetricsListener } from '../metrics/metrics-l
 import { startK8sBundleNotifier } from '../notifier/k8s-bundle-notifier.ts'
 import { IpcChannel, type IpcEndpoint } from './ipc-channel.ts'
 import { FixedWindowCounters, RATE_LIMIT_METHOD } from './rate-limit-store.ts'
+import { type ReloadFanOut, reloadWorkers } from './reload-fan-out.ts'
 import { PRIMARY_METHODS, WORKER_METHODS } from './worker-link.ts'
 import { RestartPolicy } from './worker-supervisor.ts'
 
@@ -29,6 +30,8 @@ interface RunningWorker {
   readonly worker: Worker
   readonly channel: IpcChannel
   listening: boolean
+  /** A reload came while it was starting: it reloads once it listens (see `reloadWorkers`). */
+  reloadOnListening: boolean
   /** When it was forked (`Date.now()`), for how long it lived. */
   readonly forkedAt: number
 }
@@ -91,17 +94,45 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     const counter = (await aggregate()).getSingleMetric(ATTESTATIONS_TOTAL)
     return counter === undefined ? [] : attestationTotalsOf((await counter.get()).values)
   }
+  const reloadRunningWorkers = (): Promise<ReloadFanOut> => {
+    const entries = [...workers.values()]
+    return reloadWorkers(
+      entries.map((entry) => ({
+        id: entry.worker.id,
+        listening: entry.listening,
+        isRunning: () => workers.get(entry.worker.id) === entry,
+        reload: () => entry.channel.request<ConfigReloadResponse>(WORKER_METHODS.reload),
+      })),
+    ).then((fanOut) => {
+      for (const id of fanOut.deferred) {
+        const entry = workers.get(id)
+        if (entry !== undefined) entry.reloadOnListening = true
+      }
+      return fanOut
+    })
+  }
+  // POST /v1/admin/reload, through the worker that received it (which listens, so answers).
   const reloadEverywhere = async (): Promise<ConfigReloadResponse> => {
-    const outcomes = await Promise.allSettled(
-      [...workers.values()].map((entry) =>
-        entry.channel.request<ConfigReloadResponse>(WORKER_METHODS.reload),
-      ),
+    const { answer } = await reloadRunningWorkers()
+    if (answer === undefined) throw new Error('no worker is listening to reload')
+    return answer
+  }
+  const reloadStartedWorker = (entry: RunningWorker) => {
+    entry.reloadOnListening = false
+    entry.channel.request<ConfigReloadResponse>(WORKER_METHODS.reload).then(
+      () =>
+        logger.info(
+          { [LOG_FIELDS.worker]: entry.worker.id },
+          'worker reloaded its configuration once it listened',
+        ),
+      (error: unknown) => {
+        if (workers.get(entry.worker.id) !== entry) return // it exited; its successor reads the file
+        logger.warn(
+          { err: error, [LOG_FIELDS.worker]: entry.worker.id },
+          'configuration reload refused by a worker that just started; it keeps what it started with',
+        )
+      },
     )
-    const refused = outcomes.find((outcome) => outcome.status === 'rejected')
-    if (refused !== undefined) throw refused.reason
-    const first = outcomes[0]
-    if (first?.status !== 'fulfilled') throw new Error('no worker is running to reload')
-    return first.value
   }
 
   let metricsListener: MetricsListener | undefined
@@ -161,7 +192,13 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const fork = () => {
     const worker = cluster.fork()
     const channel = new IpcChannel(worker as unknown as IpcEndpoint)
-    const entry: RunningWorker = { worker, channel, listening: false, forkedAt: Date.now() }
+    const entry: RunningWorker = {
+      worker,
+      channel,
+      listening: false,
+      reloadOnListening: false,
+      forkedAt: Date.now(),
+    }
     workers.set(worker.id, entry)
     channel.handle(PRIMARY_METHODS.sessionAdd, (params) => {
       const { key, session } = params as { key: string; session: StoredSession }
@@ -191,6 +228,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     worker.on('listening', () => {
       entry.listening = true
       logger.info({ [LOG_FIELDS.worker]: worker.id, pid: worker.process.pid }, 'worker listening')
+      if (entry.reloadOnListening) reloadStartedWorker(entry)
     })
     worker.on('exit', (code, signal) => {
       channel.close()
@@ -222,8 +260,14 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   process.on('SIGTERM', () => stopAll('SIGTERM', 0))
   process.on('SIGINT', () => stopAll('SIGINT', 0))
   process.on('SIGHUP', () => {
-    reloadEverywhere().then(
-      (answer) => logger.info({ config_file: answer.config_file }, 'every worker reloaded its configuration'),
+    reloadRunningWorkers().then(
+      ({ answer, reloaded, deferred, gone }) =>
+        logger.info(
+          { config_file: answer?.config_file, reloaded, starting: deferred.length, exited: gone },
+          deferred.length === 0 && gone === 0
+            ? 'every worker reloaded its configuration'
+            : 'every listening worker reloaded its configuration; those starting reload once they listen, those that exited are replaced by workers that read it as they start',
+        ),
       (error: unknown) =>
         logger.warn({ err: error }, 'configuration reload refused; the workers keep theirs'),
     )
