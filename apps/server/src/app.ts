@@ -38,7 +38,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024
 
 /** Intervals of the server's housekeeping, in milliseconds. */
 export interface HousekeepingIntervals {
-  /** `ca.rotateIfDue()`; on a new signing CA the serving certificate is reissued. Default 60 s. */
+  /** `ca.rotateIfDueOrChanged()`; on a new signing CA or bundle the serving certificate is reissued. Default 60 s. */
   readonly caRotationCheckMs?: number
   /** `pruneSatTokenClaims()`. Default 10 min. */
   readonly satClaimPruneMs?: number
@@ -250,7 +250,7 @@ interface ListenerTls {
 const installedListenerTls = new WeakMap<object, ListenerTls>()
 
 /**
- * Applies a due CA rotation. When the signing CA is not the one that issued the listener's
+ * Applies a due CA rotation, or CA files another process sharing data_dir wrote. When the signing CA is not the one that issued the listener's
  * certificate, or the bundle is not the one the listener trusts (whoever ran the rotation),
  * the listener gets a new serving certificate and the current bundle for client certificates;
  * open connections keep theirs.
@@ -261,7 +261,7 @@ export async function rotateServingCertificate(
   dnsNames: readonly string[],
 ): Promise<void> {
   try {
-    await ca.rotateIfDue()
+    await ca.rotateIfDueOrChanged()
     const installed = installedListenerTls.get(app.server)
     const signingCaChanged = installed?.signingCertificatePem !== ca.signingCertificatePem
     if (!signingCaChanged && installed?.bundle === ca.bundle()) return

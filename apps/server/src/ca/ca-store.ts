@@ -20,6 +20,9 @@ import { CaStoreError } from './ca-errors.ts'
  * and the directory is flushed. A crash leaves either the whole file or nothing, and two
  * processes racing on the same `data_dir` can never replace each other's key.
  */
+/** `<id>-key.pem` and `<id>-cert.pem`, the id as {@link CaStore.newId} makes it. */
+const CA_FILE_NAME = /^(\d{8}T\d{6}Z-[0-9a-f]{8})-(key|cert)\.pem$/
+
 export class CaStore {
   /** The `ca` directory. */
   readonly directory: string
@@ -59,14 +62,25 @@ export class CaStore {
   }
 
   /**
+   * The names of the CA files in the directory, sorted: what {@link readAll} would read. One
+   * directory listing, no file read.
+   *
+   * @throws {CaStoreError} when the directory cannot be read.
+   */
+  async caFileNames(): Promise<string[]> {
+    const names = await readOrFail(this.directory, () => readdir(this.directory))
+    return names.filter((name) => CA_FILE_NAME.test(name)).sort()
+  }
+
+  /**
    * Every CA found, by id, with whichever of its two files exist. Other files are ignored.
    *
    * @throws {CaStoreError} when the directory or a CA file cannot be read.
    */
   async readAll(): Promise<Map<string, StoredCaFiles>> {
     const found = new Map<string, { keyPem?: string; certificatePem?: string }>()
-    for (const name of (await readOrFail(this.directory, () => readdir(this.directory))).sort()) {
-      const match = /^(\d{8}T\d{6}Z-[0-9a-f]{8})-(key|cert)\.pem$/.exec(name)
+    for (const name of await this.caFileNames()) {
+      const match = CA_FILE_NAME.exec(name)
       if (match?.[1] === undefined) continue
       const entry = found.get(match[1]) ?? {}
       const path = join(this.directory, name)
@@ -159,6 +173,16 @@ export class CaStore {
 export interface StoredCaFiles {
   readonly keyPem?: string
   readonly certificatePem?: string
+}
+
+/** The names of the files `found` ({@link CaStore.readAll}'s answer) was read from, sorted as {@link CaStore.caFileNames}. */
+export function caFileNamesOf(found: ReadonlyMap<string, StoredCaFiles>): string[] {
+  const names: string[] = []
+  for (const [id, files] of found) {
+    if (files.certificatePem !== undefined) names.push(`${id}-cert.pem`)
+    if (files.keyPem !== undefined) names.push(`${id}-key.pem`)
+  }
+  return names.sort()
 }
 
 async function unlinkIfPresent(path: string): Promise<void> {

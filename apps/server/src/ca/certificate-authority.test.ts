@@ -397,6 +397,48 @@ describe('CertificateAuthority', () => {
       expect(await readFile(join(dataDir, 'ca', 'bundle.pem'), 'utf8')).toBe(primary.bundle().pem)
     })
 
+    it("picks up, within a timer's call, a successor another process sharing data_dir prepared early", async () => {
+      // B's clock lags A's by 40 minutes (two nodes, one shared volume): by its own schedule
+      // B would read the directory only at its half-life, and meanwhile serve and publish a
+      // bundle without A's successor.
+      const a = await open()
+      const lagging = new ManualClock(START)
+      const b = await open({ now: lagging.now })
+      clock.advance(3 * HOUR)
+      lagging.advance(3 * HOUR - 40 * 60_000)
+      expect(await a.rotateIfDue()).toEqual({ signingCaChanged: false, bundleChanged: true })
+      expect(await b.rotateIfDue()).toEqual({ signingCaChanged: false, bundleChanged: false })
+      expect(b.bundle().certificatesPem).toHaveLength(1)
+
+      expect(await b.rotateIfDueOrChanged()).toEqual({ signingCaChanged: false, bundleChanged: true })
+      expect(b.bundle().pem).toBe(a.bundle().pem)
+      expect(b.signingCertificatePem).toBe(a.signingCertificatePem)
+      // Nothing changed since: no second read, and at B's own half-life no second successor.
+      expect(await b.rotateIfDueOrChanged()).toEqual({ signingCaChanged: false, bundleChanged: false })
+      lagging.advance(40 * 60_000)
+      await b.rotateIfDueOrChanged()
+      expect((await caFiles()).filter((name) => name.endsWith('-key.pem'))).toHaveLength(2)
+      expect(b.bundle().pem).toBe(a.bundle().pem)
+    })
+
+    it('drops a CA an operator removed from the directory at the next check', async () => {
+      const ca = await open()
+      clock.advance(3 * HOUR)
+      await ca.rotateIfDue()
+      expect(ca.bundle().certificatesPem).toHaveLength(2)
+      const successor = (await caFiles())
+        .filter((name) => name.endsWith('.pem') && name !== 'bundle.pem')
+        .at(-1)
+      const id = successor?.replace(/-(key|cert)\.pem$/, '')
+      await unlink(join(dataDir, 'ca', `${id}-key.pem`))
+      await unlink(join(dataDir, 'ca', `${id}-cert.pem`))
+      expect(await ca.rotateIfDue()).toEqual({ signingCaChanged: false, bundleChanged: false })
+      // The successor is gone, so a new one is due at once (half-life is past).
+      expect(await ca.rotateIfDueOrChanged()).toEqual({ signingCaChanged: false, bundleChanged: true })
+      expect((await caFiles()).some((name) => name.startsWith(id ?? '-'))).toBe(false)
+      expect(ca.bundle().certificatesPem).toHaveLength(2)
+    })
+
     it('never creates a CA itself when another process maintains the files', async () => {
       const maintain = async () => undefined
       await expect(open({ maintain })).rejects.toThrow('CA rotation did not settle after 3 rounds')

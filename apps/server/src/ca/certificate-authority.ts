@@ -9,7 +9,7 @@ import {
 import { type AgentSvidTemplate, createAgentSvidTemplate, issueAgentSvid } from './agent-svid.ts'
 import { CA_KEY_ALGORITHM, caCertificateProblem, createCaCertificate } from './ca-certificate.ts'
 import { CaStoreError } from './ca-errors.ts'
-import { CaStore } from './ca-store.ts'
+import { CaStore, caFileNamesOf } from './ca-store.ts'
 import { type IssuedCertificate, issueLeafCertificate, type SigningCa } from './leaf-certificate.ts'
 import { planRotation, type RotationPlan } from './rotation-schedule.ts'
 import { buildTrustBundle, type TrustBundle } from './spiffe-bundle.ts'
@@ -108,9 +108,10 @@ const MAX_RECONCILE_ROUNDS = 3
  * a signature may have run the rotation first.
  *
  * One server process per `data_dir` is the intended deployment. Several processes sharing one
- * stay safe (files are published without overwriting, and all agree on which CA signs), but each
- * rereads the directory only at its own schedule points, and racing processes may each prepare
- * a successor: harmless, one extra CA in the bundle. The workers of one server (`server.workers`)
+ * stay safe (files are published without overwriting, and all agree on which CA signs); each
+ * sees the others' changes at its own schedule points and, through {@link rotateIfDueOrChanged}
+ * on the server's one-minute timers, within a minute. Racing processes may each prepare a
+ * successor: harmless, one extra CA in the bundle. The workers of one server (`server.workers`)
  * do not race: they leave every change to the primary (see `maintain`).
  *
  * @example
@@ -133,6 +134,8 @@ export class CertificateAuthority {
   #plan: RotationPlan | undefined
   #bundle: TrustBundle | undefined
   #pendingRotation: Promise<RotationOutcome> | undefined
+  /** The CA file names the last load read (`caFileNamesOf`), joined: what {@link rotateIfDueOrChanged} compares. */
+  #loadedFiles = ''
   readonly #maintain: (() => Promise<void>) | undefined
 
   private constructor(options: CertificateAuthorityOptions) {
@@ -194,6 +197,19 @@ export class CertificateAuthority {
       this.#pendingRotation = undefined
     })
     return this.#pendingRotation
+  }
+
+  /**
+   * {@link rotateIfDue}, and reads the directory again when its CA files are not the ones last
+   * read: another process sharing `data_dir` prepared, retired or removed a CA (or an operator
+   * did), which this process's own schedule would notice only at its next point — hours away,
+   * while its bundle (served, and published by the k8sbundle notifier) went without the new CA.
+   * One directory listing per call: for the timers (the serving certificate's check, the
+   * notifier's), not for every signature.
+   */
+  async rotateIfDueOrChanged(): Promise<RotationOutcome> {
+    const files = (await this.#store.caFileNames()).join(',')
+    return files === this.#loadedFiles ? this.rotateIfDue() : this.reconcileNow()
   }
 
   /**
@@ -391,7 +407,9 @@ export class CertificateAuthority {
    */
   async #load(now: Date): Promise<LoadedCa[]> {
     const loaded: LoadedCa[] = []
-    for (const [id, files] of await this.#store.readAll()) {
+    const found = await this.#store.readAll()
+    this.#loadedFiles = caFileNamesOf(found).join(',')
+    for (const [id, files] of found) {
       const privateKey = files.keyPem === undefined ? undefined : this.#parseKey(id, files.keyPem)
       let certificate: x509.X509Certificate
       if (files.certificatePem !== undefined) {

@@ -259,7 +259,8 @@ export function startK8sBundleNotifier(
       ...(config.kubeConfigFile === undefined ? {} : { kubeconfigFile: config.kubeConfigFile }),
     }),
     currentBundle: async () => {
-      await ca.rotateIfDue()
+      // A minute's check: it also notices CAs another process sharing data_dir wrote.
+      await ca.rotateIfDueOrChanged()
       return ca.bundle().pem
     },
     logger: options.logger,
