@@ -11,7 +11,7 @@ import {
   readConfigFile,
 } from '@k8s-attest/spire-config'
 import { isAgentError } from './errors.ts'
-import { type TrustBundle, trustBundleFromPem } from './trust-bundle.ts'
+import { trustBundleFromPem } from './trust-bundle.ts'
 
 /**
  * The agent's configuration after loading: defaults applied, relative paths made absolute
@@ -70,12 +70,11 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type TrustBootstrap =
   | {
       /**
-       * `trust_bundle_path`: a PEM file of CA certificates, read and checked when the
-       * configuration loads (`bundle`), and read again at each bootstrap.
+       * `trust_bundle_path`: a PEM file of CA certificates, checked when the configuration
+       * loads and read again at each bootstrap (kubelet updates a mounted ConfigMap in place).
        */
       readonly kind: 'bundle_file'
       readonly path: string
-      readonly bundle: TrustBundle
     }
   | {
       /**
@@ -320,8 +319,8 @@ async function readTrustBootstrap(
   if (path !== undefined) {
     const absolute = resolvePath(path)
     try {
-      const bundle = trustBundleFromPem(await readFile(absolute, 'utf8'), absolute)
-      return chosen.length === 1 ? { kind: 'bundle_file', path: absolute, bundle } : undefined
+      trustBundleFromPem(await readFile(absolute, 'utf8'), absolute) // refused here, not at the first bootstrap
+      return chosen.length === 1 ? { kind: 'bundle_file', path: absolute } : undefined
     } catch (error) {
       if (!isAgentError(error) && !isFsError(error)) throw error
       agent.report(
