@@ -96,6 +96,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   }
   const reloadRunningWorkers = (): Promise<ReloadFanOut> => {
     const entries = [...workers.values()]
+    // Marked now, with the same view of who listens that reloadWorkers gets: a worker may begin
+    // listening before the others have answered.
+    for (const entry of entries) if (!entry.listening) entry.reloadOnListening = true
     return reloadWorkers(
       entries.map((entry) => ({
         id: entry.worker.id,
@@ -103,13 +106,7 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         isRunning: () => workers.get(entry.worker.id) === entry,
         reload: () => entry.channel.request<ConfigReloadResponse>(WORKER_METHODS.reload),
       })),
-    ).then((fanOut) => {
-      for (const id of fanOut.deferred) {
-        const entry = workers.get(id)
-        if (entry !== undefined) entry.reloadOnListening = true
-      }
-      return fanOut
-    })
+    )
   }
   // POST /v1/admin/reload, through the worker that received it (which listens, so answers).
   const reloadEverywhere = async (): Promise<ConfigReloadResponse> => {

@@ -32,7 +32,7 @@ export interface ReloadFanOut {
   readonly answer: ConfigReloadResponse | undefined
   /** Workers that answered. */
   readonly reloaded: number
-  /** Workers still starting, to reload once they listen. */
+  /** Workers still starting, not asked: the caller reloads each once it listens. */
   readonly deferred: readonly number[]
   /** Workers that exited before they answered. */
   readonly gone: number
