@@ -69,6 +69,30 @@ describe('CaStore', () => {
     expect(await store.readAll()).toEqual(new Map())
   })
 
+  it("tells another process's CA files from its own writes and deletions", async () => {
+    const own = store.newId(new Date('2026-11-24T00:00:00Z'))
+    await store.readAll()
+    expect(await store.changedSinceRead()).toBe(false)
+    await store.publishKey(own, 'key')
+    await store.publishCertificate(own, 'certificate')
+    await store.writeBundle('bundle') // not a CA file
+    expect(await store.changedSinceRead()).toBe(false)
+    await store.deleteKey(own)
+    expect(await store.changedSinceRead()).toBe(false)
+
+    const foreign = store.newId(new Date('2026-11-24T01:00:00Z'))
+    const other = new CaStore(dataDir)
+    await other.publishKey(foreign, 'key')
+    expect(await store.changedSinceRead()).toBe(true)
+    // Its own publish of a name the other process took is refused, and the file stays unknown.
+    expect(await store.publishKey(foreign, 'mine')).toBe(false)
+    expect(await store.changedSinceRead()).toBe(true)
+    await store.readAll()
+    expect(await store.changedSinceRead()).toBe(false)
+    await other.deleteCa(own)
+    expect(await store.changedSinceRead()).toBe(true)
+  })
+
   it('replaces the bundle file atomically', async () => {
     await store.writeBundle('one')
     await store.writeBundle('two')

@@ -3,6 +3,9 @@ import { chmod, link, mkdir, open, readdir, readFile, rename, unlink } from 'nod
 import { join } from 'node:path'
 import { CaStoreError } from './ca-errors.ts'
 
+/** `<id>-key.pem` and `<id>-cert.pem`, the id as {@link CaStore.newId} makes it. */
+const CA_FILE_NAME = /^(\d{8}T\d{6}Z-[0-9a-f]{8})-(key|cert)\.pem$/
+
 /**
  * The CA files under `<data_dir>/ca/` (directory mode 0700):
  *
@@ -20,12 +23,11 @@ import { CaStoreError } from './ca-errors.ts'
  * and the directory is flushed. A crash leaves either the whole file or nothing, and two
  * processes racing on the same `data_dir` can never replace each other's key.
  */
-/** `<id>-key.pem` and `<id>-cert.pem`, the id as {@link CaStore.newId} makes it. */
-const CA_FILE_NAME = /^(\d{8}T\d{6}Z-[0-9a-f]{8})-(key|cert)\.pem$/
-
 export class CaStore {
   /** The `ca` directory. */
   readonly directory: string
+  /** The CA file names as this process knows them: its last {@link readAll}, and its own writes and deletions since. */
+  readonly #known = new Set<string>()
 
   constructor(dataDir: string) {
     this.directory = join(dataDir, 'ca')
@@ -54,20 +56,26 @@ export class CaStore {
   }
 
   keyPath(id: string): string {
-    return join(this.directory, `${id}-key.pem`)
+    return join(this.directory, keyFileName(id))
   }
 
   certificatePath(id: string): string {
-    return join(this.directory, `${id}-cert.pem`)
+    return join(this.directory, certificateFileName(id))
   }
 
   /**
-   * The names of the CA files in the directory, sorted: what {@link readAll} would read. One
-   * directory listing, no file read.
+   * Whether the directory's CA files are other than this process knows (see {@link readAll}):
+   * another process sharing `data_dir`, or an operator, added or removed one. One directory
+   * listing, no file read.
    *
    * @throws {CaStoreError} when the directory cannot be read.
    */
-  async caFileNames(): Promise<string[]> {
+  async changedSinceRead(): Promise<boolean> {
+    const names = await this.#caFileNames()
+    return names.length !== this.#known.size || names.some((name) => !this.#known.has(name))
+  }
+
+  async #caFileNames(): Promise<string[]> {
     const names = await readOrFail(this.directory, () => readdir(this.directory))
     return names.filter((name) => CA_FILE_NAME.test(name)).sort()
   }
@@ -79,7 +87,8 @@ export class CaStore {
    */
   async readAll(): Promise<Map<string, StoredCaFiles>> {
     const found = new Map<string, { keyPem?: string; certificatePem?: string }>()
-    for (const name of await this.caFileNames()) {
+    const names = await this.#caFileNames()
+    for (const name of names) {
       const match = CA_FILE_NAME.exec(name)
       if (match?.[1] === undefined) continue
       const entry = found.get(match[1]) ?? {}
@@ -89,6 +98,8 @@ export class CaStore {
       else entry.certificatePem = text
       found.set(match[1], entry)
     }
+    this.#known.clear()
+    for (const name of names) this.#known.add(name)
     return found
   }
 
@@ -98,7 +109,7 @@ export class CaStore {
    * @returns `false` if a key with this id already exists (it is left untouched).
    */
   async publishKey(id: string, pem: string): Promise<boolean> {
-    return this.#publish(this.keyPath(id), pem, 0o600)
+    return this.#publish(keyFileName(id), pem, 0o600)
   }
 
   /**
@@ -107,7 +118,7 @@ export class CaStore {
    * @returns `false` if another process published this id's certificate first.
    */
   async publishCertificate(id: string, pem: string): Promise<boolean> {
-    return this.#publish(this.certificatePath(id), pem, 0o644)
+    return this.#publish(certificateFileName(id), pem, 0o644)
   }
 
   /** Replaces `bundle.pem` atomically (write to a temporary name, then rename over). */
@@ -121,24 +132,30 @@ export class CaStore {
   /** Deletes the private key of a superseded CA. */
   async deleteKey(id: string): Promise<void> {
     await unlinkIfPresent(this.keyPath(id))
+    this.#known.delete(keyFileName(id))
   }
 
   /** Deletes an expired CA: its key, if still there, and its certificate. */
   async deleteCa(id: string): Promise<void> {
     await unlinkIfPresent(this.keyPath(id))
+    this.#known.delete(keyFileName(id))
     await unlinkIfPresent(this.certificatePath(id))
+    this.#known.delete(certificateFileName(id))
   }
 
-  async #publish(path: string, content: string, mode: number): Promise<boolean> {
+  async #publish(name: string, content: string, mode: number): Promise<boolean> {
+    const path = join(this.directory, name)
     const temporary = await this.#writeTemporary(path, content, mode)
     try {
       await link(temporary, path)
     } catch (error) {
+      // Another process's file, which this one has not read: changedSinceRead() says so.
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
       throw error
     } finally {
       await unlink(temporary)
     }
+    this.#known.add(name)
     await this.#syncDirectory()
     return true
   }
@@ -175,14 +192,12 @@ export interface StoredCaFiles {
   readonly certificatePem?: string
 }
 
-/** The names of the files `found` ({@link CaStore.readAll}'s answer) was read from, sorted as {@link CaStore.caFileNames}. */
-export function caFileNamesOf(found: ReadonlyMap<string, StoredCaFiles>): string[] {
-  const names: string[] = []
-  for (const [id, files] of found) {
-    if (files.certificatePem !== undefined) names.push(`${id}-cert.pem`)
-    if (files.keyPem !== undefined) names.push(`${id}-key.pem`)
-  }
-  return names.sort()
+function keyFileName(id: string): string {
+  return `${id}-key.pem`
+}
+
+function certificateFileName(id: string): string {
+  return `${id}-cert.pem`
 }
 
 async function unlinkIfPresent(path: string): Promise<void> {

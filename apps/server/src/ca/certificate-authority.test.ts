@@ -2,8 +2,9 @@ import { createPublicKey, X509Certificate as NodeX509Certificate } from 'node:cr
 import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ATT_ERR_CA_STORE_INVALID, ATT_ERR_CSR_INVALID, CaStoreError, CsrError } from './ca-errors.ts'
+import { CaStore } from './ca-store.ts'
 import { CertificateAuthority, type CertificateAuthorityOptions } from './certificate-authority.ts'
 import { createTestCsr, tamperWithSignature } from './test-support/csr.ts'
 import { ManualClock } from './test-support/manual-clock.ts'
@@ -414,11 +415,46 @@ describe('CertificateAuthority', () => {
       expect(b.bundle().pem).toBe(a.bundle().pem)
       expect(b.signingCertificatePem).toBe(a.signingCertificatePem)
       // Nothing changed since: no second read, and at B's own half-life no second successor.
-      expect(await b.rotateIfDueOrChanged()).toEqual({ signingCaChanged: false, bundleChanged: false })
+      const reads = vi.spyOn(CaStore.prototype, 'readAll')
+      try {
+        expect(await b.rotateIfDueOrChanged()).toEqual({ signingCaChanged: false, bundleChanged: false })
+        expect(await a.rotateIfDueOrChanged()).toEqual({ signingCaChanged: false, bundleChanged: false })
+        expect(reads).not.toHaveBeenCalled()
+      } finally {
+        reads.mockRestore()
+      }
       lagging.advance(40 * 60_000)
       await b.rotateIfDueOrChanged()
       expect((await caFiles()).filter((name) => name.endsWith('-key.pem'))).toHaveLength(2)
       expect(b.bundle().pem).toBe(a.bundle().pem)
+    })
+
+    it('does not read the directory again for the files of its own rotation', async () => {
+      const ca = await open()
+      clock.advance(3 * HOUR) // successor prepared
+      await ca.rotateIfDueOrChanged()
+      clock.advance(2 * HOUR) // takeover: the old CA's key is deleted
+      expect(await ca.rotateIfDueOrChanged()).toEqual({ signingCaChanged: true, bundleChanged: false })
+      clock.advance(HOUR + 1000) // the old CA expires and is removed
+      expect(await ca.rotateIfDueOrChanged()).toMatchObject({ bundleChanged: true })
+      const reads = vi.spyOn(CaStore.prototype, 'readAll')
+      try {
+        expect(await ca.rotateIfDueOrChanged()).toEqual({ signingCaChanged: false, bundleChanged: false })
+        expect(reads).not.toHaveBeenCalled()
+      } finally {
+        reads.mockRestore()
+      }
+    })
+
+    it('reports an unreadable CA file at every check until it is fixed, not once', async () => {
+      const ca = await open()
+      const stray = join(dataDir, 'ca', '20261124T010000Z-0badf00d-cert.pem')
+      await writeFile(stray, 'not a certificate')
+      await expect(ca.rotateIfDueOrChanged()).rejects.toMatchObject({ code: ATT_ERR_CA_STORE_INVALID })
+      await expect(ca.rotateIfDueOrChanged()).rejects.toMatchObject({ code: ATT_ERR_CA_STORE_INVALID })
+      await unlink(stray)
+      expect(await ca.rotateIfDueOrChanged()).toEqual({ signingCaChanged: false, bundleChanged: false })
+      expect(ca.bundle().certificatesPem).toHaveLength(1)
     })
 
     it('drops a CA an operator removed from the directory at the next check', async () => {

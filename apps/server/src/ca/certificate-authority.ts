@@ -9,7 +9,7 @@ import {
 import { type AgentSvidTemplate, createAgentSvidTemplate, issueAgentSvid } from './agent-svid.ts'
 import { CA_KEY_ALGORITHM, caCertificateProblem, createCaCertificate } from './ca-certificate.ts'
 import { CaStoreError } from './ca-errors.ts'
-import { CaStore, caFileNamesOf } from './ca-store.ts'
+import { CaStore } from './ca-store.ts'
 import { type IssuedCertificate, issueLeafCertificate, type SigningCa } from './leaf-certificate.ts'
 import { planRotation, type RotationPlan } from './rotation-schedule.ts'
 import { buildTrustBundle, type TrustBundle } from './spiffe-bundle.ts'
@@ -134,8 +134,8 @@ export class CertificateAuthority {
   #plan: RotationPlan | undefined
   #bundle: TrustBundle | undefined
   #pendingRotation: Promise<RotationOutcome> | undefined
-  /** The CA file names the last load read (`caFileNamesOf`), joined: what {@link rotateIfDueOrChanged} compares. */
-  #loadedFiles = ''
+  /** Whether the last reconcile threw: {@link rotateIfDueOrChanged} then tries again instead of waiting for the schedule. */
+  #reconcileFailed = false
   readonly #maintain: (() => Promise<void>) | undefined
 
   private constructor(options: CertificateAuthorityOptions) {
@@ -204,12 +204,14 @@ export class CertificateAuthority {
    * read: another process sharing `data_dir` prepared, retired or removed a CA (or an operator
    * did), which this process's own schedule would notice only at its next point — hours away,
    * while its bundle (served, and published by the k8sbundle notifier) went without the new CA.
-   * One directory listing per call: for the timers (the serving certificate's check, the
-   * notifier's), not for every signature.
+   * After a reconcile that threw (an unreadable CA file, say) it tries again at each call, so
+   * the failure is reported at each timer tick rather than once. One directory listing per
+   * call: for the timers (the serving certificate's check, the notifier's), not for every
+   * signature.
    */
   async rotateIfDueOrChanged(): Promise<RotationOutcome> {
-    const files = (await this.#store.caFileNames()).join(',')
-    return files === this.#loadedFiles ? this.rotateIfDue() : this.reconcileNow()
+    if (this.#reconcileFailed || (await this.#store.changedSinceRead())) return this.reconcileNow()
+    return this.rotateIfDue()
   }
 
   /**
@@ -347,6 +349,7 @@ export class CertificateAuthority {
   async #reconcile(now: Date): Promise<RotationOutcome> {
     const previousSigning = this.#plan?.signingId
     const previousBundle = this.#plan?.bundleIds.join(',')
+    this.#reconcileFailed = true // until it returns
     for (let round = 0; round < MAX_RECONCILE_ROUNDS; round++) {
       const cas = await this.#load(now)
       const plan = planRotation(
@@ -388,6 +391,7 @@ export class CertificateAuthority {
         )
         if (this.#maintain === undefined) await this.#store.writeBundle(this.#bundle.pem)
       }
+      this.#reconcileFailed = false
       return { signingCaChanged: plan.signingId !== previousSigning, bundleChanged }
     }
     throw new Error(`CA rotation did not settle after ${MAX_RECONCILE_ROUNDS} rounds`)
@@ -407,9 +411,7 @@ export class CertificateAuthority {
    */
   async #load(now: Date): Promise<LoadedCa[]> {
     const loaded: LoadedCa[] = []
-    const found = await this.#store.readAll()
-    this.#loadedFiles = caFileNamesOf(found).join(',')
-    for (const [id, files] of found) {
+    for (const [id, files] of await this.#store.readAll()) {
       const privateKey = files.keyPem === undefined ? undefined : this.#parseKey(id, files.keyPem)
       let certificate: x509.X509Certificate
       if (files.certificatePem !== undefined) {
