@@ -94,22 +94,22 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     const counter = (await aggregate()).getSingleMetric(ATTESTATIONS_TOTAL)
     return counter === undefined ? [] : attestationTotalsOf((await counter.get()).values)
   }
-  const reloadRunningWorkers = (): Promise<ReloadFanOut> => {
-    const entries = [...workers.values()]
-    // Marked now, with the same view of who listens that reloadWorkers gets: a worker may begin
-    // listening before the others have answered.
-    for (const entry of entries) if (!entry.listening) entry.reloadOnListening = true
-    return reloadWorkers(
-      entries.map((entry) => ({
+  const reloadRunningWorkers = (): Promise<ReloadFanOut> =>
+    reloadWorkers(
+      [...workers.values()].map((entry) => ({
         id: entry.worker.id,
         listening: entry.listening,
-        isRunning: () => workers.get(entry.worker.id) === entry,
+        // A worker whose channel is gone has not refused anything, even before its exit is seen.
+        isRunning: () => workers.get(entry.worker.id) === entry && entry.worker.isConnected(),
         reload: () => entry.channel.request<ConfigReloadResponse>(WORKER_METHODS.reload),
+        reloadOnceListening: () => {
+          entry.reloadOnListening = true
+        },
       })),
     )
-  }
   // POST /v1/admin/reload, through the worker that received it (which listens, so answers).
   const reloadEverywhere = async (): Promise<ConfigReloadResponse> => {
+    if (stopping) throw new Error('the server is stopping; its workers are not reloaded')
     const { answer } = await reloadRunningWorkers()
     if (answer === undefined) throw new Error('no worker is listening to reload')
     return answer
@@ -257,6 +257,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   process.on('SIGTERM', () => stopAll('SIGTERM', 0))
   process.on('SIGINT', () => stopAll('SIGINT', 0))
   process.on('SIGHUP', () => {
+    if (stopping) {
+      logger.info('SIGHUP ignored: the server is stopping')
+      return
+    }
     reloadRunningWorkers().then(
       ({ answer, reloaded, deferred, gone }) =>
         logger.info(

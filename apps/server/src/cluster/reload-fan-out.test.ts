@@ -16,12 +16,16 @@ function worker(
     reload?: () => Promise<ConfigReloadResponse>
     exitsWhileReloading?: true
   },
-): ReloadableWorker & { reloads: number } {
+): ReloadableWorker & { reloads: number; toldToReloadLater: number } {
   let running = true
   const target = {
     id,
     listening: behaviour.listening ?? true,
     reloads: 0,
+    toldToReloadLater: 0,
+    reloadOnceListening: () => {
+      target.toldToReloadLater++
+    },
     isRunning: () => running,
     reload: async () => {
       target.reloads++
@@ -47,11 +51,17 @@ describe('reloadWorkers', () => {
     expect(workers.map((each) => each.reloads)).toEqual([1, 1])
   })
 
-  it('leaves a worker still starting for later, without asking it', async () => {
+  it('tells a worker still starting to reload once it listens, before any other answers', async () => {
     const starting = worker(3, { listening: false })
-    const outcome = await reloadWorkers([worker(1, {}), starting])
-    expect(outcome).toMatchObject({ reloaded: 1, deferred: [3], gone: 0 })
+    let answer: (value: ConfigReloadResponse) => void = () => {}
+    const slow = worker(1, { reload: () => new Promise((resolve) => (answer = resolve)) })
+    const outcome = reloadWorkers([slow, starting])
+    // The starting worker may begin listening while the others reload: it is told already.
+    expect(starting.toldToReloadLater).toBe(1)
+    answer(answerOf('/etc/worker-1.conf'))
+    expect(await outcome).toMatchObject({ reloaded: 1, deferred: [3], gone: 0 })
     expect(starting.reloads).toBe(0)
+    expect(slow.toldToReloadLater).toBe(0)
   })
 
   it('does not call the death of a worker mid-reload a refusal', async () => {

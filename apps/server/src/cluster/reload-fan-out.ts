@@ -6,9 +6,9 @@ import type { ConfigReloadResponse } from '@k8s-attest/core'
  * some may be starting, one may die while it reloads.
  *
  * - A worker that listens reloads now, and its answer counts.
- * - A worker still starting may have read the configuration file before it changed, so it
- *   reloads once it listens (the caller's part: {@link ReloadFanOut.deferred} names them); its
- *   answer is not waited for.
+ * - A worker still starting may have read the configuration file before it changed, so it is
+ *   told to reload once it listens ({@link ReloadableWorker.reloadOnceListening}, before any
+ *   other worker answers: it may begin listening meanwhile); its answer is not waited for.
  * - A worker that exits before it answers did not refuse anything: the worker forked in its
  *   place reads the configuration file as it starts.
  *
@@ -24,6 +24,8 @@ export interface ReloadableWorker {
   isRunning(): boolean
   /** Has it re-read the configuration file. */
   reload(): Promise<ConfigReloadResponse>
+  /** Has it re-read the configuration file once it listens (called only while it does not). */
+  reloadOnceListening(): void
 }
 
 /** What the workers did with one reload. */
@@ -32,7 +34,7 @@ export interface ReloadFanOut {
   readonly answer: ConfigReloadResponse | undefined
   /** Workers that answered. */
   readonly reloaded: number
-  /** Workers still starting, not asked: the caller reloads each once it listens. */
+  /** Workers still starting, told to reload once they listen. */
   readonly deferred: readonly number[]
   /** Workers that exited before they answered. */
   readonly gone: number
@@ -48,7 +50,10 @@ export async function reloadWorkers(workers: Iterable<ReloadableWorker>): Promis
   const deferred: number[] = []
   for (const worker of workers) {
     if (worker.listening) listening.push(worker)
-    else deferred.push(worker.id)
+    else {
+      worker.reloadOnceListening()
+      deferred.push(worker.id)
+    }
   }
   const outcomes = await Promise.allSettled(listening.map((worker) => worker.reload()))
   let answer: ConfigReloadResponse | undefined
