@@ -39,7 +39,7 @@ demo: build
 test: install
 	@$(WITH_TOOLCHAIN) pnpm run ci
 
-# The server and agent images (apps/*/Dockerfile), sizes printed. IMAGES_ARGS=--offline pulls nothing.
+# The server and agent images (apps/*/Dockerfile), sizes printed. IMAGES_ARGS=--offline pulls nothing (Linux hosts).
 images: install
 	@deploy/images/build.sh $(IMAGES_ARGS)
 

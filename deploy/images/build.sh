@@ -57,6 +57,6 @@ for app in server agent; do
   bytes="$(docker image inspect --format '{{.Size}}' "$image")"
   verdict=ok
   if [ "$bytes" -ge "$max_bytes" ]; then verdict="TOO LARGE (limit 250 MB)"; status=1; fi
-  printf 'image %-28s %6.1f MB  %s\n' "$image" "$(echo "$bytes / 1000000" | bc -l)" "$verdict"
+  printf 'image %-28s %6.1f MB  %s\n' "$image" "$(awk -v bytes="$bytes" 'BEGIN { print bytes / 1000000 }')" "$verdict"
 done
 exit "$status"

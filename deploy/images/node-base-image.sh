@@ -6,10 +6,15 @@
 #
 #   deploy/images/node-base-image.sh [TAG]     (default k8s-attest/node-base:24)
 #
-# For machines that cannot pull node:24-slim (the Dockerfiles' default BASE_IMAGE). Needs docker,
-# ldd and strip (binutils); the Node binary comes from .toolchain/ (scripts/toolchain.sh).
+# For machines that cannot pull node:24-slim (the Dockerfiles' default BASE_IMAGE). Needs Linux
+# with glibc (the image gets this machine's Node binary and libraries), docker, ldd and strip
+# (binutils); the Node binary comes from .toolchain/ (scripts/toolchain.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+if [ "$(uname -s)" != Linux ]; then
+  echo "node-base-image.sh: needs a Linux host (it copies this machine's node binary into a Linux image); build on node:24-slim instead (deploy/images/build.sh without --offline)" >&2
+  exit 1
+fi
 
 tag="${1:-k8s-attest/node-base:24}"
 . scripts/toolchain.sh
@@ -22,7 +27,15 @@ chmod 1777 "$root/tmp"
 cp "$node_binary" "$root/usr/local/bin/node"
 strip --strip-debug "$root/usr/local/bin/node"
 # Every library the binary links, at the path the dynamic loader looks for it.
-for library in $(ldd "$node_binary" | grep -o '/[^ ]*' | sort -u); do
+libraries="$(ldd "$node_binary" | grep -o '/[^ ]*' | sort -u)"
+# Name lookup: glibc before 2.34 loads files and DNS resolution from libraries of their own,
+# which ldd does not list (since 2.34 they are inside libc). Without them the agent could not
+# resolve spire-server.spire.svc.
+libc_directory="$(dirname "$(grep '/libc\.so' <<<"$libraries" | head -n 1)")"
+for nss in libnss_files.so.2 libnss_dns.so.2 libresolv.so.2; do
+  if [ -e "$libc_directory/$nss" ]; then libraries="$libraries $libc_directory/$nss"; fi
+done
+for library in $libraries; do
   mkdir -p "$root$(dirname "$library")"
   cp -L "$library" "$root$library"
 done

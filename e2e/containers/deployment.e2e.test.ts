@@ -181,6 +181,25 @@ describe('the kind overlay, run as containers against the Kubernetes test API', 
     }
   })
 
+  it('lets SQLite in the server container spill a large index build to a temporary file', async () => {
+    // An index over 200,000 rows is built through a temporary file; under the read-only root
+    // that needs the pod's /tmp volume ("disk I/O error" without it).
+    const built = await serverPod.exec(SERVER, [
+      'node',
+      '-e',
+      [
+        "const { DatabaseSync } = require('node:sqlite')",
+        "const db = new DatabaseSync(':memory:')",
+        "db.exec('CREATE TABLE t (v BLOB)')",
+        "const insert = db.prepare('INSERT INTO t VALUES (randomblob(100))')",
+        "db.exec('BEGIN'); for (let i = 0; i < 200000; i++) insert.run(); db.exec('COMMIT')",
+        "db.exec('CREATE INDEX t_v ON t (v)')",
+        "process.stdout.write('index built')",
+      ].join('\n'),
+    ])
+    expect(built).toEqual({ exitCode: 0, output: 'index built' })
+  })
+
   it("delivers a refreshed projected token to the agent's token path, and the agent attests with it", async () => {
     const pod = agentPod(NODE_NAMES[1])
     const before = pod.projectedToken('token')

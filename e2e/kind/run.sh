@@ -7,9 +7,12 @@
 #
 #   e2e/kind/run.sh [--keep] [--offline]     (or: make kind-e2e KIND_E2E_ARGS=--keep)
 #
-#   --keep     keep the cluster afterwards (kubectl --context kind-k8s-attest …); by default it
-#              is deleted, also on failure, after the pods' logs and events are printed
-#   --offline  build the images without pulling node:24-slim (deploy/images/build.sh --offline)
+#   --keep     keep the cluster afterwards (kubectl --context kind-k8s-attest …); by default a
+#              cluster this run created is deleted, also on failure, after the pods' logs and
+#              events are printed. A cluster named k8s-attest that existed before is reused (its
+#              pods restarted on the images just built) and never deleted.
+#   --offline  build the images without pulling node:24-slim (deploy/images/build.sh --offline;
+#              Linux hosts only: it copies this machine's Node binary into the base image)
 #
 # Each numbered step says what it waits for and for how long at most.
 set -euo pipefail
@@ -19,6 +22,7 @@ CLUSTER=k8s-attest
 CONTEXT="kind-$CLUSTER"
 NAMESPACE=spire
 keep=false
+created=false
 build_args=()
 for argument in "$@"; do
   case "$argument" in
@@ -48,8 +52,10 @@ teardown() {
       kc -n "$NAMESPACE" logs "$pod" --all-containers --prefix --previous 2>/dev/null || true
     done
   fi
-  if $keep; then
-    echo "run.sh: cluster $CLUSTER kept (kind delete cluster --name $CLUSTER to remove it)"
+  if $keep || ! $created; then
+    if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+      echo "run.sh: cluster $CLUSTER kept (kind delete cluster --name $CLUSTER to remove it)"
+    fi
   elif kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
     step "Deleting cluster $CLUSTER"
     kind delete cluster --name "$CLUSTER"
@@ -60,13 +66,15 @@ trap teardown EXIT
 
 step "1. Creating kind cluster $CLUSTER from kind-config.yaml (waits up to 180 s for the nodes to be Ready)"
 if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
-  echo "cluster $CLUSTER exists: reusing it"
+  echo "cluster $CLUSTER exists: reusing it (it is not deleted afterwards)"
 else
+  created=true
   kind create cluster --config kind-config.yaml --wait 180s
 fi
 
 step "2. Building the images (deploy/images/build.sh, sizes printed; a few minutes the first time)"
-deploy/images/build.sh "${build_args[@]}"
+# ${a[@]+"${a[@]}"}: an empty array under set -u is an error in bash before 4.4 (macOS's 3.2).
+deploy/images/build.sh ${build_args[@]+"${build_args[@]}"}
 tag="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' apps/server/package.json)"
 
 step "3. Loading the images into every node (kind load; no registry involved)"
@@ -74,6 +82,11 @@ kind load docker-image --name "$CLUSTER" "k8s-attest/server:$tag" "k8s-attest/ag
 
 step "4. Applying the kind overlay; waiting up to 180 s for the server to be ready (/ready: datastore and RBAC self-check)"
 kc apply -k deploy/overlays/kind
+if ! $created; then
+  # Same tags and imagePullPolicy Never: apply changes nothing, so the pods of an earlier run
+  # would go on with the images it loaded.
+  kc -n "$NAMESPACE" rollout restart deployment/spire-server daemonset/spire-agent
+fi
 kc -n "$NAMESPACE" rollout status deployment/spire-server --timeout=180s
 
 step "5. Waiting up to 60 s for the server to publish its trust bundle into ConfigMap spire-bundle (its k8sbundle notifier; the agents' pods wait for the key)"

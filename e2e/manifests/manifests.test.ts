@@ -87,6 +87,16 @@ describe.each(KUSTOMIZATIONS)('kubectl kustomize %s', (directory) => {
     }
   })
 
+  it('gives the server a writable /tmp under its read-only root, for SQLite temporary files', () => {
+    const pod = podSpecOf(findObject(objects, 'Deployment', 'spire-server'))
+    const mount = pod.containers[0]?.volumeMounts?.find((each) => each.mountPath === '/tmp')
+    expect(mount?.readOnly).not.toBe(true)
+    expect(pod.volumes?.find((volume) => volume.name === mount?.name)).toEqual({
+      name: mount?.name,
+      emptyDir: {},
+    })
+  })
+
   it('never restarts an agent for its SVID lapsing (the server down): startup and readiness probes only', () => {
     const container = podSpecOf(findObject(objects, 'DaemonSet', 'spire-agent'))
       .containers[0] as unknown as Record<string, { exec?: { command: readonly string[] } } | undefined>
@@ -232,7 +242,11 @@ interface PodSpecView {
     readonly name: string
     readonly imagePullPolicy?: string
     readonly securityContext?: unknown
-    readonly volumeMounts?: readonly unknown[]
+    readonly volumeMounts?: readonly {
+      readonly name: string
+      readonly mountPath: string
+      readonly readOnly?: boolean
+    }[]
   }[]
   readonly volumes?: readonly {
     readonly name: string
