@@ -156,6 +156,9 @@ async function handleRequest(cluster: Cluster, req: IncomingMessage, res: Server
   const info = parseRequestInfo(req.method ?? 'GET', url)
   cluster.counters.record(info)
   try {
+    // Authentication comes before the faults, as it comes before priority and fairness in
+    // kube-apiserver's filter chain: a bad credential is a 401, never an injected 429.
+    const caller = authenticate(cluster, req.headers.authorization)
     const fault = cluster.faults.decide(info)
     if (fault.latencyMs > 0) await delay(cluster, fault.latencyMs, res)
     if (fault.held !== undefined) await heldUntil(fault.held, res)
@@ -168,7 +171,6 @@ async function handleRequest(cluster: Cluster, req: IncomingMessage, res: Server
       else writeText(res, fault.error.httpStatus, fault.error.text, headers)
       return
     }
-    const caller = authenticate(cluster, req.headers.authorization)
     const decision = cluster.authorizer.authorize(caller.user, info, caller.identity)
     if (!decision.allowed) {
       const resource = info.resourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined

@@ -118,6 +118,19 @@ describe('injected faults', () => {
     expect(response.raw).toBe('Too many requests, please try again later.\n')
   })
 
+  it('come after authentication, as priority and fairness does: a bad credential is a 401, not a hit', async () => {
+    const fault = api.faults.inject({ error: { status: 429 } })
+    const refused = await send(api.url, api.caCertificatePem, {
+      method: 'GET',
+      path: '/version',
+      headers: { Authorization: 'Bearer not-a-token-this-cluster-issued' },
+    })
+    expect(refused.status).toBe(401)
+    expect(fault.hits).toBe(0)
+    expect((await get('/version')).status).toBe(429)
+    expect(fault.hits).toBe(1)
+  })
+
   it('hit only the verb and resource they name, as many times as allowed', async () => {
     const fault = api.faults.inject({
       verb: 'create',
