@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto'
+import { join } from 'node:path'
 import type { SvidResponse } from '@k8s-attest/core'
 import type { Logger } from 'pino'
 import { type AgentHandle, type AgentOutcome, SvidWaiters, svidInfo } from './agent-handle.ts'
@@ -23,7 +24,7 @@ import { type Scheduler, systemScheduler } from './scheduler.ts'
 import { ServerClient } from './server-client.ts'
 import { expectedServerId } from './spiffe.ts'
 import { type AcceptedSvid, acceptSvidAnswer } from './svid-answer.ts'
-import { prepareDataDir, removeStoredSvid, storeBundle, storeSvid } from './svid-store.ts'
+import { BUNDLE_FILE_NAME, prepareDataDir, removeStoredSvid, storeBundle, storeSvid } from './svid-store.ts'
 import type { HeldSvid } from './svid-verify.ts'
 import { readTokenFile } from './token-file.ts'
 import { bootstrapTrustBundle } from './trust-bootstrap.ts'
@@ -97,6 +98,9 @@ export function runAgent(config: AgentConfig, deps: AgentDeps = {}): AgentHandle
 
 type ObtainedSvid = AcceptedSvid
 
+/** Where the agent's trust in the server comes from (see `AgentRunner.#distrust`). */
+type TrustSource = 'bootstrap' | 'data_dir' | 'server'
+
 class AgentRunner {
   readonly #config: AgentConfig
   readonly #logger: Logger
@@ -112,10 +116,12 @@ class AgentRunner {
   /** Whether the client has been told how to verify the server. */
   #trustSet = false
   /**
-   * Whether that trust is still the configured bootstrap's (trust_bundle_path, trust_bundle_url
-   * or insecure_bootstrap), not a bundle from data_dir or from the server.
+   * Where that trust comes from: the configured bootstrap (trust_bundle_path, trust_bundle_url
+   * or insecure_bootstrap), the bundle a previous run left in data_dir, or the server's answer.
    */
-  #trustFromBootstrap = false
+  #trustSource: TrustSource | undefined
+  /** Said once: under insecure_bootstrap a held bundle that stopped vouching is not replaced. */
+  #toldInsecureCannotRebootstrap = false
   /** Whether {@link #bundle} is the one in data_dir (not yet, right after a bootstrap). */
   #bundleStored = false
   #held: HeldSvid | undefined
@@ -195,8 +201,7 @@ class AgentRunner {
   async #restore(): Promise<void> {
     const restored = await restoreFromDataDir(this.#config, () => this.#scheduler.now(), this.#logger)
     if (restored === undefined) return
-    this.#useBundle(restored.bundle)
-    this.#bundleStored = true
+    this.#useBundle(restored.bundle, 'data_dir')
     if (restored.svid !== undefined) this.#hold(restored.svid)
   }
 
@@ -255,17 +260,46 @@ class AgentRunner {
       if (this.#abort.signal.aborted) return undefined
       const failure = classifyFailure(error)
       if (failure === undefined) throw error
-      if (
-        this.#trustFromBootstrap &&
-        error instanceof AgentError &&
-        error.code === 'ATT_ERR_SERVER_UNTRUSTED'
-      ) {
-        // The bootstrap bundle does not vouch for the server: the operator may fix the file or
-        // what the URL publishes, so the next attempt reads it again instead of keeping this one.
-        this.#trustSet = false
-      }
+      if (error instanceof AgentError && error.code === 'ATT_ERR_SERVER_UNTRUSTED') this.#distrust()
       return { failure, error, method }
     }
+  }
+
+  /**
+   * The held trust did not vouch for the server. A bootstrap bundle is read again at the next
+   * attempt: the operator may fix the file or what the URL publishes. A bundle from data_dir or
+   * from the server gives way to the configured bootstrap: the server's CA rotated while this
+   * agent was away (a node off, or the server down, past a CA takeover), and the bootstrap,
+   * which the k8sbundle notifier keeps current, is what a new agent would trust. Under
+   * insecure_bootstrap a held bundle is not given up (that would let any server in).
+   */
+  #distrust(): void {
+    const source = this.#trustSource
+    if (source === 'bootstrap') {
+      this.#trustSet = false
+      return
+    }
+    const held =
+      source === 'data_dir' ? `the trust bundle in ${this.#config.dataDir}` : "the server's last trust bundle"
+    const bootstrap = this.#config.trustBootstrap
+    if (bootstrap.kind === 'insecure') {
+      if (this.#toldInsecureCannotRebootstrap) return
+      this.#toldInsecureCannotRebootstrap = true
+      this.#logger.warn(
+        { [F.trustBootstrap]: 'insecure', [F.dataDir]: this.#config.dataDir },
+        `${held} does not vouch for the server (did its CA rotate while this agent was away?); insecure_bootstrap is not used again while a bundle is held: remove ${join(this.#config.dataDir, BUNDLE_FILE_NAME)} to bootstrap again`,
+      )
+      return
+    }
+    const configured =
+      bootstrap.kind === 'bundle_file'
+        ? `trust_bundle_path ${bootstrap.path}`
+        : `trust_bundle_url ${bootstrap.url.href}`
+    this.#logger.warn(
+      { [F.trustBootstrap]: bootstrap.kind },
+      `${held} does not vouch for the server (did its CA rotate while this agent was away?); the next attempt trusts ${configured} instead`,
+    )
+    this.#trustSet = false
   }
 
   /**
@@ -297,8 +331,7 @@ class AgentRunner {
       ...(this.#urlCa === undefined ? {} : { urlCa: this.#urlCa }),
     })
     if (bundle !== undefined) {
-      this.#useBundle(bundle)
-      this.#trustFromBootstrap = true
+      this.#useBundle(bundle, 'bootstrap')
       return
     }
     this.#logger.warn(
@@ -308,7 +341,7 @@ class AgentRunner {
     )
     this.#client.setTrust({ kind: 'insecure' })
     this.#trustSet = true
-    this.#trustFromBootstrap = true
+    this.#trustSource = 'bootstrap'
   }
 
   async #attest(): Promise<ObtainedSvid> {
@@ -371,8 +404,7 @@ class AgentRunner {
    */
   async #keep({ svid, bundle, method }: ObtainedSvid): Promise<void> {
     if (this.#bundle === undefined || !sameTrustBundle(this.#bundle, bundle)) {
-      this.#useBundle(bundle)
-      this.#bundleStored = false
+      this.#useBundle(bundle, 'server')
     }
     const previous = this.#held
     this.#hold(svid, { notify: false })
@@ -401,12 +433,17 @@ class AgentRunner {
     this.#unstored = false
   }
 
-  /** Verifies the server with `bundle` from now on (a bootstrap's caller says so after this). */
-  #useBundle(bundle: TrustBundle): void {
+  /**
+   * Verifies the server with `bundle` from now on. Only a bundle read from data_dir is already
+   * there: any other is written with the next SVID (a bootstrap bundle that replaced a stale
+   * stored one included).
+   */
+  #useBundle(bundle: TrustBundle, source: TrustSource): void {
     this.#bundle = bundle
     this.#client.setTrust({ kind: 'bundle', bundle })
     this.#trustSet = true
-    this.#trustFromBootstrap = false
+    this.#trustSource = source
+    this.#bundleStored = source === 'data_dir'
   }
 
   #hold(svid: HeldSvid, options: { readonly notify: boolean } = { notify: true }): void {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -140,11 +140,7 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
     const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
     const path = join(fixture.config.dataDir, '..', 'mounted-bundle.crt')
     await writeFile(path, stale.certPem)
-    const trustBootstrap = {
-      kind: 'bundle_file',
-      path,
-      bundle: trustBundleFromPem(stale.certPem, path),
-    } as const
+    const trustBootstrap = { kind: 'bundle_file', path } as const
     const logs = new LogCapture()
     const scheduler = new ManualScheduler()
     const agent = runAgent({ ...fixture.config, trustBootstrap }, { logger: logs.logger(), scheduler })
@@ -161,6 +157,71 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
       await agent.stop()
       await server.close()
       await rm(path, { force: true })
+      await fixture.cleanup()
+    }
+  })
+
+  it('gives up a stored bundle that no longer vouches for the server for trust_bundle_path, which does', async () => {
+    // The node was away past a CA takeover: data_dir (an emptyDir, kept across container
+    // restarts) holds the old CA only, while the ConfigMap behind trust_bundle_path is current.
+    const server = await FakeServer.start({ ca: domainCa })
+    const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
+    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
+    await mkdir(fixture.config.dataDir, { recursive: true, mode: 0o700 })
+    await writeFile(join(fixture.config.dataDir, 'bundle.pem'), stale.certPem)
+    const path = join(fixture.config.dataDir, '..', 'mounted-bundle.crt')
+    await writeFile(path, domainCa.certPem)
+    const logs = new LogCapture()
+    const scheduler = new ManualScheduler()
+    const config = { ...fixture.config, trustBootstrap: { kind: 'bundle_file', path } as const }
+    const agent = runAgent(config, { logger: logs.logger(), scheduler })
+    try {
+      await scheduler.nextSleep()
+      expect(logs.entries().map((entry) => entry.code)).toContain('ATT_ERR_SERVER_UNTRUSTED')
+      expect(logs.entries().map((entry) => entry.msg)).toContain(
+        `the trust bundle in ${fixture.config.dataDir} does not vouch for the server (did its CA rotate while this agent was away?); the next attempt trusts trust_bundle_path ${path} instead`,
+      )
+      await scheduler.advanceThroughNextSleep()
+      expect((await agent.nextSvid()).spiffeId).toBe(
+        'spiffe://example.org/spire/agent/k8s_psat/demo/node-uid-1',
+      )
+      // The server's bundle replaced the stale one in data_dir.
+      const stored = await readFile(join(fixture.config.dataDir, 'bundle.pem'), 'utf8')
+      expect(stored).not.toContain(stale.certPem.trim())
+      expect(stored).toContain('BEGIN CERTIFICATE')
+    } finally {
+      await agent.stop()
+      await server.close()
+      await rm(path, { force: true })
+      await fixture.cleanup()
+    }
+  })
+
+  it('keeps a stored bundle under insecure_bootstrap, and says how to bootstrap again', async () => {
+    const server = await FakeServer.start({ ca: domainCa })
+    const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
+    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
+    await mkdir(fixture.config.dataDir, { recursive: true, mode: 0o700 })
+    await writeFile(join(fixture.config.dataDir, 'bundle.pem'), stale.certPem)
+    const logs = new LogCapture()
+    const scheduler = new ManualScheduler()
+    const agent = runAgent(fixture.config, { logger: logs.logger(), scheduler })
+    try {
+      await scheduler.nextSleep()
+      await scheduler.advanceThroughNextSleep()
+      await scheduler.nextSleep()
+      const untrusted = logs.entries().filter((entry) => entry.code === 'ATT_ERR_SERVER_UNTRUSTED')
+      expect(untrusted.length).toBeGreaterThanOrEqual(2)
+      const hints = logs
+        .entries()
+        .filter((entry) => String(entry.msg).includes('insecure_bootstrap is not used again'))
+      expect(hints.map((entry) => entry.msg)).toEqual([
+        `the trust bundle in ${fixture.config.dataDir} does not vouch for the server (did its CA rotate while this agent was away?); insecure_bootstrap is not used again while a bundle is held: remove ${join(fixture.config.dataDir, 'bundle.pem')} to bootstrap again`,
+      ])
+      expect(server.attestations).toEqual([])
+    } finally {
+      await agent.stop()
+      await server.close()
       await fixture.cleanup()
     }
   })
