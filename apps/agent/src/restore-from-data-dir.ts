@@ -23,7 +23,7 @@ export interface Restored {
  *   nothing to verify it against).
  */
 export async function restoreFromDataDir(
-  config: Pick<AgentConfig, 'dataDir' | 'trustDomain' | 'trustBootstrap'>,
+  config: Pick<AgentConfig, 'dataDir' | 'trustDomain' | 'trustBootstrap' | 'nodeAttestor'>,
   now: () => number,
   logger: Logger,
 ): Promise<Restored | undefined> {
@@ -55,7 +55,13 @@ export async function restoreFromDataDir(
   }
   if (bundle.status !== 'usable') return undefined
 
-  const stored = await loadStoredSvid(dataDir, { bundle: bundle.value, trustDomain, now: now() })
+  const stored = await loadStoredSvid(dataDir, {
+    bundle: bundle.value,
+    trustDomain,
+    now: now(),
+    // As when it came (acceptSvidAnswer): a restart must not throw away what a k8s_sat token bought.
+    acceptNotYetValid: config.nodeAttestor.type === 'k8s_sat',
+  })
   if (stored.status === 'missing') {
     logger.info({ [F.path]: stored.path }, 'no stored SVID; attesting')
     return { bundle: bundle.value, svid: undefined }

@@ -25,7 +25,7 @@ import { ServerClient } from './server-client.ts'
 import { expectedServerId } from './spiffe.ts'
 import { type AcceptedSvid, acceptSvidAnswer } from './svid-answer.ts'
 import { BUNDLE_FILE_NAME, prepareDataDir, removeStoredSvid, storeBundle, storeSvid } from './svid-store.ts'
-import type { HeldSvid } from './svid-verify.ts'
+import { CLOCK_SKEW_TOLERANCE_MS, type HeldSvid } from './svid-verify.ts'
 import { readTokenFile } from './token-file.ts'
 import { bootstrapTrustBundle } from './trust-bootstrap.ts'
 import { sameTrustBundle, type TrustBundle } from './trust-bundle.ts'
@@ -408,6 +408,14 @@ class AgentRunner {
     }
     const previous = this.#held
     this.#hold(svid, { notify: false })
+    const aheadMs = svid.notBefore.getTime() - this.#scheduler.now()
+    if (aheadMs > CLOCK_SKEW_TOLERANCE_MS) {
+      // Only k8s_sat accepts such an SVID (see acceptSvidAnswer).
+      this.#logger.warn(
+        { ...svidFields(svid), [F.method]: method },
+        `the SVID is not valid for another ${Math.ceil(aheadMs / 1000)} s by this agent's clock (the server's clock runs ahead?); kept, since the k8s_sat token that bought it is single-use, and renewed at its half-life`,
+      )
+    }
     this.#logger.info(
       { ...svidFields(svid), [F.method]: method },
       previous === undefined ? 'SVID obtained' : `SVID rotated (previous serial ${previous.serialNumber})`,

@@ -139,6 +139,8 @@ export interface StoredSvidExpectations {
   readonly trustDomain: string
   /** Milliseconds since the epoch. */
   readonly now: number
+  /** See `VerifySvidInput.acceptNotYetValid` (k8s_sat). */
+  readonly acceptNotYetValid?: boolean
 }
 
 /**

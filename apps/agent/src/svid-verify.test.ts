@@ -141,6 +141,14 @@ describe('verifySvid', () => {
     expect(verifySvid(input({ chainPem: [slightlyAhead] })).spiffeId).toBe(ID)
   })
 
+  it('accepts one not yet valid with acceptNotYetValid (k8s_sat), but never an expired one', async () => {
+    const future = await issue({ notBefore: new Date(NOW + 10 * 60_000) })
+    expect(verifySvid(input({ chainPem: [future], acceptNotYetValid: true })).notBefore).toEqual(
+      new Date(NOW + 10 * 60_000),
+    )
+    expect(refusal({ now: NOW + 2 * HOUR, acceptNotYetValid: true }).message).toContain('expired at')
+  })
+
   it('refuses an SVID that does not chain to the bundle', async () => {
     const stranger = await TestCa.create('CN=stranger')
     const error = refusal({ chainPem: [await issue({ by: stranger })], now: NOW })

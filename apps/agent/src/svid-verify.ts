@@ -44,6 +44,12 @@ export interface VerifySvidInput {
   readonly now: number
   /** The ID the server said it issued (`SvidResponse.spiffe_id`); the certificate must agree. */
   readonly expectedSpiffeId?: string
+  /**
+   * Accept certificates whose `notBefore` is still ahead of `now` (the issuer's clock runs
+   * ahead of ours; expiry is still checked). For a k8s_sat agent: its single-use token bought
+   * the SVID, so refusing it would leave the agent nothing to attest with again.
+   */
+  readonly acceptNotYetValid?: boolean
 }
 
 /**
@@ -56,13 +62,14 @@ export interface VerifySvidInput {
  * 4. the leaf certifies our public key (`svid_public_key`): a server, or anyone in between,
  *    cannot hand us a certificate for a key we do not hold;
  * 5. every certificate is within its validity period at `now` (`svid_validity`), allowing
- *    {@link CLOCK_SKEW_TOLERANCE_MS} on `notBefore`;
+ *    {@link CLOCK_SKEW_TOLERANCE_MS} on `notBefore` (any `notBefore`, with `acceptNotYetValid`);
  * 6. the chain, through its intermediates, is signed by an authority of the bundle (`svid_chain`).
  *
  * @throws {AgentError} `ATT_ERR_SVID_VERIFICATION_FAILED` with `details.check` naming the step.
  */
 export function verifySvid(input: VerifySvidInput): HeldSvid {
   const { chainPem, privateKey, bundle, trustDomain, now } = input
+  const notYetValid = input.acceptNotYetValid === true
   if (chainPem.length === 0) throw failed('svid_parse', 'the SVID chain is empty')
   const chain = chainPem.map((pem, index) => {
     try {
@@ -98,7 +105,7 @@ export function verifySvid(input: VerifySvidInput): HeldSvid {
   }
 
   for (const [index, certificate] of chain.entries()) {
-    const problem = validityProblem(certificate, now)
+    const problem = validityProblem(certificate, now, notYetValid)
     if (problem !== undefined) {
       throw failed('svid_validity', `certificate ${index + 1} of the SVID chain ${problem}`, {
         value: `${certificate.validFromDate.toISOString()}..${certificate.validToDate.toISOString()}`,
@@ -107,7 +114,7 @@ export function verifySvid(input: VerifySvidInput): HeldSvid {
     }
   }
 
-  if (!chainsToBundle(chain, bundle, now)) {
+  if (!chainsToBundle(chain, bundle, now, notYetValid)) {
     throw failed(
       'svid_chain',
       `the SVID (issuer ${JSON.stringify(leaf.issuer)}) does not chain to any of the ${bundle.authorities.length} authorities of the trust bundle`,
@@ -127,8 +134,12 @@ export function verifySvid(input: VerifySvidInput): HeldSvid {
 }
 
 /** Why `certificate` is not valid at `now`, or `undefined` when it is. */
-function validityProblem(certificate: X509Certificate, now: number): string | undefined {
-  if (certificate.validFromDate.getTime() - CLOCK_SKEW_TOLERANCE_MS > now) {
+function validityProblem(
+  certificate: X509Certificate,
+  now: number,
+  acceptNotYetValid: boolean,
+): string | undefined {
+  if (!acceptNotYetValid && certificate.validFromDate.getTime() - CLOCK_SKEW_TOLERANCE_MS > now) {
     return `is not valid before ${certificate.validFromDate.toISOString()}`
   }
   if (certificate.validToDate.getTime() <= now) return `expired at ${certificate.validToDate.toISOString()}`
@@ -140,10 +151,16 @@ function validityProblem(certificate: X509Certificate, now: number): string | un
  * (which must be a CA), and the walk succeeds as soon as a certificate is issued and signed by
  * a bundle authority that is valid at `now`. Intermediates past that point are not needed.
  */
-function chainsToBundle(chain: readonly X509Certificate[], bundle: TrustBundle, now: number): boolean {
+function chainsToBundle(
+  chain: readonly X509Certificate[],
+  bundle: TrustBundle,
+  now: number,
+  acceptNotYetValid: boolean,
+): boolean {
   for (const [index, certificate] of chain.entries()) {
     const anchored = bundle.authorities.some(
-      (authority) => validityProblem(authority, now) === undefined && signedBy(certificate, authority),
+      (authority) =>
+        validityProblem(authority, now, acceptNotYetValid) === undefined && signedBy(certificate, authority),
     )
     if (anchored) return true
     const issuer = chain[index + 1]

@@ -711,4 +711,31 @@ describe('fault matrix', () => {
     await agent.nextSvid()
     expect(server.attestations).toHaveLength(2)
   })
+
+  it('server clock 5 minutes ahead, k8s_sat: keeps the not-yet-valid SVID its single-use token bought, also across a restart', async () => {
+    const scheduler = new ManualScheduler(Math.floor(Date.now() / 1000) * 1000)
+    const server = await FakeServer.start({ svidTtlMs: 3_600_000, now: () => scheduler.now() + 5 * 60_000 })
+    cleanups.push(() => server.close())
+    const fixture = await createAgentFixture({
+      serverPort: server.port,
+      bundlePem: server.ca.certPem,
+      attestor: 'k8s_sat',
+    })
+    cleanups.push(() => fixture.cleanup())
+    const logs = new LogCapture()
+    const agent = runAgent(fixture.config, { scheduler, logger: logs.logger() })
+    const svid = await agent.nextSvid()
+    expect(svid.notBefore.getTime()).toBeGreaterThan(scheduler.now() + 60_000)
+    expect(logs.entries().filter((entry) => entry.code === 'ATT_ERR_SVID_VERIFICATION_FAILED')).toEqual([])
+    expect(logs.entries().map((entry) => entry.msg)).toContain(
+      `the SVID is not valid for another ${Math.ceil((svid.notBefore.getTime() - scheduler.now()) / 1000)} s by this agent's clock (the server's clock runs ahead?); kept, since the k8s_sat token that bought it is single-use, and renewed at its half-life`,
+    )
+    await agent.stop()
+    // A restart reuses it from data_dir instead of spending the token again.
+    const restarted = runAgent(fixture.config, { scheduler, logger: new LogCapture().logger() })
+    cleanups.push(() => restarted.stop())
+    await scheduler.nextSleep()
+    expect(restarted.current()?.serialNumber).toBe(svid.serialNumber)
+    expect(server.attestations).toHaveLength(1)
+  })
 })
