@@ -1,21 +1,17 @@
-import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { type AttestorType, clusterNameProblem, trustDomainProblem } from '@k8s-attest/core'
 import {
   type ConfigSource,
-  describeFileError,
   type ExpandEnvOptions,
   type HclBodyReader,
   parseConfig,
   readConfigFile,
 } from '@k8s-attest/spire-config'
-import { isAgentError } from './errors.ts'
-import { trustBundleFromPem } from './trust-bundle.ts'
 
 /**
  * The agent's configuration after loading: defaults applied, relative paths made absolute
- * against the configuration file's directory, the bootstrap bundle file read and checked.
+ * against the configuration file's directory (the bootstrap bundle file is read when it is used).
  * Durations are in milliseconds and say so in their names. The file format is SPIRE's agent
  * configuration (`agent { … }`, `plugins { NodeAttestor "…" { plugin_data { … } } }`,
  * `telemetry { Prometheus { … } }`); each field names its HCL key.
@@ -70,8 +66,9 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export type TrustBootstrap =
   | {
       /**
-       * `trust_bundle_path`: a PEM file of CA certificates, checked when the configuration
-       * loads and read again at each bootstrap (kubelet updates a mounted ConfigMap in place).
+       * `trust_bundle_path`: a PEM file of CA certificates, read at each bootstrap, not when the
+       * configuration loads: kubelet updates a mounted ConfigMap in place, and neither
+       * `healthcheck` nor a restart that finds a bundle in data_dir should fail on its content.
        */
       readonly kind: 'bundle_file'
       readonly path: string
@@ -177,11 +174,11 @@ export async function parseAgentConfig(
 }
 
 /** The whole file: `agent { … }`, `plugins { … }` and the optional `telemetry { … }`. */
-async function readAgentDocument(
+function readAgentDocument(
   root: HclBodyReader,
   fileName: string,
   resolvePath: (path: string) => string,
-): Promise<AgentConfig | undefined> {
+): AgentConfig | undefined {
   const agent = root.block('agent', { required: true })
   const plugins = root.block('plugins', { required: true })
   const telemetry = root.block('telemetry')
@@ -190,7 +187,7 @@ async function readAgentDocument(
     health_checks: 'probe with the `k8s-attest-agent healthcheck -config …` command instead',
   })
 
-  const agentSection = await readAgentSection(agent, resolvePath)
+  const agentSection = readAgentSection(agent, resolvePath)
   const nodeAttestor = readNodeAttestor(plugins, resolvePath)
   const metrics = readTelemetry(telemetry)
   if (agentSection === undefined || nodeAttestor === undefined) return undefined
@@ -222,10 +219,10 @@ const LOG_LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error
 const MIN_INTERVAL_MS = 10
 const MIN_TIMEOUT_MS = 100
 
-async function readAgentSection(
+function readAgentSection(
   agent: HclBodyReader | undefined,
   resolvePath: (path: string) => string,
-): Promise<AgentSection | undefined> {
+): AgentSection | undefined {
   if (agent === undefined) return undefined
   const defaults = AGENT_CONFIG_DEFAULTS
 
@@ -251,7 +248,7 @@ async function readAgentSection(
   const dataDir = agent.string('data_dir', 'a directory path such as "/var/lib/k8s-attest-agent"', {
     required: true,
   })
-  const trustBootstrap = await readTrustBootstrap(agent, resolvePath)
+  const trustBootstrap = readTrustBootstrap(agent, resolvePath)
   const logLevel = readLogLevel(agent)
 
   const retryInitialIntervalMs =
@@ -287,10 +284,10 @@ async function readAgentSection(
   }
 }
 
-async function readTrustBootstrap(
+function readTrustBootstrap(
   agent: HclBodyReader,
   resolvePath: (path: string) => string,
-): Promise<TrustBootstrap | undefined> {
+): TrustBootstrap | undefined {
   const path = agent.string('trust_bundle_path', 'a PEM file path')
   const url = agent.string('trust_bundle_url', 'an https:// URL')
   const format = agent.string('trust_bundle_format', '"pem" or "spiffe"')
@@ -317,20 +314,7 @@ async function readTrustBootstrap(
   }
 
   if (path !== undefined) {
-    const absolute = resolvePath(path)
-    try {
-      trustBundleFromPem(await readFile(absolute, 'utf8'), absolute) // refused here, not at the first bootstrap
-      return chosen.length === 1 ? { kind: 'bundle_file', path: absolute } : undefined
-    } catch (error) {
-      if (!isAgentError(error) && !isFsError(error)) throw error
-      agent.report(
-        'trust_bundle_path',
-        isAgentError(error)
-          ? error.message
-          : `cannot read ${JSON.stringify(absolute)} (${describeFileError(error)})`,
-      )
-      return undefined
-    }
+    return chosen.length === 1 ? { kind: 'bundle_file', path: resolvePath(path) } : undefined
   }
   if (url !== undefined) {
     const parsed = URL.canParse(url) ? new URL(url) : undefined
@@ -425,9 +409,4 @@ function isHostName(value: string): boolean {
   return /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
     value,
   )
-}
-
-/** Errors from `node:fs` carry a string errno `code`; anything else thrown while reading is a bug and propagates. */
-function isFsError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
 }

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type CliIo, EXIT_CODES, runCli } from '../src/cli.ts'
@@ -44,6 +45,11 @@ describe('k8s-attest-agent healthcheck', () => {
     expect(after.output.stdout).toBe(
       `healthy: SVID ${svid.spiffeId} valid until ${svid.notAfter.toISOString()}\n`,
     )
+
+    // The bootstrap file (a ConfigMap) emptied: the SVID in data_dir is what health is about.
+    await writeFile(join(dirname(fixture.configPath), 'bootstrap-bundle.pem'), '')
+    const emptied = spawnAgent(['healthcheck', '-config', fixture.configPath], { cleanups })
+    expect(await exitCode(emptied)).toBe(EXIT_CODES.ok)
   })
 })
 
