@@ -94,7 +94,11 @@ export function serveWatch(request: WatchRequest, res: ServerResponse, environme
   } else {
     const history = store.eventsSince(startVersion)
     if (!Array.isArray(history)) {
-      send('ERROR', resourceExpired('The resourceVersion for the provided watch is too old.').toJSON())
+      // The watch cache's words (pods and nodes are served from it), not etcd's "The
+      // resourceVersion for the provided watch is too old.": the version asked for, then the
+      // oldest one a watch can still start from.
+      const expired = `too old resource version: ${startVersion} (${history.oldestResourceVersion})`
+      send('ERROR', resourceExpired(expired).toJSON())
       res.end()
       return
     }

@@ -134,6 +134,7 @@ describe('a watch', () => {
       'ADDED early',
     ])
     api.compactWatchHistory()
+    const oldest = Number(await listVersion('/api/v1/namespaces/spire/pods'))
     const result = await watch('/api/v1/namespaces/spire/pods?resourceVersion=1', 1)
     expect(result.status).toBe(200)
     expect(result.events).toEqual([
@@ -144,7 +145,7 @@ describe('a watch', () => {
           apiVersion: 'v1',
           metadata: {},
           status: 'Failure',
-          message: 'The resourceVersion for the provided watch is too old.',
+          message: `too old resource version: 1 (${oldest})`,
           reason: 'Expired',
           code: 410,
         },
