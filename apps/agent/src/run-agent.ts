@@ -80,6 +80,13 @@ export const MAX_RETRY_AFTER_MS = 3_600_000
 export const MAX_ROTATION_WAIT_MS = 60_000
 
 /**
+ * How long `stop()` lets a k8s_sat attestation already sent run on: its token is single-use and
+ * the server may be recording it, so an answer cut off would leave the agent, restarted on the
+ * same data_dir, with a spent token and no SVID. Well within Kubernetes' default 30 s grace.
+ */
+export const SAT_ATTESTATION_STOP_GRACE_MS = 10_000
+
+/**
  * Starts the agent: restore the SVID from data_dir if it is still valid, otherwise attest;
  * then keep it fresh, rotating at half its lifetime (k8s_psat attests again, k8s_sat renews
  * over mTLS), retrying failures with backoff, until stopped or banned. The CLI's `run` is this
@@ -346,13 +353,16 @@ class AgentRunner {
 
   async #attest(): Promise<ObtainedSvid> {
     const { type, cluster, tokenPath } = this.#config.nodeAttestor
+    // A k8s_sat attestation once sent is let finish (and its SVID stored) after stop().
+    const request =
+      type === 'k8s_sat'
+        ? abortedAfterGrace(this.#abort.signal, SAT_ATTESTATION_STOP_GRACE_MS)
+        : { signal: this.#abort.signal, dispose: () => {} }
     try {
       const token = await readTokenFile(tokenPath)
       const { privateKey, csrPem } = await generateKeyAndCsr()
-      const response = await this.#client.attest(
-        { attestor: type, cluster, token, csrPem },
-        this.#abort.signal,
-      )
+      this.#abort.signal.throwIfAborted() // stopped meanwhile: nothing is sent
+      const response = await this.#client.attest({ attestor: type, cluster, token, csrPem }, request.signal)
       const obtained = this.#verifyResponse(response, privateKey, 'attest')
       this.#metrics.recordAttestation('success')
       return obtained
@@ -360,6 +370,8 @@ class AgentRunner {
       // A request cut short by stop() is no failure of the attestation.
       if (!this.#abort.signal.aborted) this.#metrics.recordAttestation('failure', codeOf(error))
       throw error
+    } finally {
+      request.dispose()
     }
   }
 
@@ -501,6 +513,24 @@ class AgentRunner {
       attempt: this.#backoff.failures,
       ...(this.#held === undefined ? {} : { spiffeId: this.#held.spiffeId }),
     }
+  }
+}
+
+/** A signal that aborts `graceMs` after `parent` does; `dispose` drops its timer and listener. */
+function abortedAfterGrace(parent: AbortSignal, graceMs: number): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const startGrace = () => {
+    timer = setTimeout(() => controller.abort(parent.reason), graceMs)
+  }
+  if (parent.aborted) startGrace()
+  else parent.addEventListener('abort', startGrace, { once: true })
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer)
+      parent.removeEventListener('abort', startGrace)
+    },
   }
 }
 

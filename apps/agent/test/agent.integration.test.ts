@@ -313,6 +313,33 @@ describe('rotation (k8s_psat)', () => {
   })
 })
 
+describe('stop() during an attestation', () => {
+  it('lets a k8s_sat attestation already sent finish and stores its SVID: the token is spent', async () => {
+    const { server, fixture, start } = await setup({}, { attestor: 'k8s_sat' })
+    const held = server.holdNextAttestation()
+    const agent = start()
+    await held.arrived
+    const stopped = agent.stop()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    held.release()
+    expect((await stopped).reason).toBe('stopped')
+    expect(await readFile(join(fixture.dataDir, SVID_FILE_NAME), 'utf8')).toContain('BEGIN CERTIFICATE')
+    expect(server.attestations).toHaveLength(1)
+  })
+
+  it('cuts a k8s_psat attestation off at once: its next token is a fresh one', async () => {
+    const { server, fixture, start } = await setup()
+    const held = server.holdNextAttestation()
+    const agent = start()
+    await held.arrived
+    expect((await agent.stop()).reason).toBe('stopped')
+    held.release()
+    await expect(readFile(join(fixture.dataDir, SVID_FILE_NAME), 'utf8')).rejects.toMatchObject({
+      code: 'ENOENT',
+    })
+  })
+})
+
 describe('renewal (k8s_sat)', () => {
   it('renews over mTLS with the current SVID at half-life, keeping its identity', async () => {
     const { server, scheduler, metrics, start } = await setup({}, { attestor: 'k8s_sat' })
