@@ -167,6 +167,18 @@ export class Registry {
     subresource?: 'status',
   ): JsonObject {
     const object = this.#decode(definition, body)
+    // A uid in the body is a precondition (rest.DefaultUpdatedObjectInfo), checked before the
+    // resourceVersion: an object read before it was deleted and recreated is not written over.
+    const uid = stringAt(metadataOf(object), 'uid') ?? ''
+    const existingUid = stringAt(metadataOf(this.get(definition, namespace, name)), 'uid') ?? ''
+    if (uid !== '' && uid !== existingUid) {
+      const key = `/registry/${definition.resource}/${definition.namespaced ? `${namespace}/` : ''}${name}`
+      throw conflict(
+        groupResourceOf(definition),
+        name,
+        `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existingUid}`,
+      )
+    }
     return this.#replace(definition, namespace, name, object, request, subresource)
   }
 
@@ -183,6 +195,13 @@ export class Registry {
     const existing = this.get(definition, namespace, name)
     const patched = applyPatch(type, existing, patch, definition.schema)
     const object = this.#decode(definition, patched)
+    // No precondition here: a patched uid meets ValidateObjectMetaUpdate's immutability.
+    const uid = stringAt(metadataOf(object), 'uid') ?? ''
+    if (uid !== '' && uid !== stringAt(metadataOf(existing), 'uid')) {
+      throw invalid({ group: definition.group, kind: definition.kind }, name, [
+        { field: 'metadata.uid', type: 'Invalid value', value: uid, detail: 'field is immutable' },
+      ])
+    }
     return this.#replace(definition, namespace, name, object, request, subresource)
   }
 

@@ -111,6 +111,43 @@ describe('configmaps over HTTP', () => {
     })
   })
 
+  it('refuse a PUT whose uid is not the stored one (a precondition, 409) and a patched uid (immutable, 422)', async () => {
+    const created = (await parsed(call('POST', BASE, { metadata: { name: 'uid' }, data: { k: '1' } }))).body
+    const stored = String((created.metadata as JsonObject).uid)
+    const other = '6f1b4c0e-0000-4000-8000-000000000000'
+    const put = await parsed(
+      call('PUT', `${BASE}/uid`, {
+        ...created,
+        metadata: { ...(created.metadata as JsonObject), uid: other },
+      }),
+    )
+    expect(put).toEqual({
+      status: 409,
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `Operation cannot be fulfilled on configmaps "uid": StorageError: invalid object, Code: 4, Key: /registry/configmaps/spire/uid, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${other}, UID in object meta: ${stored}`,
+        reason: 'Conflict',
+        details: { name: 'uid', kind: 'configmaps' },
+        code: 409,
+      },
+    })
+    const patched = await parsed(
+      call('PATCH', `${BASE}/uid`, { metadata: { uid: other } }, 'application/merge-patch+json'),
+    )
+    expect(patched).toMatchObject({
+      status: 422,
+      body: {
+        reason: 'Invalid',
+        message: `ConfigMap "uid" is invalid: metadata.uid: Invalid value: "${other}": field is immutable`,
+      },
+    })
+    // The stored uid in the body, or none, is an ordinary update.
+    expect((await parsed(call('PUT', `${BASE}/uid`, { ...created, data: { k: '2' } }))).status).toBe(200)
+  })
+
   it('patch with all three patch types, a merge patch resourceVersion acting as a precondition', async () => {
     const created = (await parsed(call('POST', BASE, { metadata: { name: 'patch' }, data: { a: '1' } }))).body
     const merged = await parsed(
