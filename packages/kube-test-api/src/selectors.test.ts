@@ -32,6 +32,16 @@ describe('parseFieldSelector', () => {
     expect(parseFieldSelector('metadata.name=p', 'nodes')(pod({}))).toBe(true)
   })
 
+  it('reads an unset boolean field as "false", as strconv.FormatBool fills the field set', () => {
+    const node: JsonObject = { metadata: { name: 'n' }, spec: {} }
+    expect(parseFieldSelector('spec.unschedulable=false', 'nodes')(node)).toBe(true)
+    expect(parseFieldSelector('spec.unschedulable=true', 'nodes')(node)).toBe(false)
+    expect(
+      parseFieldSelector('spec.unschedulable=true', 'nodes')({ ...node, spec: { unschedulable: true } }),
+    ).toBe(true)
+    expect(parseFieldSelector('spec.hostNetwork=false', 'pods')(pod({}))).toBe(true)
+  })
+
   it('refuses fields the resource cannot be selected by', () => {
     expect(() => parseFieldSelector('spec.nodeName=x', 'nodes')).toThrow(
       'field label not supported: spec.nodeName',

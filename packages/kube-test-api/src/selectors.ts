@@ -90,6 +90,12 @@ const FIELD_SELECTORS: Readonly<Record<string, readonly string[]>> = {
   namespaces: ['status.phase'],
 }
 
+/**
+ * The selectable fields that are Go booleans: their field set holds `strconv.FormatBool` of the
+ * value, so an unset one reads "false" (`NodeToSelectableFields`, the pod's `hostNetwork`).
+ */
+const BOOLEAN_FIELDS: ReadonlySet<string> = new Set(['spec.unschedulable', 'spec.hostNetwork'])
+
 function fieldValue(object: JsonObject, path: string): string {
   let current: JsonValue | undefined = object
   for (const segment of path.split('.')) {
@@ -98,7 +104,7 @@ function fieldValue(object: JsonObject, path: string): string {
         ? current[segment]
         : undefined
   }
-  if (current === undefined || current === null) return ''
+  if (current === undefined || current === null) return BOOLEAN_FIELDS.has(path) ? 'false' : ''
   return typeof current === 'string' ? current : JSON.stringify(current)
 }
 

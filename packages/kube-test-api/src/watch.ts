@@ -114,8 +114,9 @@ export function serveWatch(request: WatchRequest, res: ServerResponse, environme
   }
   res.on('close', finish)
 
+  // timeoutSeconds=0 is no timeout asked for, as in the watch handler (minRequestTimeout applies).
   const timeoutMs =
-    request.timeoutSeconds !== undefined
+    request.timeoutSeconds !== undefined && request.timeoutSeconds > 0
       ? request.timeoutSeconds * 1000
       : MIN_REQUEST_TIMEOUT_SECONDS * 1000 * (1 + environment.random())
   timers.push(clock.setTimer(timeoutMs, finish))

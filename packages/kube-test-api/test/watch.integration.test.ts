@@ -193,6 +193,19 @@ describe('a watch', () => {
     expect(result.events[1]?.object.kind).toBe('Node')
   })
 
+  it('treats timeoutSeconds=0 as no timeout asked for: the server default (30 to 60 minutes) applies', async () => {
+    const stream = await openStream(api.url, api.caCertificatePem, {
+      method: 'GET',
+      path: `/api/v1/namespaces/spire/pods?watch=1&timeoutSeconds=0&resourceVersion=${await listVersion('/api/v1/namespaces/spire/pods')}`,
+      headers: headers(),
+    })
+    clock.advance(1000)
+    createPod('after-zero')
+    clock.advance(60 * 60 * 1000)
+    const events = (await stream.done).split('\n').filter((line) => line !== '')
+    expect(events.map((line) => (JSON.parse(line) as WatchEvent).type)).toContain('ADDED')
+  })
+
   it('refuses a resourceVersion that is not one with 400', async () => {
     const response = await send(api.url, api.caCertificatePem, {
       method: 'GET',
