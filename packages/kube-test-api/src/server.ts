@@ -174,11 +174,14 @@ async function handleRequest(cluster: Cluster, req: IncomingMessage, res: Server
     const decision = cluster.authorizer.authorize(caller.user, info, caller.identity)
     if (!decision.allowed) {
       const resource = info.resourceRequest ? { group: info.apiGroup, resource: info.resource } : undefined
-      throw forbidden(
+      const refusal = forbidden(
         resource,
         info.resourceRequest ? info.name : '',
         forbiddenReason(caller.user, info, decision.reason),
       )
+      // responsewriters.Forbidden sets it on the authorizer's refusals.
+      writeStatusError(res, refusal, req.headers.accept, { 'X-Content-Type-Options': 'nosniff' })
+      return
     }
     await route(cluster, req, res, url, info, caller)
   } catch (error) {
@@ -222,10 +225,17 @@ function delay(cluster: Cluster, ms: number, res: ServerResponse): Promise<void>
 }
 
 /** Bearer tokens: 401 when presented and invalid; anonymous without one. */
+/**
+ * The bearer token authenticator's reading of `Authorization` (bearertoken.go): trimmed, split
+ * at single spaces into at most three parts, the second one the token; words after it are
+ * ignored, an empty one ("Bearer  x") is an invalid token; anything but "Bearer …" is no token.
+ */
 function authenticate(cluster: Cluster, header: string | undefined): Caller {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')
-  if (match === null) return { user: ANONYMOUS_USER }
-  const outcome = cluster.authenticator.authenticate(match[1] as string)
+  const parts = (header ?? '').trim().split(' ')
+  if (parts.length < 2 || parts[0]?.toLowerCase() !== 'bearer') return { user: ANONYMOUS_USER }
+  const token = parts[1] as string
+  if (token === '') throw unauthorized()
+  const outcome = cluster.authenticator.authenticate(token)
   if (!outcome.authenticated) throw unauthorized()
   return outcome.identity === undefined
     ? { user: outcome.user }

@@ -140,6 +140,23 @@ describe('HTTP behaviour beyond the recordings', () => {
     })
   })
 
+  it('reads Authorization as the bearer token authenticator does, and marks its 403s nosniff', async () => {
+    const withHeader = (authorization: string) =>
+      send(api.url, api.caCertificatePem, {
+        method: 'GET',
+        path: '/api/v1/nodes',
+        headers: { Authorization: authorization },
+      })
+    // The second of at most three space-separated parts is the token: words after it are ignored.
+    expect((await withHeader(`Bearer ${api.admin.token} extra words`)).status).toBe(200)
+    expect((await withHeader(`  bearer ${api.admin.token}  `)).status).toBe(200)
+    // An empty token is an invalid one; another scheme is no token at all (anonymous).
+    expect((await withHeader(`Bearer  ${api.admin.token}`)).status).toBe(401)
+    const anonymous = await withHeader(`Basic ${api.admin.token}`)
+    expect(anonymous.status).toBe(403)
+    expect(anonymous.headers['x-content-type-options']).toBe('nosniff')
+  })
+
   it('refuses unsupported verbs (405) and media types (415)', async () => {
     expect((await call('GET', '/apis/authentication.k8s.io/v1/tokenreviews')).status).toBe(405)
     const patch = await call('PATCH', '/api/v1/nodes/demo-node-1', {
