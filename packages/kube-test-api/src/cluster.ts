@@ -51,6 +51,8 @@ export class Cluster {
   readonly authorizer: Authorizer
   readonly counters = new RequestCounters()
   readonly faults: FaultInjector
+  /** Ends each open watch stream cleanly (see `FaultControls.endWatches`). */
+  readonly openWatches = new Set<() => void>()
   /** The URL clients reach the server at; set once the server listens. */
   externalUrl = ''
 

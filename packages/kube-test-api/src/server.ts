@@ -343,7 +343,12 @@ async function serveResource(
           timeoutSeconds,
         },
         res,
-        { store: cluster.store, clock: cluster.clock, random: cluster.settings.random },
+        {
+          store: cluster.store,
+          clock: cluster.clock,
+          random: cluster.settings.random,
+          openWatches: cluster.openWatches,
+        },
       )
       return
     }

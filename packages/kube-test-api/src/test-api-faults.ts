@@ -1,4 +1,4 @@
-import type { FaultInjector } from './faults.ts'
+import type { Cluster } from './cluster.ts'
 import type { RunningServer } from './server.ts'
 import type { FaultControls } from './test-api.ts'
 
@@ -7,8 +7,9 @@ import type { FaultControls } from './test-api.ts'
  * {@link FaultInjector}, connection faults to the server.
  */
 
-/** {@link FaultControls} over `faults` and `server`. */
-export function faultControls(faults: FaultInjector, server: RunningServer): FaultControls {
+/** {@link FaultControls} over the cluster's faults and watches, and `server`. */
+export function faultControls(cluster: Cluster, server: RunningServer): FaultControls {
+  const { faults } = cluster
   return {
     inject: (rule) => faults.inject(rule),
     async clear() {
@@ -21,5 +22,10 @@ export function faultControls(faults: FaultInjector, server: RunningServer): Fau
     stopListening: () => server.stopAccepting(),
     resumeListening: () => server.resumeAccepting(),
     destroyConnections: () => server.destroyConnections(),
+    endWatches: () => {
+      const open = [...cluster.openWatches]
+      for (const end of open) end()
+      return open.length
+    },
   }
 }

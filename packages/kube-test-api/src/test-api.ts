@@ -130,6 +130,12 @@ export interface FaultControls {
   resumeListening(): Promise<void>
   /** Destroys every open connection, watches included; returns how many there were. */
   destroyConnections(): number
+  /**
+   * Ends every open watch stream cleanly, as kube-apiserver does at a watch's timeout: the
+   * connection stays, and clients watch again from the last resourceVersion they saw (a 410
+   * Gone if that was compacted away meanwhile). Returns how many there were.
+   */
+  endWatches(): number
 }
 
 /** Which kubeconfig to render. */
@@ -246,7 +252,7 @@ export async function startKubeTestApi(options: KubeTestApiOptions = {}): Promis
     admin,
     jwk: publicJwk(cluster.settings.signingKey),
     counters: cluster.counters,
-    faults: faultControls(cluster.faults, server),
+    faults: faultControls(cluster, server),
     addIdentity: (spec) => cluster.identities.add(spec),
     ...kubeconfigs.methods,
     ...objectMethods(cluster.registry, cluster.clock),

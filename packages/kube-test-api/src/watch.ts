@@ -49,6 +49,8 @@ export interface WatchEnvironment {
   readonly store: ObjectStore
   readonly clock: Clock
   readonly random: () => number
+  /** Where the stream registers how to end it, while it is open. */
+  readonly openWatches: Set<() => void>
 }
 
 type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
@@ -108,10 +110,12 @@ export function serveWatch(request: WatchRequest, res: ServerResponse, environme
   const timers: (() => void)[] = []
   const unsubscribe = store.subscribe(deliver)
   const finish = (): void => {
+    environment.openWatches.delete(finish)
     unsubscribe()
     for (const cancel of timers) cancel()
     if (!res.writableEnded) res.end()
   }
+  environment.openWatches.add(finish)
   res.on('close', finish)
 
   // timeoutSeconds=0 is no timeout asked for, as in the watch handler (minRequestTimeout applies).

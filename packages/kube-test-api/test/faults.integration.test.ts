@@ -205,6 +205,18 @@ describe('injected faults', () => {
     expect(api.faults.destroyConnections()).toBe(1)
     await expect(stream.done).rejects.toThrow()
   })
+
+  it('end open watches cleanly, as at their timeout, and count them', async () => {
+    const stream = await openStream(api.url, api.caCertificatePem, {
+      method: 'GET',
+      path: '/api/v1/namespaces/spire/pods?watch=1',
+      headers: { Authorization: `Bearer ${api.admin.token}` },
+    })
+    expect(api.faults.endWatches()).toBe(1)
+    expect(stream.status).toBe(200)
+    await expect(stream.done).resolves.toBe('')
+    expect(api.faults.endWatches()).toBe(0)
+  })
 })
 
 describe('counters', () => {

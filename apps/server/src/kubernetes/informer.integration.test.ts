@@ -74,6 +74,34 @@ it('reopens watches the API server cut and then refused with 500s, and follows c
   }, RECOVERY)
 })
 
+it('relists when a watch resumes from a version the API server compacted away (410 Gone), and follows changes', async () => {
+  const cache = await watchingCaches()
+  const lists = () => ({
+    pods: world.api.counters.requests({ verb: 'list', resource: 'pods' }),
+    nodes: world.api.counters.requests({ verb: 'list', resource: 'nodes' }),
+  })
+  const before = lists()
+  // Writes the watches do not see move the cluster's resourceVersion past theirs; then the
+  // history is compacted, and the API server ends the watches as at their timeout.
+  for (const name of ['unrelated-1', 'unrelated-2']) {
+    world.api.createObject('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } }, 'spire')
+  }
+  world.api.compactWatchHistory()
+  expect(world.api.faults.endWatches()).toBeGreaterThanOrEqual(2)
+
+  await vi.waitFor(() => {
+    expect(lists().pods).toBe(before.pods + 1)
+    expect(lists().nodes).toBe(before.nodes + 1)
+  }, RECOVERY)
+  const fresh = world.newAgentPod()
+  await vi.waitFor(() => {
+    expect(cache.pod('spire', fresh.podName)).toMatchObject({ uid: fresh.podUid })
+    expect(cache.node(fresh.nodeName)).toMatchObject({ uid: fresh.nodeUid })
+  }, RECOVERY)
+  // A 410 is the informer's ordinary relist, not a failure to report.
+  expect(errors).toEqual([])
+})
+
 it('reopens watches after the API server refused connections for a while', async () => {
   const cache = await watchingCaches()
   await world.api.faults.stopListening()
