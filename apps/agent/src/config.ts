@@ -33,7 +33,9 @@ export interface AgentConfig {
   /**
    * How the agent comes to trust the server the first time, when data_dir holds no bundle yet:
    * exactly one of `agent.trust_bundle_path`, `agent.trust_bundle_url` or
-   * `agent.insecure_bootstrap = true`. Once a bundle is stored, it is used instead.
+   * `agent.insecure_bootstrap = true`. Once a bundle is stored, it is used instead; should it
+   * stop vouching for the server, `trust_bundle_path` is read again and added to it (the run's
+   * `#distrust` says why the other two are not).
    */
   readonly trustBootstrap: TrustBootstrap
   /** `agent.log_level`: `DEBUG`, `INFO`, `WARN` or `ERROR` in any case, here as pino names it. Default `info`. */

@@ -28,7 +28,7 @@ import { BUNDLE_FILE_NAME, prepareDataDir, removeStoredSvid, storeBundle, storeS
 import { CLOCK_SKEW_TOLERANCE_MS, type HeldSvid } from './svid-verify.ts'
 import { readTokenFile } from './token-file.ts'
 import { bootstrapTrustBundle } from './trust-bootstrap.ts'
-import { sameTrustBundle, type TrustBundle } from './trust-bundle.ts'
+import { sameTrustBundle, type TrustBundle, widenTrustBundle } from './trust-bundle.ts'
 
 // What an embedder needs next to runAgent, from this package's main entry point.
 export {
@@ -127,8 +127,8 @@ class AgentRunner {
    * or insecure_bootstrap), the bundle a previous run left in data_dir, or the server's answer.
    */
   #trustSource: TrustSource | undefined
-  /** Said once: under insecure_bootstrap a held bundle that stopped vouching is not replaced. */
-  #toldInsecureCannotRebootstrap = false
+  /** Said once: under trust_bundle_url or insecure_bootstrap a held bundle is not given up. */
+  #toldCannotRebootstrap = false
   /** Whether {@link #bundle} is the one in data_dir (not yet, right after a bootstrap). */
   #bundleStored = false
   #held: HeldSvid | undefined
@@ -275,10 +275,15 @@ class AgentRunner {
   /**
    * The held trust did not vouch for the server. A bootstrap bundle is read again at the next
    * attempt: the operator may fix the file or what the URL publishes. A bundle from data_dir or
-   * from the server gives way to the configured bootstrap: the server's CA rotated while this
-   * agent was away (a node off, or the server down, past a CA takeover), and the bootstrap,
-   * which the k8sbundle notifier keeps current, is what a new agent would trust. Under
-   * insecure_bootstrap a held bundle is not given up (that would let any server in).
+   * from the server is widened by `trust_bundle_path` at the next attempt (see
+   * {@link #ensureTrust}): the server's CA may have rotated while this agent was away (a node
+   * off, or the server down, past a CA takeover), and the file, which the k8sbundle notifier
+   * keeps current, is what a new agent would trust; the held authorities stay, should the
+   * failure have been one impostor connection. It is the operator's own file, so nothing on the
+   * network can bring it in. A URL is not fetched again for this (an attacker who can intercept
+   * the server port and answer for the URL's host could then take over running agents, not only
+   * new ones), nor is insecure_bootstrap used again (that would let any server in): the log
+   * says how to bootstrap again.
    */
   #distrust(): void {
     const source = this.#trustSource
@@ -289,22 +294,19 @@ class AgentRunner {
     const held =
       source === 'data_dir' ? `the trust bundle in ${this.#config.dataDir}` : "the server's last trust bundle"
     const bootstrap = this.#config.trustBootstrap
-    if (bootstrap.kind === 'insecure') {
-      if (this.#toldInsecureCannotRebootstrap) return
-      this.#toldInsecureCannotRebootstrap = true
+    if (bootstrap.kind !== 'bundle_file') {
+      if (this.#toldCannotRebootstrap) return
+      this.#toldCannotRebootstrap = true
+      const option = bootstrap.kind === 'insecure' ? 'insecure_bootstrap is' : 'trust_bundle_url is'
       this.#logger.warn(
-        { [F.trustBootstrap]: 'insecure', [F.dataDir]: this.#config.dataDir },
-        `${held} does not vouch for the server (did its CA rotate while this agent was away?); insecure_bootstrap is not used again while a bundle is held: remove ${join(this.#config.dataDir, BUNDLE_FILE_NAME)} to bootstrap again`,
+        { [F.trustBootstrap]: bootstrap.kind, [F.dataDir]: this.#config.dataDir },
+        `${held} does not vouch for the server (did its CA rotate while this agent was away?); ${option} not used again while a bundle is held: remove ${join(this.#config.dataDir, BUNDLE_FILE_NAME)} to bootstrap again`,
       )
       return
     }
-    const configured =
-      bootstrap.kind === 'bundle_file'
-        ? `trust_bundle_path ${bootstrap.path}`
-        : `trust_bundle_url ${bootstrap.url.href}`
     this.#logger.warn(
       { [F.trustBootstrap]: bootstrap.kind },
-      `${held} does not vouch for the server (did its CA rotate while this agent was away?); the next attempt trusts ${configured} instead`,
+      `${held} does not vouch for the server (did its CA rotate while this agent was away?); the next attempt also trusts trust_bundle_path ${bootstrap.path}`,
     )
     this.#trustSet = false
   }
@@ -328,17 +330,34 @@ class AgentRunner {
     await this.#scheduler.sleep(waitMs, this.#abort.signal)
   }
 
-  /** Before the first attempt without a stored bundle: the configured bootstrap. */
+  /**
+   * Before the first attempt without a stored bundle, and after the trust in use did not vouch
+   * for the server (see {@link #distrust}): the configured bootstrap, added to a bundle already
+   * held. A held bundle stays in use when the bootstrap cannot be read: a broken ConfigMap does
+   * not cost an agent the trust it had.
+   */
   async #ensureTrust(): Promise<void> {
     if (this.#trustSet) return
-    const bundle = await bootstrapTrustBundle(this.#config.trustBootstrap, {
-      connectTimeoutMs: this.#config.connectTimeoutMs,
-      requestTimeoutMs: this.#config.requestTimeoutMs,
-      signal: this.#abort.signal,
-      ...(this.#urlCa === undefined ? {} : { urlCa: this.#urlCa }),
-    })
+    const held = this.#bundle
+    let bundle: TrustBundle | undefined
+    try {
+      bundle = await bootstrapTrustBundle(this.#config.trustBootstrap, {
+        connectTimeoutMs: this.#config.connectTimeoutMs,
+        requestTimeoutMs: this.#config.requestTimeoutMs,
+        signal: this.#abort.signal,
+        ...(this.#urlCa === undefined ? {} : { urlCa: this.#urlCa }),
+      })
+    } catch (error) {
+      if (held === undefined || !(error instanceof AgentError)) throw error
+      this.#logger.warn(
+        { [F.code]: error.code, [F.check]: error.details.check },
+        `${error.message}; going on with the trust bundle held`,
+      )
+      this.#useBundle(held, this.#trustSource === 'data_dir' ? 'data_dir' : 'server')
+      return
+    }
     if (bundle !== undefined) {
-      this.#useBundle(bundle, 'bootstrap')
+      this.#useBundle(held === undefined ? bundle : widenTrustBundle(held, bundle), 'bootstrap')
       return
     }
     this.#logger.warn(

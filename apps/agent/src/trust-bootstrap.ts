@@ -22,11 +22,10 @@ export interface BootstrapOptions {
 const MAX_BUNDLE_BYTES = 1024 * 1024
 
 /**
- * The bundle to trust the server with the first time, from the configured bootstrap: the file
- * read now (the configuration checked it when it loaded; a ConfigMap volume's file changes
- * under a running agent, so a bootstrap after the bundle did not vouch for the server reads what
- * the server's notifier has published since), the URL fetched now, or `undefined` for
- * `insecure_bootstrap` (the server is then checked by SPIFFE ID only).
+ * The bundle to trust the server with, from the configured bootstrap: the file read now (a
+ * ConfigMap volume's file changes under a running agent, so a bootstrap after the bundle did not
+ * vouch for the server reads what the server's notifier has published since), the URL fetched
+ * now, or `undefined` for `insecure_bootstrap` (the server is then checked by SPIFFE ID only).
  *
  * The URL is fetched over HTTPS verified by the system's CAs, never by the bundle being
  * fetched: a bundle cannot vouch for itself, and an unverified fetch would hand trust to

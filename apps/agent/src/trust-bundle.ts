@@ -107,6 +107,17 @@ export function trustBundleToPem(bundle: TrustBundle): string {
   return bundle.authoritiesPem.map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`)).join('')
 }
 
+/** The authorities of `held`, then those of `added` it lacks: a held bundle widened by a re-read bootstrap. */
+export function widenTrustBundle(held: TrustBundle, added: TrustBundle): TrustBundle {
+  const extra = added.authorities
+    .map((certificate, index) => ({ certificate, pem: added.authoritiesPem[index] as string }))
+    .filter(({ certificate }) => !held.authorities.some((known) => known.raw.equals(certificate.raw)))
+  return {
+    authoritiesPem: [...held.authoritiesPem, ...extra.map(({ pem }) => pem)],
+    authorities: [...held.authorities, ...extra.map(({ certificate }) => certificate)],
+  }
+}
+
 /** Whether two bundles hold the same authorities in the same order. */
 export function sameTrustBundle(a: TrustBundle, b: TrustBundle): boolean {
   return (

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { TrustBootstrap } from '../src/config.ts'
 import type { AgentError } from '../src/errors.ts'
@@ -161,7 +161,7 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
     }
   })
 
-  it('gives up a stored bundle that no longer vouches for the server for trust_bundle_path, which does', async () => {
+  it('widens a stored bundle that no longer vouches for the server with trust_bundle_path, which does', async () => {
     // The node was away past a CA takeover: data_dir (an emptyDir, kept across container
     // restarts) holds the old CA only, while the ConfigMap behind trust_bundle_path is current.
     const server = await FakeServer.start({ ca: domainCa })
@@ -179,7 +179,7 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
       await scheduler.nextSleep()
       expect(logs.entries().map((entry) => entry.code)).toContain('ATT_ERR_SERVER_UNTRUSTED')
       expect(logs.entries().map((entry) => entry.msg)).toContain(
-        `the trust bundle in ${fixture.config.dataDir} does not vouch for the server (did its CA rotate while this agent was away?); the next attempt trusts trust_bundle_path ${path} instead`,
+        `the trust bundle in ${fixture.config.dataDir} does not vouch for the server (did its CA rotate while this agent was away?); the next attempt also trusts trust_bundle_path ${path}`,
       )
       await scheduler.advanceThroughNextSleep()
       expect((await agent.nextSvid()).spiffeId).toBe(
@@ -222,6 +222,73 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
     } finally {
       await agent.stop()
       await server.close()
+      await fixture.cleanup()
+    }
+  })
+
+  it('does not fetch trust_bundle_url again for a stored bundle that stopped vouching, and says how to bootstrap again', async () => {
+    // Fetching it would let whoever intercepts the server port and answers for the URL's host
+    // take over a running agent, not only a new one.
+    const server = await FakeServer.start({ ca: domainCa })
+    const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
+    let fetches = 0
+    const url = await publish(200, () => {
+      fetches++
+      return domainCa.certPem
+    })
+    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
+    await mkdir(fixture.config.dataDir, { recursive: true, mode: 0o700 })
+    await writeFile(join(fixture.config.dataDir, 'bundle.pem'), stale.certPem)
+    const config = { ...fixture.config, trustBootstrap: { kind: 'bundle_url', url, format: 'pem' } as const }
+    const logs = new LogCapture()
+    const scheduler = new ManualScheduler()
+    const agent = runAgent(config, { logger: logs.logger(), scheduler, trustBundleUrlCa: [webCa.certPem] })
+    try {
+      await scheduler.nextSleep()
+      await scheduler.advanceThroughNextSleep()
+      await scheduler.nextSleep()
+      expect(fetches).toBe(0)
+      expect(logs.entries().map((entry) => entry.msg)).toContain(
+        `the trust bundle in ${fixture.config.dataDir} does not vouch for the server (did its CA rotate while this agent was away?); trust_bundle_url is not used again while a bundle is held: remove ${join(fixture.config.dataDir, 'bundle.pem')} to bootstrap again`,
+      )
+    } finally {
+      await agent.stop()
+      await server.close()
+      await fixture.cleanup()
+    }
+  })
+
+  it('keeps the held bundle through one impostor connection while trust_bundle_path is broken', async () => {
+    const scheduler = new ManualScheduler()
+    const server = await FakeServer.start({ ca: domainCa, svidTtlMs: 60_000, now: () => scheduler.now() })
+    const fixture = await createAgentFixture({ serverPort: server.port, bundlePem: domainCa.certPem })
+    const logs = new LogCapture()
+    const agent = runAgent(fixture.config, { logger: logs.logger(), scheduler })
+    const impostorCa = await TestCa.create('CN=an impostor')
+    const { certPem, keyPem } = await impostorCa.issueWithKey({ ips: ['127.0.0.1'] })
+    const impostor = createServer({ cert: certPem, key: keyPem }, (_request, response) => response.end())
+    try {
+      const first = await agent.nextSvid()
+      await writeFile(join(dirname(fixture.configPath), 'bootstrap-bundle.pem'), '') // the ConfigMap emptied
+      // The next attempt meets something else on the server's address.
+      await server.stop()
+      await new Promise<void>((resolve) => impostor.listen(server.port, '127.0.0.1', resolve))
+      await scheduler.advanceThroughNextSleep()
+      await scheduler.nextSleep()
+      expect(logs.entries().map((entry) => entry.code)).toContain('ATT_ERR_SERVER_UNTRUSTED')
+      await new Promise((resolve) => impostor.close(resolve))
+      await server.restart()
+      // The broken file is reported, and the held bundle still reaches the real server.
+      await scheduler.advanceThroughNextSleep()
+      const next = await agent.nextSvid(first)
+      expect(next.serialNumber).not.toBe(first.serialNumber)
+      expect(
+        logs.entries().some((entry) => String(entry.msg).endsWith('; going on with the trust bundle held')),
+      ).toBe(true)
+    } finally {
+      await agent.stop()
+      await server.close()
+      if (impostor.listening) await new Promise((resolve) => impostor.close(resolve))
       await fixture.cleanup()
     }
   })
