@@ -24,7 +24,12 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** `fieldSelector` for both list and watch (e.g. `spec.serviceAccountName=spire-agent`). */
   readonly fieldSelector?: string
   /** Lists the collection: called with {@link path} and {@link fieldSelector}, which the watch uses too. */
-  readonly list: (path: string, fieldSelector: string | undefined) => Promise<KubernetesListObject<T>>
+  /** Lists the collection; `signal` aborts when the list's generation is stopped (close, a replaced relist). */
+  readonly list: (
+    path: string,
+    fieldSelector: string | undefined,
+    signal: AbortSignal,
+  ) => Promise<KubernetesListObject<T>>
   /**
    * Keeps only what attestation reads of each object (and its `metadata.resourceVersion`,
    * which the watch resumes from): a node object carries its image list and conditions, many
@@ -112,9 +117,10 @@ export class Informer<T extends KubernetesObject> {
       markListed = resolve
     })
     const onCall = options.onCall ?? (() => {})
+    const stopped = new AbortController()
     const list = async (): Promise<KubernetesListObject<T>> => {
       try {
-        const result = await options.list(options.path, options.fieldSelector)
+        const result = await options.list(options.path, options.fieldSelector, stopped.signal)
         onCall({ verb: 'list', code: '200' })
         return { ...result, items: result.items.map(options.trim) }
       } catch (error) {
@@ -131,7 +137,7 @@ export class Informer<T extends KubernetesObject> {
       onCall,
     })
     const listWatch = new ListWatch<T>(options.path, watch, list, false, undefined, options.fieldSelector)
-    const generation: Generation<T> = { listWatch, watch, listed }
+    const generation: Generation<T> = { listWatch, watch, listed, stopped }
     listWatch.on('error', (error: unknown) => this.#failed(generation, error))
     return generation
   }
@@ -192,9 +198,12 @@ interface Generation<T extends KubernetesObject> {
   readonly watch: TrimmingWatch<T>
   /** Resolves once its list has loaded. */
   readonly listed: Promise<void>
+  /** Aborts its list in flight: a stopped generation must not send one after its informer closed. */
+  readonly stopped: AbortController
 }
 
 async function stopGeneration<T extends KubernetesObject>(generation: Generation<T>): Promise<void> {
+  generation.stopped.abort(new Error('the informer stopped'))
   await generation.listWatch.stop()
   generation.watch.stop()
 }

@@ -290,8 +290,11 @@ export class KubeClusterClient implements ClusterClient {
   startCaches(scope: CacheScope): ClusterCaches {
     const common = {
       config: this.#config,
-      list: <T extends KubernetesObject>(path: string, fieldSelector: string | undefined) =>
-        this.#list<T>(path, fieldSelector, scope.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS),
+      list: <T extends KubernetesObject>(
+        path: string,
+        fieldSelector: string | undefined,
+        stopped: AbortSignal,
+      ) => this.#list<T>(path, fieldSelector, scope.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS, stopped),
       resyncMs: scope.resyncMs ?? DEFAULT_RESYNC_MS,
       restartDelayMs: RESTART_DELAY_MS,
       maxRestartDelayMs: MAX_RESTART_DELAY_MS,
@@ -392,12 +395,13 @@ export class KubeClusterClient implements ClusterClient {
     path: string,
     fieldSelector: string | undefined,
     timeoutMs: number,
+    stopped: AbortSignal,
   ): Promise<KubernetesListObject<T>> {
     const list = (await this.#config.requestJson({
       method: 'GET',
       path,
       ...(fieldSelector === undefined ? {} : { query: { fieldSelector } }),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.any([stopped, AbortSignal.timeout(timeoutMs)]),
     })) as KubernetesListObject<T> | null
     if (list === null || typeof list !== 'object' || !Array.isArray(list.items)) {
       throw new TypeError(`GET ${path} answered a list without items`)
