@@ -41,6 +41,20 @@ async function publish(status: number, body: string | (() => string)): Promise<U
 
 const options = () => ({ urlCa: [webCa.certPem], connectTimeoutMs: 2000, requestTimeoutMs: 2000 })
 
+/**
+ * A server of the trust domain's CA, and an agent fixture whose data_dir holds a bundle of a CA
+ * the trust domain rotated away from (the node was away past a CA takeover; data_dir, an
+ * emptyDir, survived). Its bootstrap is insecure until a test configures another.
+ */
+async function withStaleStoredBundle() {
+  const server = await FakeServer.start({ ca: domainCa })
+  const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
+  const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
+  await mkdir(fixture.config.dataDir, { recursive: true, mode: 0o700 })
+  await writeFile(join(fixture.config.dataDir, 'bundle.pem'), stale.certPem)
+  return { server, stale, fixture }
+}
+
 describe('bootstrapTrustBundle from trust_bundle_url', () => {
   it('fetches a PEM bundle over HTTPS verified by the given (system) CAs', async () => {
     const url = await publish(200, domainCa.certPem)
@@ -164,11 +178,7 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
   it('widens a stored bundle that no longer vouches for the server with trust_bundle_path, which does', async () => {
     // The node was away past a CA takeover: data_dir (an emptyDir, kept across container
     // restarts) holds the old CA only, while the ConfigMap behind trust_bundle_path is current.
-    const server = await FakeServer.start({ ca: domainCa })
-    const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
-    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
-    await mkdir(fixture.config.dataDir, { recursive: true, mode: 0o700 })
-    await writeFile(join(fixture.config.dataDir, 'bundle.pem'), stale.certPem)
+    const { server, stale, fixture } = await withStaleStoredBundle()
     const path = join(fixture.config.dataDir, '..', 'mounted-bundle.crt')
     await writeFile(path, domainCa.certPem)
     const logs = new LogCapture()
@@ -198,11 +208,7 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
   })
 
   it('keeps a stored bundle under insecure_bootstrap, and says how to bootstrap again', async () => {
-    const server = await FakeServer.start({ ca: domainCa })
-    const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
-    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
-    await mkdir(fixture.config.dataDir, { recursive: true, mode: 0o700 })
-    await writeFile(join(fixture.config.dataDir, 'bundle.pem'), stale.certPem)
+    const { server, fixture } = await withStaleStoredBundle()
     const logs = new LogCapture()
     const scheduler = new ManualScheduler()
     const agent = runAgent(fixture.config, { logger: logs.logger(), scheduler })
@@ -229,16 +235,12 @@ describe('an agent bootstrapping from trust_bundle_url', () => {
   it('does not fetch trust_bundle_url again for a stored bundle that stopped vouching, and says how to bootstrap again', async () => {
     // Fetching it would let whoever intercepts the server port and answers for the URL's host
     // take over a running agent, not only a new one.
-    const server = await FakeServer.start({ ca: domainCa })
-    const stale = await TestCa.create('CN=a CA the trust domain rotated away from')
     let fetches = 0
     const url = await publish(200, () => {
       fetches++
       return domainCa.certPem
     })
-    const fixture = await createAgentFixture({ serverPort: server.port, insecureBootstrap: true })
-    await mkdir(fixture.config.dataDir, { recursive: true, mode: 0o700 })
-    await writeFile(join(fixture.config.dataDir, 'bundle.pem'), stale.certPem)
+    const { server, fixture } = await withStaleStoredBundle()
     const config = { ...fixture.config, trustBootstrap: { kind: 'bundle_url', url, format: 'pem' } as const }
     const logs = new LogCapture()
     const scheduler = new ManualScheduler()

@@ -37,6 +37,23 @@ async function parsed(response: Promise<{ status: number; raw: string }>) {
   return { status, body: JSON.parse(raw) as JsonObject }
 }
 
+/** The 409 of a ConfigMap write, as kube-apiserver's `errors.NewConflict` words it. */
+function conflict(name: string, reason: string) {
+  return {
+    status: 409,
+    body: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `Operation cannot be fulfilled on configmaps "${name}": ${reason}`,
+      reason: 'Conflict',
+      details: { name, kind: 'configmaps' },
+      code: 409,
+    },
+  }
+}
+
 function resourceVersionOf(object: JsonObject): string {
   return String((object.metadata as JsonObject).resourceVersion)
 }
@@ -95,20 +112,12 @@ describe('configmaps over HTTP', () => {
     const created = (await parsed(call('POST', BASE, { metadata: { name: 'put' }, data: { k: '1' } }))).body
     const updated = await parsed(call('PUT', `${BASE}/put`, { ...created, data: { k: '2' } }))
     expect(updated).toMatchObject({ status: 200, body: { data: { k: '2' } } })
-    expect(await parsed(call('PUT', `${BASE}/put`, { ...created, data: { k: '3' } }))).toEqual({
-      status: 409,
-      body: {
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message:
-          'Operation cannot be fulfilled on configmaps "put": the object has been modified; please apply your changes to the latest version and try again',
-        reason: 'Conflict',
-        details: { name: 'put', kind: 'configmaps' },
-        code: 409,
-      },
-    })
+    expect(await parsed(call('PUT', `${BASE}/put`, { ...created, data: { k: '3' } }))).toEqual(
+      conflict(
+        'put',
+        'the object has been modified; please apply your changes to the latest version and try again',
+      ),
+    )
   })
 
   it('refuse a PUT whose uid is not the stored one (a precondition, 409) and a patched uid (immutable, 422)', async () => {
@@ -121,19 +130,12 @@ describe('configmaps over HTTP', () => {
         metadata: { ...(created.metadata as JsonObject), uid: other },
       }),
     )
-    expect(put).toEqual({
-      status: 409,
-      body: {
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: `Operation cannot be fulfilled on configmaps "uid": StorageError: invalid object, Code: 4, Key: /registry/configmaps/spire/uid, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${other}, UID in object meta: ${stored}`,
-        reason: 'Conflict',
-        details: { name: 'uid', kind: 'configmaps' },
-        code: 409,
-      },
-    })
+    expect(put).toEqual(
+      conflict(
+        'uid',
+        `StorageError: invalid object, Code: 4, Key: /registry/configmaps/spire/uid, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${other}, UID in object meta: ${stored}`,
+      ),
+    )
     const patched = await parsed(
       call('PATCH', `${BASE}/uid`, { metadata: { uid: other } }, 'application/merge-patch+json'),
     )
