@@ -167,19 +167,7 @@ export class Registry {
     subresource?: 'status',
   ): JsonObject {
     const object = this.#decode(definition, body)
-    // A uid in the body is a precondition (rest.DefaultUpdatedObjectInfo), checked before the
-    // resourceVersion: an object read before it was deleted and recreated is not written over.
-    const uid = stringAt(metadataOf(object), 'uid') ?? ''
-    const existingUid = stringAt(metadataOf(this.get(definition, namespace, name)), 'uid') ?? ''
-    if (uid !== '' && uid !== existingUid) {
-      const key = `/registry/${definition.resource}/${definition.namespaced ? `${namespace}/` : ''}${name}`
-      throw conflict(
-        groupResourceOf(definition),
-        name,
-        `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existingUid}`,
-      )
-    }
-    return this.#replace(definition, namespace, name, object, request, subresource)
+    return this.#replace(definition, namespace, name, object, request, subresource, 'update')
   }
 
   /** `PATCH` of the object or of its `status` subresource. */
@@ -195,14 +183,7 @@ export class Registry {
     const existing = this.get(definition, namespace, name)
     const patched = applyPatch(type, existing, patch, definition.schema)
     const object = this.#decode(definition, patched)
-    // No precondition here: a patched uid meets ValidateObjectMetaUpdate's immutability.
-    const uid = stringAt(metadataOf(object), 'uid') ?? ''
-    if (uid !== '' && uid !== stringAt(metadataOf(existing), 'uid')) {
-      throw invalid({ group: definition.group, kind: definition.kind }, name, [
-        { field: 'metadata.uid', type: 'Invalid value', value: uid, detail: 'field is immutable' },
-      ])
-    }
-    return this.#replace(definition, namespace, name, object, request, subresource)
+    return this.#replace(definition, namespace, name, object, request, subresource, 'patch')
   }
 
   /** `DELETE`, with graceful deletion for pods, finalizers, and the namespace controller's cleanup. */
@@ -297,6 +278,7 @@ export class Registry {
     incoming: JsonObject,
     request: WriteRequest,
     subresource: 'status' | undefined,
+    verb: 'update' | 'patch',
   ): JsonObject {
     const incomingMetadata = metadataOf(incoming)
     const bodyName = stringAt(incomingMetadata, 'name') ?? ''
@@ -311,6 +293,10 @@ export class Registry {
     }
     const existing = this.get(definition, namespace, name)
     const existingMetadata = metadataOf(existing)
+    const uid = stringAt(incomingMetadata, 'uid') ?? ''
+    const existingUid = stringAt(existingMetadata, 'uid') ?? ''
+    if (uid !== '' && uid !== existingUid)
+      throw uidRefusal(definition, namespace, name, uid, existingUid, verb)
     const requestedVersion = stringAt(incomingMetadata, 'resourceVersion') ?? ''
     if (requestedVersion !== '' && requestedVersion !== stringAt(existingMetadata, 'resourceVersion')) {
       throw staleResourceVersion(groupResourceOf(definition), name)
@@ -457,4 +443,31 @@ function withoutManagedFieldsTimes(object: JsonObject): JsonObject {
       if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) delete entry.time
   }
   return copy
+}
+
+/**
+ * A write naming a uid other than the stored one. A PUT's uid is a precondition
+ * (rest.DefaultUpdatedObjectInfo), checked before the resourceVersion: 409 in the storage layer's
+ * words. A patch has none: the patched uid meets ValidateObjectMetaUpdate's immutability, 422.
+ * Either way an object read before it was deleted and recreated is not written over.
+ */
+function uidRefusal(
+  definition: ResourceDefinition,
+  namespace: string,
+  name: string,
+  uid: string,
+  existingUid: string,
+  verb: 'update' | 'patch',
+): Error {
+  if (verb === 'patch') {
+    return invalid({ group: definition.group, kind: definition.kind }, name, [
+      { field: 'metadata.uid', type: 'Invalid value', value: uid, detail: 'field is immutable' },
+    ])
+  }
+  const key = `/registry/${definition.resource}/${definition.namespaced ? `${namespace}/` : ''}${name}`
+  return conflict(
+    groupResourceOf(definition),
+    name,
+    `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${uid}, UID in object meta: ${existingUid}`,
+  )
 }
